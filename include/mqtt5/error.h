@@ -1,0 +1,47 @@
+/*
+ * mqtt5/error.h - the one error vocabulary of the SDK.
+ *
+ * Every call returns an int: 0 (MQTT5_OK) on success, a negative mqtt5_error on failure.
+ * mqtt5_error_name() gives the constant's name ("MQTT5_ERR_MALFORMED_PACKET") and
+ * mqtt5_error_str() a one-line message; both return static strings and never fail.
+ */
+#ifndef MQTT5_ERROR_H
+#define MQTT5_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, value, message). Values are stable: never renumber, only append. */
+#define MQTT5_ERROR_MAP(X)                                                                         \
+    X(MQTT5_OK, 0, "success")                                                                      \
+    X(MQTT5_ERR_NEED_MORE, -1, "more input bytes are needed to complete the packet")               \
+    X(MQTT5_ERR_NOMEM, -2, "out of memory")                                                        \
+    X(MQTT5_ERR_INVALID_ARGUMENT, -3, "invalid argument")                                          \
+    X(MQTT5_ERR_BUFFER_TOO_SMALL, -4, "output buffer too small")                                   \
+    X(MQTT5_ERR_MALFORMED_PACKET, -5, "malformed packet")                                          \
+    X(MQTT5_ERR_PROTOCOL_ERROR, -6, "protocol error")                                              \
+    X(MQTT5_ERR_PACKET_TOO_LARGE, -7, "packet exceeds the maximum packet size")                    \
+    X(MQTT5_ERR_UNSUPPORTED_PROTOCOL_VERSION, -8, "unsupported protocol version")                  \
+    X(MQTT5_ERR_TOPIC_ALIAS_INVALID, -9, "topic alias invalid")                                    \
+    X(MQTT5_ERR_INVALID_PACKET, -10, "packet fields violate the MQTT 5 specification")             \
+    X(MQTT5_ERR_INVALID_UTF8, -11, "string is not valid MQTT UTF-8")                               \
+    X(MQTT5_ERR_INVALID_TOPIC, -12, "invalid topic name or topic filter")                          \
+    X(MQTT5_ERR_PARSE, -13, "input text could not be parsed")                                      \
+    X(MQTT5_ERR_IO, -14, "input/output error")
+
+typedef enum mqtt5_error {
+#define MQTT5_ERROR_ENUM_(name, value, msg) name = value,
+    MQTT5_ERROR_MAP(MQTT5_ERROR_ENUM_)
+#undef MQTT5_ERROR_ENUM_
+} mqtt5_error;
+
+/* "MQTT5_ERR_..." for a known code, "MQTT5_ERR_UNKNOWN" otherwise. */
+const char *mqtt5_error_name(int err);
+/* Human-readable message for a code; "unknown error" otherwise. */
+const char *mqtt5_error_str(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

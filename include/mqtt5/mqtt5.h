@@ -1,0 +1,14 @@
+/*
+ * mqtt5/mqtt5.h - umbrella header of the mqtt5 SDK: include this to get the whole public API.
+ */
+#ifndef MQTT5_MQTT5_H
+#define MQTT5_MQTT5_H
+
+#define MQTT5_VERSION_STRING "0.1.0"
+
+#include "mqtt5/error.h"
+#include "mqtt5/packet.h"
+#include "mqtt5/codec.h"
+#include "mqtt5/topic.h"
+
+#endif
