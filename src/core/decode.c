@@ -3,6 +3,7 @@
  * is a view into the input; nothing is copied or allocated. Every rule the specification gives
  * a receiver is checked here, and a failure carries the reason code for the DISCONNECT.
  */
+#include "core/decode.h"
 #include "core/properties.h"
 #include "core/property_table.h"
 #include "mqtt5/topic.h"
@@ -201,17 +202,13 @@ static int decode_disconnect(wire_reader *r, int type, mqtt5_disconnect *d)
 /* Fixed-header flags each type must carry ([MQTT-2.1.3-1]); PUBLISH is checked separately. */
 static const uint8_t required_flags[16] = {0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0};
 
-int mqtt5_packet_decode(const uint8_t *buf, size_t len, uint32_t max_packet_size, mqtt5_packet *out,
-                        size_t *consumed, mqtt5_codec_status *st)
+int decode_fixed_header(const uint8_t *buf, size_t len, uint32_t max_packet_size,
+                        size_t *header_len, size_t *total_len, mqtt5_codec_status *st)
 {
     uint32_t remaining;
-    int n, rc;
     wire_reader r = {buf, buf, buf + len, st};
-
-    *consumed = 0;
-    if (st) *st = (mqtt5_codec_status){0};
     if (len < 2) return MQTT5_ERR_NEED_MORE;
-    n = wire_vbi_parse(buf + 1, buf + len, &remaining);
+    int n = wire_vbi_parse(buf + 1, buf + len, &remaining);
     if (n == 0) return MQTT5_ERR_NEED_MORE;
     if (n < 0) return WIRE_MALFORMED(&r, buf + 1, "length", "invalid remaining length");
 
@@ -225,12 +222,29 @@ int mqtt5_packet_decode(const uint8_t *buf, size_t len, uint32_t max_packet_size
     if (type == 0) return WIRE_MALFORMED(&r, buf, "cmd", "reserved packet type 0");
     if (type != MQTT5_PUBLISH && flags != required_flags[type])
         return WIRE_MALFORMED(&r, buf, "cmd", "reserved fixed header flags are wrong");
+    *header_len = 1 + (size_t)n;
+    *total_len = (size_t)total;
+    return MQTT5_OK;
+}
+
+int mqtt5_packet_decode(const uint8_t *buf, size_t len, uint32_t max_packet_size, mqtt5_packet *out,
+                        size_t *consumed, mqtt5_codec_status *st)
+{
+    size_t header, total;
+    unsigned type;
+    int rc;
+    wire_reader r = {buf, buf, buf + len, st};
+
+    *consumed = 0;
+    if (st) *st = (mqtt5_codec_status){0};
+    rc = decode_fixed_header(buf, len, max_packet_size, &header, &total, st);
+    if (rc) return rc;
     if (total > len) {
-        if (st) st->offset = (size_t)total;
+        if (st) st->offset = total;
         return MQTT5_ERR_NEED_MORE;
     }
-
-    r.p = buf + 1 + n;
+    type = buf[0] >> 4;
+    r.p = buf + header;
     r.end = buf + total;
     out->type = (mqtt5_packet_type)type;
     switch (type) {
@@ -243,8 +257,9 @@ int mqtt5_packet_decode(const uint8_t *buf, size_t len, uint32_t max_packet_size
         rc = decode_connack(&r, &out->u.connack);
         break;
     case MQTT5_PUBLISH:
-        memset(&out->u.publish, 0, sizeof(out->u.publish));
-        rc = decode_publish(&r, (uint8_t)flags, &out->u.publish);
+        props_reset(&out->u.publish.properties); /* hot path: no memset of the whole struct */
+        out->u.publish.packet_id = 0;
+        rc = decode_publish(&r, (uint8_t)(buf[0] & 0x0F), &out->u.publish);
         break;
     case MQTT5_PUBACK:
     case MQTT5_PUBREC:

@@ -3,6 +3,7 @@
  * packets. A packet that is whole in the input is decoded in place (zero copy); only a packet
  * split across calls is gathered into the caller's buffer. Errors are sticky.
  */
+#include "core/decode.h"
 #include "core/wire.h"
 
 void mqtt5_decoder_init(mqtt5_decoder *dec, uint8_t *buf, size_t cap, uint32_t max_packet_size)
@@ -63,24 +64,10 @@ int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, si
                 return fail(dec, MQTT5_ERR_PACKET_TOO_LARGE, &local, st);
             }
             dec->buf[dec->len++] = in[used++];
-            if (dec->len < 2) continue;
-            uint32_t remaining;
-            int n = wire_vbi_parse(dec->buf + 1, dec->buf + dec->len, &remaining);
-            if (n == 0) continue;
-            if (n < 0) {
-                local = (mqtt5_codec_status){.reason_code = MQTT5_RC_MALFORMED_PACKET,
-                                             .offset = 1,
-                                             .field = "length",
-                                             .detail = "invalid remaining length"};
-                return fail(dec, MQTT5_ERR_MALFORMED_PACKET, &local, st);
-            }
-            uint64_t total = 1 + (uint64_t)n + remaining;
-            if (total > max) {
-                local = (mqtt5_codec_status){.reason_code = MQTT5_RC_PACKET_TOO_LARGE,
-                                             .field = "length",
-                                             .detail = "packet exceeds the maximum packet size"};
-                return fail(dec, MQTT5_ERR_PACKET_TOO_LARGE, &local, st);
-            }
+            size_t header, total;
+            rc = decode_fixed_header(dec->buf, dec->len, max, &header, &total, &local);
+            if (rc == MQTT5_ERR_NEED_MORE) continue;
+            if (rc != MQTT5_OK) return fail(dec, rc, &local, st);
             dec->need = (size_t)total;
         } else {
             size_t take = dec->need - dec->len;

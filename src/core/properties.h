@@ -23,6 +23,18 @@ static inline bool props_empty(const mqtt5_properties *props)
            props->subscription_identifier_count == 0;
 }
 
+/* Make `props` an empty block without clearing every value field (their values are unspecified
+ * while their `present` bit is clear). */
+static inline void props_reset(mqtt5_properties *props)
+{
+    props->present = 0;
+    props->user_properties = NULL;
+    props->user_property_count = 0;
+    props->subscription_identifiers = NULL;
+    props->subscription_identifier_count = 0;
+    props->raw = (mqtt5_bytes){NULL, 0};
+}
+
 int enc_check_str(mqtt5_str s, const char *field, mqtt5_codec_status *st);
 int enc_check_bytes(mqtt5_bytes b, const char *field, mqtt5_codec_status *st);
 

@@ -1,0 +1,27 @@
+#!/bin/sh
+# test.sh - the one command that runs every test of mqtt5 (the README's test command; CI runs it).
+# 1. installs missing apt/npm packages;
+# 2. gcc build with ASan+UBSan and -Werror: unit tests, differential test against mqtt-packet,
+#    install/pkg-config check;
+# 3. clang build with ASan+UBSan and -Werror: the same tests plus a timed libFuzzer run per
+#    decoder target (MQTT5_FUZZ_SECONDS, default 60).
+# Output ends with ctest's summary line; the exit status is non-zero if anything failed.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+fuzz_seconds=${MQTT5_FUZZ_SECONDS:-60}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+"$root/scripts/install-deps.sh" test
+
+echo "== gcc, ASan+UBSan"
+cmake -S "$root" -B "$root/build-test-gcc" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON >/dev/null
+cmake --build "$root/build-test-gcc" -j"$jobs"
+ctest --test-dir "$root/build-test-gcc" --output-on-failure -j"$jobs"
+
+echo "== clang, ASan+UBSan, libFuzzer ${fuzz_seconds}s per target"
+cmake -S "$root" -B "$root/build-test-clang" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_BUILD_FUZZ=ON \
+    -DMQTT5_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build "$root/build-test-clang" -j"$jobs"
+ctest --test-dir "$root/build-test-clang" --output-on-failure -j"$jobs"
