@@ -92,8 +92,7 @@ static int decode_publish(wire_reader *r, uint8_t flags, mqtt5_publish *p)
     p->qos = (flags >> 1) & 3;
     p->dup = (flags & 8) != 0;
     p->retain = flags & 1;
-    if (p->qos == 3) return WIRE_MALFORMED(r, r->base, "qos", "QoS 3");
-    if (p->qos == 0 && p->dup) return WIRE_MALFORMED(r, r->base, "dup", "DUP set on QoS 0");
+    /* QoS 3 and DUP on QoS 0 were refused with the fixed header */
     at = r->p;
     if ((rc = wire_str(r, &p->topic, "topic"))) return rc;
     if (memchr(p->topic.ptr, '+', p->topic.len) || memchr(p->topic.ptr, '#', p->topic.len))
@@ -207,6 +206,16 @@ int decode_fixed_header(const uint8_t *buf, size_t len, uint32_t max_packet_size
 {
     uint32_t remaining;
     wire_reader r = {buf, buf, buf + len, st};
+    if (len < 1) return MQTT5_ERR_NEED_MORE;
+    /* type and flags first: they are known from the first byte */
+    unsigned type = buf[0] >> 4, flags = buf[0] & 0x0F;
+    if (type == 0) return WIRE_MALFORMED(&r, buf, "cmd", "reserved packet type 0");
+    if (type != MQTT5_PUBLISH && flags != required_flags[type])
+        return WIRE_MALFORMED(&r, buf, "cmd", "reserved fixed header flags are wrong");
+    if (type == MQTT5_PUBLISH && ((flags >> 1) & 3) == 3)
+        return WIRE_MALFORMED(&r, buf, "qos", "QoS 3");
+    if (type == MQTT5_PUBLISH && (flags & 0x0E) == 0x08)
+        return WIRE_MALFORMED(&r, buf, "dup", "DUP set on QoS 0");
     if (len < 2) return MQTT5_ERR_NEED_MORE;
     int n = wire_vbi_parse(buf + 1, buf + len, &remaining);
     if (n == 0) return MQTT5_ERR_NEED_MORE;
@@ -218,10 +227,6 @@ int decode_fixed_header(const uint8_t *buf, size_t len, uint32_t max_packet_size
         return wire_fail(&r, MQTT5_ERR_PACKET_TOO_LARGE, MQTT5_RC_PACKET_TOO_LARGE, buf, "length",
                          "packet exceeds the maximum packet size");
 
-    unsigned type = buf[0] >> 4, flags = buf[0] & 0x0F;
-    if (type == 0) return WIRE_MALFORMED(&r, buf, "cmd", "reserved packet type 0");
-    if (type != MQTT5_PUBLISH && flags != required_flags[type])
-        return WIRE_MALFORMED(&r, buf, "cmd", "reserved fixed header flags are wrong");
     *header_len = 1 + (size_t)n;
     *total_len = (size_t)total;
     return MQTT5_OK;
