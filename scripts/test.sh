@@ -15,13 +15,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== gcc, ASan+UBSan"
 cmake -S "$root" -B "$root/build-test-gcc" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON >/dev/null
+    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_REQUIRE_INTEROP=ON >/dev/null
 cmake --build "$root/build-test-gcc" -j"$jobs"
 ctest --test-dir "$root/build-test-gcc" --output-on-failure -j"$jobs"
 
 echo "== clang, ASan+UBSan, libFuzzer ${fuzz_seconds}s per target"
 cmake -S "$root" -B "$root/build-test-clang" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_BUILD_FUZZ=ON \
+    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_BUILD_FUZZ=ON -DMQTT5_REQUIRE_INTEROP=ON \
     -DMQTT5_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build "$root/build-test-clang" -j"$jobs"
 ctest --test-dir "$root/build-test-clang" --output-on-failure -j"$jobs"
