@@ -13,9 +13,19 @@ test) pkgs=$test_pkgs ;;
 *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
 esac
 
+# A package counts as present when dpkg has it, or (node, npm) when the command exists: a
+# machine may carry Node.js from elsewhere (e.g. nodesource, which bundles npm), and asking apt
+# for Debian's npm there would fight that install.
+present() {
+    case $1 in
+    nodejs) command -v node >/dev/null 2>&1 || command -v nodejs >/dev/null 2>&1 && return 0 ;;
+    npm) command -v npm >/dev/null 2>&1 && return 0 ;;
+    esac
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 missing=""
 for p in $pkgs; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    present "$p" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
     echo "install-deps: installing:$missing"
