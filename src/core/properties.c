@@ -29,6 +29,7 @@ int props_decode(wire_reader *r, mqtt5_properties *props, unsigned kind)
     if (block_len == 0) return MQTT5_OK;
 
     wire_reader pr = {r->base, r->p, r->p + block_len, r->st};
+    const uint8_t *auth_data_at = NULL;
     r->p += block_len;
 
     while (pr.p < pr.end) {
@@ -39,6 +40,7 @@ int props_decode(wire_reader *r, mqtt5_properties *props, unsigned kind)
         const char *field = field_of(info, kind);
         if (!(info->kinds & PROP_KIND_BIT(kind)))
             return WIRE_MALFORMED(&pr, at, field, "property not allowed in this packet");
+        if (id == MQTT5_PROP_AUTHENTICATION_DATA) auth_data_at = at;
 
         uint8_t *slot = (uint8_t *)props + info->offset;
         uint32_t num = 0;
@@ -115,7 +117,7 @@ int props_decode(wire_reader *r, mqtt5_properties *props, unsigned kind)
 
     if ((props->present & MQTT5_PROP_BIT(MQTT5_PROP_AUTHENTICATION_DATA)) &&
         !(props->present & MQTT5_PROP_BIT(MQTT5_PROP_AUTHENTICATION_METHOD)))
-        return WIRE_PROTOCOL(r, len_at, field_of(prop_info_get(0x16), kind),
+        return WIRE_PROTOCOL(r, auth_data_at, field_of(prop_info_get(0x16), kind),
                              "authentication data without an authentication method");
     return MQTT5_OK;
 }
