@@ -14,7 +14,7 @@
  * the receiver must put in its DISCONNECT (0x81 Malformed Packet, 0x82 Protocol Error, 0x95 Packet
  * Too Large, ...) and `offset` the byte offset in the packet where the problem was found; for
  * both directions `field` names the offending field in mqtt-packet's vocabulary
- * ("properties.topicAlias", "subscriptions[2].qos") and `detail` says what is wrong.
+ * ("properties.topicAlias", "subscriptions.qos") and `detail` says what is wrong.
  */
 #ifndef MQTT5_CODEC_H
 #define MQTT5_CODEC_H

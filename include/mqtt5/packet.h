@@ -8,7 +8,8 @@
  * Repeated items (user properties, subscription identifiers, SUBSCRIBE/UNSUBSCRIBE entries) are
  * given to the encoder as arrays. The decoder does not allocate, so it leaves the array pointers
  * NULL, sets the counts, and keeps the encoded region in `raw`; read them with the iterators at
- * the end of this file, which work on both decoded and hand-built packets.
+ * the end of this file, which work on both decoded and hand-built packets. The encoder reads
+ * repeated items through the same iterators, so a decoded packet can be re-encoded as it is.
  */
 #ifndef MQTT5_PACKET_H
 #define MQTT5_PACKET_H
