@@ -94,38 +94,62 @@ static void build_cases(bench_case *c)
     }
 }
 
-int main(int argc, char **argv)
-{
-    long iters = argc > 1 ? atol(argv[1]) : 5000000;
-    bench_case cases[3];
-    uint8_t out[512];
-    memset(cases, 0, sizeof cases);
-    build_cases(cases);
+#define ROUNDS 7
 
-    printf("%-20s %6s %10s %10s %10s\n", "packet", "bytes", "decode ns", "encode ns", "memcpy ns");
-    for (int i = 0; i < 3; i++) {
-        bench_case *c = &cases[i];
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of ROUNDS timings of `iters` runs of one operation, in ns per run. */
+typedef enum { OP_DECODE, OP_ENCODE, OP_MEMCPY } bench_op;
+
+static double measure(const bench_case *c, bench_op op, long iters)
+{
+    double t[ROUNDS];
+    uint8_t out[512];
+    for (int r = 0; r < ROUNDS; r++) {
         mqtt5_packet p;
         size_t used, w;
         double t0 = now_ns();
         for (long k = 0; k < iters; k++) {
-            if (mqtt5_packet_decode(c->wire, c->wire_len, 0, &p, &used, NULL)) abort();
-            sink += used + p.u.publish.payload.len;
+            switch (op) {
+            case OP_DECODE:
+                if (mqtt5_packet_decode(c->wire, c->wire_len, 0, &p, &used, NULL)) abort();
+                sink += used + p.u.publish.payload.len;
+                break;
+            case OP_ENCODE:
+                if (mqtt5_packet_encode(&c->packet, out, sizeof out, &w, NULL)) abort();
+                sink += w + out[w - 1];
+                break;
+            case OP_MEMCPY:
+                memcpy(out, c->wire, c->wire_len);
+                __asm__ volatile("" : : "r"(out) : "memory");
+                sink += out[c->wire_len - 1];
+                break;
+            }
         }
-        double t1 = now_ns();
-        for (long k = 0; k < iters; k++) {
-            if (mqtt5_packet_encode(&c->packet, out, sizeof out, &w, NULL)) abort();
-            sink += w + out[w - 1];
-        }
-        double t2 = now_ns();
-        for (long k = 0; k < iters; k++) {
-            memcpy(out, c->wire, c->wire_len);
-            __asm__ volatile("" : : "r"(out) : "memory");
-            sink += out[c->wire_len - 1];
-        }
-        double t3 = now_ns();
-        printf("%-20s %6zu %10.1f %10.1f %10.1f\n", c->name, c->wire_len, (t1 - t0) / iters,
-               (t2 - t1) / iters, (t3 - t2) / iters);
+        t[r] = (now_ns() - t0) / (double)iters;
+    }
+    qsort(t, ROUNDS, sizeof t[0], cmp_double);
+    return t[ROUNDS / 2];
+}
+
+int main(int argc, char **argv)
+{
+    long iters = argc > 1 ? atol(argv[1]) : 1000000;
+    bench_case cases[3];
+    memset(cases, 0, sizeof cases);
+    build_cases(cases);
+
+    printf("median of %d rounds of %ld operations each\n", ROUNDS, iters);
+    printf("%-20s %6s %10s %10s %10s\n", "packet", "bytes", "decode ns", "encode ns", "memcpy ns");
+    for (int i = 0; i < 3; i++) {
+        const bench_case *c = &cases[i];
+        printf("%-20s %6zu %10.1f %10.1f %10.1f\n", c->name, c->wire_len,
+               measure(c, OP_DECODE, iters), measure(c, OP_ENCODE, iters),
+               measure(c, OP_MEMCPY, iters));
     }
     return 0;
 }
