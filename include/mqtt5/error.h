@@ -28,7 +28,23 @@ extern "C" {
     X(MQTT5_ERR_INVALID_UTF8, -11, "string is not valid MQTT UTF-8")                               \
     X(MQTT5_ERR_INVALID_TOPIC, -12, "invalid topic name or topic filter")                          \
     X(MQTT5_ERR_PARSE, -13, "input text could not be parsed")                                      \
-    X(MQTT5_ERR_IO, -14, "input/output error")
+    X(MQTT5_ERR_IO, -14, "input/output error")                                                     \
+    X(MQTT5_ERR_INVALID_STATE, -15, "operation not possible in the current state")                 \
+    X(MQTT5_ERR_BUSY, -16, "call not allowed from inside a callback")                              \
+    X(MQTT5_ERR_QUEUE_FULL, -17, "operation queue is full")                                        \
+    X(MQTT5_ERR_OFFLINE_POLICY, -18, "operation failed by the offline queue policy")               \
+    X(MQTT5_ERR_STOPPED, -19, "client was stopped")                                                \
+    X(MQTT5_ERR_ACK_TIMEOUT, -20, "no acknowledgement within the operation timeout")               \
+    X(MQTT5_ERR_CONNACK_TIMEOUT, -21, "no CONNACK within the connect timeout")                     \
+    X(MQTT5_ERR_CONNACK_REFUSED, -22, "server refused the connection (CONNACK reason >= 0x80)")    \
+    X(MQTT5_ERR_SESSION_PRESENT, -23, "server resumed a session although a clean start was asked") \
+    X(MQTT5_ERR_PING_TIMEOUT, -24, "no PINGRESP within the ping timeout")                          \
+    X(MQTT5_ERR_SERVER_DISCONNECT, -25, "server sent DISCONNECT")                                  \
+    X(MQTT5_ERR_CONNECTION_CLOSED, -26, "connection closed")                                       \
+    X(MQTT5_ERR_NOT_AVAILABLE, -27, "feature not available on this server")                        \
+    X(MQTT5_ERR_IOT_CORE_LIMIT, -28, "exceeds an AWS IoT Core limit")                              \
+    X(MQTT5_ERR_STALE_HANDLE, -29, "handle belongs to an earlier connection or was already used")  \
+    X(MQTT5_ERR_ACK_REASON, -30, "server acknowledged with a failure reason code (>= 0x80)")
 
 typedef enum mqtt5_error {
 #define MQTT5_ERROR_ENUM_(name, value, msg) name = value,

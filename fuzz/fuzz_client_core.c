@@ -1,0 +1,155 @@
+/*
+ * fuzz_client_core.c - libFuzzer target for the client core's handling of untrusted broker input.
+ * The input is a script: each step is one byte of opcode then data. The core is connected first
+ * (CONNACK), then the script feeds server bytes in chunks, submits operations, advances the clock
+ * and drains output. Checks: no crash, leak or sanitizer report; the lifecycle guarantees hold;
+ * every accepted operation completes exactly once; memory returns to zero after destroy.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt5/client_core.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct fuzz_state {
+    long attempts, successes, failures, disconnections;
+    long accepted, completed;
+    size_t in_use;
+} fuzz_state;
+
+static void *fz_alloc(void *ctx, size_t n)
+{
+    fuzz_state *s = ctx;
+    void *p = malloc(n);
+    if (p) s->in_use += n;
+    return p;
+}
+
+static void fz_release(void *ctx, void *p, size_t n)
+{
+    fuzz_state *s = ctx;
+    s->in_use -= n;
+    free(p);
+}
+
+static void on_lifecycle(void *u, const mqtt5_lifecycle_event *e)
+{
+    fuzz_state *s = u;
+    switch (e->type) {
+    case MQTT5_LC_ATTEMPTING_CONNECT:
+        s->attempts++;
+        break;
+    case MQTT5_LC_CONNECTION_SUCCESS:
+        s->successes++;
+        break;
+    case MQTT5_LC_CONNECTION_FAILURE:
+        s->failures++;
+        break;
+    case MQTT5_LC_DISCONNECTION:
+        s->disconnections++;
+        break;
+    default:
+        break;
+    }
+    if (s->successes + s->failures > s->attempts) abort();
+    if (s->disconnections > s->successes) abort();
+}
+
+static void on_publish(void *u, const mqtt5_inbound_publish *m)
+{
+    (void)u;
+    if (m->publish->topic.len == 0) abort(); /* aliases must be resolved */
+}
+
+static void on_complete(void *u, const mqtt5_op_completion *d)
+{
+    fuzz_state *s = u;
+    (void)d;
+    s->completed++;
+}
+
+static void drain(mqtt5_client_core *c, uint64_t now)
+{
+    const uint8_t *d;
+    size_t n;
+    for (int i = 0; i < 4; i++) {
+        if (mqtt5_client_core_mem_send(c, now, &d, &n) || n == 0) break;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_state s = {0};
+    mqtt5_allocator al = {fz_alloc, fz_release, &s};
+    mqtt5_client_core_options o;
+    mqtt5_client_core_options_init(&o);
+    o.allocator = &al;
+    o.callbacks = (mqtt5_client_core_callbacks){&s, on_lifecycle, on_publish, on_complete};
+    o.connect.client_id = (mqtt5_str){"fuzz", 4};
+    o.connect.keep_alive = 30;
+    o.max_inbound_packet_size = 4096;
+    o.receive_maximum = 4;
+    o.alias_in = MQTT5_ALIAS_IN_ENABLED;
+    o.alias_in_max = 4;
+    o.alias_out = MQTT5_ALIAS_OUT_LRU;
+    o.session_behavior = MQTT5_SESSION_REJOIN_ALWAYS;
+    mqtt5_client_core *c;
+    if (mqtt5_client_core_new(&o, &c, NULL)) abort();
+
+    uint64_t now = 0, wake;
+    static const uint8_t connack[] = {0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x08};
+    mqtt5_client_core_start(c, now);
+    mqtt5_client_core_on_transport_open(c, now);
+    drain(c, now);
+    mqtt5_client_core_mem_recv(c, now, connack, sizeof connack);
+
+    size_t i = 0;
+    while (i < size) {
+        uint8_t opcode = data[i++];
+        size_t len = opcode & 0x3F;
+        if (len > size - i) len = size - i;
+        mqtt5_client_want want;
+        mqtt5_client_core_want(c, &want);
+        switch (opcode >> 6) {
+        case 0: /* server bytes */
+            if (want.transport_open) mqtt5_client_core_mem_recv(c, now, data + i, len);
+            i += len;
+            break;
+        case 1: { /* an operation */
+            static const char *const topics[] = {"a/b", "sensors/temperature", "x"};
+            mqtt5_publish p = {.qos = (uint8_t)(len % 3),
+                               .topic = {topics[len % 3], strlen(topics[len % 3])},
+                               .payload = {data + i, len}};
+            mqtt5_subscription sub = {{"a/#", 3}, (uint8_t)(len % 3), false, false, 0};
+            mqtt5_subscribe s_op = {.subscriptions = &sub, .subscription_count = 1};
+            int rc = (len & 4) ? mqtt5_client_core_subscribe(c, now, &s_op, NULL, NULL, NULL)
+                               : mqtt5_client_core_publish(c, now, &p, NULL, NULL, NULL);
+            if (rc == 0) s.accepted++;
+            i += len;
+            break;
+        }
+        case 2: /* time passes */
+            now += (uint64_t)len * 997u;
+            mqtt5_client_core_service(c, now, &wake);
+            break;
+        default: /* transport events and output */
+            if (len % 4 == 0 && want.transport_open)
+                mqtt5_client_core_on_transport_closed(c, now, 0);
+            else if (len % 4 == 1 && want.transport_open &&
+                     mqtt5_client_core_state(c) == MQTT5_CS_CONNECTING)
+                mqtt5_client_core_on_transport_open(c, now);
+            else if (len % 4 == 2 && !want.transport_open &&
+                     mqtt5_client_core_state(c) != MQTT5_CS_STOPPED &&
+                     mqtt5_client_core_state(c) != MQTT5_CS_PENDING_RECONNECT)
+                mqtt5_client_core_on_transport_closed(c, now, 0);
+            drain(c, now);
+            break;
+        }
+    }
+    mqtt5_client_core_stop(c, now, NULL, NULL);
+    mqtt5_client_core_destroy(c);
+    if (s.completed != s.accepted) abort();
+    if (s.in_use != 0) abort();
+    return 0;
+}

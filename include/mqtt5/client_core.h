@@ -1,0 +1,251 @@
+/*
+ * mqtt5/client_core.h - the sans-I/O MQTT 5 client state machine.
+ *
+ * The core does everything a client does between "bytes arrived", "time passed" and "the user
+ * asked for something", and nothing else: no sockets, threads, TLS or clock. Time is the
+ * caller's monotonic milliseconds, passed into every call that may act on it.
+ *
+ * Driving it (what the runtime does, and what a bare-metal user can do):
+ *   1. mqtt5_client_core_service(core, now, &wake): timers fire, events are delivered;
+ *   2. mqtt5_client_core_want(core, &want): open the transport if want.transport_open and it is
+ *      closed, close it if not; report the result with on_transport_open / on_transport_closed;
+ *   3. when the transport is open and no write is in flight: mqtt5_client_core_mem_send() hands
+ *      out one batch of whole packets; write all of it, then ask again;
+ *   4. bytes read go to mqtt5_client_core_mem_recv();
+ *   5. sleep until I/O or want.wake_at.
+ *
+ * Callbacks run only inside these calls, on the caller's thread. From inside a callback the
+ * operation calls (publish, subscribe, unsubscribe, stop, start, acks, getters) work; the driving
+ * calls (mem_recv, mem_send, service, on_transport_*, destroy) return MQTT5_ERR_BUSY.
+ *
+ * Operations: an accepted operation (return 0) gets exactly one on_complete; a refused one returns
+ * the error at once, names the field in `status`, and never completes. Lifecycle: every
+ * ATTEMPTING_CONNECT ends in exactly one CONNECTION_SUCCESS or CONNECTION_FAILURE; every SUCCESS
+ * in exactly one DISCONNECTION; every stop that takes effect in one STOPPED.
+ */
+#ifndef MQTT5_CLIENT_CORE_H
+#define MQTT5_CLIENT_CORE_H
+
+#include "mqtt5/allocator.h"
+#include "mqtt5/codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MQTT5_TIME_NEVER UINT64_MAX /* no deadline */
+
+typedef enum mqtt5_session_behavior {
+    MQTT5_SESSION_CLEAN = 0,           /* clean start on every connection (default) */
+    MQTT5_SESSION_REJOIN_POST_SUCCESS, /* clean start until a connection succeeded, then rejoin */
+    MQTT5_SESSION_REJOIN_ALWAYS,       /* always ask to rejoin */
+} mqtt5_session_behavior;
+
+typedef enum mqtt5_offline_policy {
+    MQTT5_OFFLINE_FAIL_QOS0_PUBLISH_ON_DISCONNECT = 0, /* default */
+    MQTT5_OFFLINE_FAIL_NON_QOS1_PUBLISH_ON_DISCONNECT, /* keep only QoS 1 and 2 publishes */
+    MQTT5_OFFLINE_FAIL_ALL_ON_DISCONNECT,
+} mqtt5_offline_policy;
+
+typedef enum mqtt5_jitter {
+    MQTT5_JITTER_FULL = 0,     /* uniform in [min, min(max, min * 2^n)] (default) */
+    MQTT5_JITTER_NONE,         /* min(max, min * 2^n) */
+    MQTT5_JITTER_DECORRELATED, /* min(max, uniform in [min, 3 * previous delay]) */
+} mqtt5_jitter;
+
+typedef enum mqtt5_alias_out {
+    MQTT5_ALIAS_OUT_DISABLED = 0, /* default; a topicAlias set by the user is refused */
+    MQTT5_ALIAS_OUT_MANUAL,       /* the user picks aliases (always giving the topic too) */
+    MQTT5_ALIAS_OUT_LRU,          /* the client picks, least recently used replaced */
+} mqtt5_alias_out;
+
+typedef enum mqtt5_alias_in {
+    MQTT5_ALIAS_IN_DISABLED = 0, /* default: Topic Alias Maximum 0 in CONNECT */
+    MQTT5_ALIAS_IN_ENABLED,
+} mqtt5_alias_in;
+
+typedef enum mqtt5_lifecycle_type {
+    MQTT5_LC_ATTEMPTING_CONNECT,
+    MQTT5_LC_CONNECTION_SUCCESS,
+    MQTT5_LC_CONNECTION_FAILURE,
+    MQTT5_LC_DISCONNECTION,
+    MQTT5_LC_STOPPED,
+} mqtt5_lifecycle_type;
+
+typedef enum mqtt5_client_state {
+    MQTT5_CS_STOPPED,
+    MQTT5_CS_CONNECTING,   /* waiting for the transport to open */
+    MQTT5_CS_MQTT_CONNECT, /* CONNECT sent, waiting for CONNACK */
+    MQTT5_CS_CONNECTED,
+    MQTT5_CS_CLEAN_DISCONNECT,  /* sending our DISCONNECT, then closing */
+    MQTT5_CS_CLOSING,           /* waiting for the transport to close */
+    MQTT5_CS_PENDING_RECONNECT, /* backing off */
+} mqtt5_client_state;
+
+/* Lowercase name of a lifecycle event type / client state; "unknown" otherwise. */
+const char *mqtt5_lifecycle_type_name(int type);
+const char *mqtt5_client_state_name(int state);
+
+typedef struct mqtt5_negotiated_settings {
+    bool rejoined_session;
+    uint8_t maximum_qos; /* 2 unless the server said otherwise */
+    bool retain_available, wildcard_available, shared_available, subscription_ids_available;
+    uint16_t keep_alive_s;              /* Server Keep Alive if sent, else ours; 0 = no pings */
+    uint32_t ping_timeout_ms;           /* min(options.ping_timeout_ms, keep_alive_s * 1000 / 2) */
+    uint32_t session_expiry_s;          /* the server's if sent, else ours */
+    uint32_t max_packet_size_to_server; /* 0 = no limit set */
+    uint32_t max_packet_size_to_client;
+    uint16_t receive_maximum_from_server; /* 65535 when not sent */
+    uint16_t receive_maximum_to_server;
+    uint16_t topic_alias_max_to_server; /* in use: min(our cache, the server's maximum) */
+    uint16_t topic_alias_max_to_client;
+    mqtt5_str client_id; /* assigned or configured; valid until the next connection */
+} mqtt5_negotiated_settings;
+
+typedef struct mqtt5_lifecycle_event {
+    mqtt5_lifecycle_type type;
+    int error;                                 /* FAILURE / DISCONNECTION: a negative mqtt5_error */
+    const mqtt5_connack *connack;              /* SUCCESS; FAILURE when a CONNACK arrived */
+    const mqtt5_disconnect *disconnect;        /* DISCONNECTION caused by a server DISCONNECT */
+    const mqtt5_negotiated_settings *settings; /* SUCCESS */
+} mqtt5_lifecycle_event;
+
+typedef struct mqtt5_inbound_publish {
+    const mqtt5_publish *publish; /* topic alias already resolved; views valid in the callback */
+    uint64_t ack_handle;          /* QoS 1/2: for mqtt5_client_core_take_ack; 0 for QoS 0 */
+} mqtt5_inbound_publish;
+
+typedef struct mqtt5_op_completion {
+    uint64_t op_id;
+    void *user_ctx;
+    mqtt5_packet_type op_type; /* MQTT5_PUBLISH, MQTT5_SUBSCRIBE or MQTT5_UNSUBSCRIBE */
+    int error;                 /* 0 or a negative mqtt5_error (ACK_REASON, ACK_TIMEOUT, ...) */
+    const mqtt5_packet *ack; /* PUBACK, PUBREC (refused QoS 2), PUBCOMP, SUBACK, UNSUBACK or NULL */
+} mqtt5_op_completion;
+
+typedef struct mqtt5_client_core_callbacks {
+    void *user;
+    void (*on_lifecycle)(void *user, const mqtt5_lifecycle_event *ev); /* required */
+    void (*on_publish)(void *user, const mqtt5_inbound_publish *msg);  /* required */
+    void (*on_complete)(void *user, const mqtt5_op_completion *done);  /* required */
+    /* Enhanced authentication: an AUTH from the server (reason 0x18 continue, 0x00 success of a
+     * re-authentication). Answer with mqtt5_client_core_auth. Required when the CONNECT template
+     * carries an authenticationMethod. */
+    void (*on_auth)(void *user, const mqtt5_disconnect *auth);
+} mqtt5_client_core_callbacks;
+
+typedef struct mqtt5_client_core_options {
+    const mqtt5_allocator *allocator; /* NULL = mqtt5_allocator_libc() */
+    mqtt5_client_core_callbacks callbacks;
+    /* CONNECT template, copied: client_id ("" = server assigns), keep_alive (1200 s),
+     * username/password, will, properties (session expiry, user properties, ...). The core owns
+     * clean_start, receiveMaximum, maximumPacketSize and topicAliasMaximum. */
+    mqtt5_connect connect;
+    mqtt5_session_behavior session_behavior; /* CLEAN */
+    mqtt5_offline_policy offline_policy;     /* FAIL_QOS0_PUBLISH_ON_DISCONNECT */
+    uint32_t connack_timeout_ms;             /* 20000, from transport open */
+    uint32_t ping_timeout_ms;                /* 30000 (capped at keep-alive / 2) */
+    uint32_t ack_timeout_ms;                 /* 60000; 0 = none */
+    uint32_t reconnect_min_ms;               /* 1000 */
+    uint32_t reconnect_max_ms;               /* 120000 */
+    uint32_t reconnect_reset_after_ms;       /* 30000 connected resets the backoff */
+    mqtt5_jitter jitter;                     /* FULL */
+    uint64_t (*random_u64)(void *ctx);       /* NULL = splitmix64 seeded with random_seed */
+    void *random_ctx;
+    uint64_t random_seed;
+    uint32_t max_queued_ops;          /* 1024 incomplete operations */
+    size_t max_queued_bytes;          /* 4 MiB of incomplete operations */
+    uint16_t receive_maximum;         /* 100: ours, enforced inbound */
+    uint32_t max_inbound_packet_size; /* 131072: sent as Maximum Packet Size */
+    size_t write_batch_size; /* 16384: bytes per mem_send batch (bigger packets go alone) */
+    mqtt5_alias_out alias_out;
+    uint16_t alias_out_cache; /* 25 */
+    mqtt5_alias_in alias_in;
+    uint16_t alias_in_max; /* 25 */
+    bool iot_core;         /* AWS IoT Core limits and 100 publish/s + 512 KiB/s pacing */
+} mqtt5_client_core_options;
+
+typedef struct mqtt5_op_options {
+    void *user_ctx;
+    uint32_t ack_timeout_ms; /* 0 = the client's */
+} mqtt5_op_options;
+
+typedef struct mqtt5_client_want {
+    bool transport_open; /* the transport should be open (or opening) */
+    bool write;          /* mem_send has bytes to hand out now */
+    uint64_t wake_at;    /* next deadline, MQTT5_TIME_NEVER if none */
+} mqtt5_client_want;
+
+typedef struct mqtt5_client_stats {
+    uint64_t incomplete_ops, incomplete_bytes; /* accepted, not yet completed */
+    uint64_t unacked_ops, unacked_bytes;       /* sent, waiting for an ack */
+    uint64_t bytes_sent, bytes_received, batches_sent;
+    uint64_t packets_sent[16], packets_received[16]; /* by packet type */
+    uint64_t connect_attempts, connect_failures, disconnections;
+    uint64_t pings_sent, ack_timeouts;
+    size_t memory_in_use, memory_peak;
+} mqtt5_client_stats;
+
+typedef struct mqtt5_client_core mqtt5_client_core;
+
+/* Fill `o` with the defaults above (callbacks and connect template empty). */
+void mqtt5_client_core_options_init(mqtt5_client_core_options *o);
+
+int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
+                          mqtt5_codec_status *status);
+/* Completes every operation with MQTT5_ERR_STOPPED and frees; no lifecycle event. */
+int mqtt5_client_core_destroy(mqtt5_client_core *core);
+
+int mqtt5_client_core_start(mqtt5_client_core *core, uint64_t now);
+/* `disconnect` NULL: close without DISCONNECT; else sent when connected (reason 0x00/0x04/...). */
+int mqtt5_client_core_stop(mqtt5_client_core *core, uint64_t now,
+                           const mqtt5_disconnect *disconnect, mqtt5_codec_status *status);
+
+int mqtt5_client_core_publish(mqtt5_client_core *core, uint64_t now, const mqtt5_publish *publish,
+                              const mqtt5_op_options *opt, uint64_t *op_id,
+                              mqtt5_codec_status *status);
+int mqtt5_client_core_subscribe(mqtt5_client_core *core, uint64_t now,
+                                const mqtt5_subscribe *subscribe, const mqtt5_op_options *opt,
+                                uint64_t *op_id, mqtt5_codec_status *status);
+int mqtt5_client_core_unsubscribe(mqtt5_client_core *core, uint64_t now,
+                                  const mqtt5_unsubscribe *unsubscribe, const mqtt5_op_options *opt,
+                                  uint64_t *op_id, mqtt5_codec_status *status);
+
+/* Manual acknowledgement: inside on_publish, take ownership of the PUBACK/PUBREC of a QoS 1/2
+ * message; later send it (reason 0x00 or an error reason). A handle from a connection that has
+ * closed gives MQTT5_ERR_STALE_HANDLE (the server will resend the message). */
+int mqtt5_client_core_take_ack(mqtt5_client_core *core, uint64_t ack_handle);
+int mqtt5_client_core_send_ack(mqtt5_client_core *core, uint64_t now, uint64_t ack_handle,
+                               uint8_t reason_code);
+
+/* Enhanced authentication: send AUTH with `reason` 0x18 (continue, answering the server's
+ * challenge, before or after CONNACK) or 0x19 (start a re-authentication while connected).
+ * `props` may carry authenticationData, reasonString and user properties; the method is always
+ * the one of the CONNECT template. */
+int mqtt5_client_core_auth(mqtt5_client_core *core, uint64_t now, uint8_t reason,
+                           const mqtt5_properties *props, mqtt5_codec_status *status);
+
+/* Transport events. `error` 0 = closed by the peer or on request. */
+int mqtt5_client_core_on_transport_open(mqtt5_client_core *core, uint64_t now);
+int mqtt5_client_core_on_transport_closed(mqtt5_client_core *core, uint64_t now, int error);
+
+/* Bytes read from the transport; all are consumed. Malformed input is answered inside the core
+ * (DISCONNECT with the reason code, then close), so this only fails on misuse. */
+int mqtt5_client_core_mem_recv(mqtt5_client_core *core, uint64_t now, const uint8_t *in,
+                               size_t len);
+/* One batch of whole packets to write (*len 0: nothing now). Valid until the next call. */
+int mqtt5_client_core_mem_send(mqtt5_client_core *core, uint64_t now, const uint8_t **data,
+                               size_t *len);
+/* Run due timers; *next_wake gets the next deadline (MQTT5_TIME_NEVER if none). */
+int mqtt5_client_core_service(mqtt5_client_core *core, uint64_t now, uint64_t *next_wake);
+
+void mqtt5_client_core_want(const mqtt5_client_core *core, mqtt5_client_want *out);
+mqtt5_client_state mqtt5_client_core_state(const mqtt5_client_core *core);
+/* false until a CONNACK was accepted since start */
+bool mqtt5_client_core_settings(const mqtt5_client_core *core, mqtt5_negotiated_settings *out);
+void mqtt5_client_core_stats(const mqtt5_client_core *core, mqtt5_client_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

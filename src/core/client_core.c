@@ -1,0 +1,676 @@
+/*
+ * client_core.c - the client core's lifecycle: options and construction, start/stop, transport
+ * events, CONNACK handling, timers (CONNACK timeout, keep-alive, reconnect backoff and its reset)
+ * and the lifecycle-event guarantees. Operations live in client_ops.c, output in client_send.c,
+ * inbound packets in client_recv.c. Sans-I/O: time is passed in, memory comes from the allocator.
+ */
+#include <string.h>
+
+#include "core/client_copy.h"
+#include "core/client_internal.h"
+
+#define DISCONNECT_TIMEOUT_MS 10000u
+
+/* ---- names ---------------------------------------------------------------------------------- */
+
+const char *mqtt5_lifecycle_type_name(int type)
+{
+    static const char *const names[] = {"attempting_connect", "connection_success",
+                                        "connection_failure", "disconnection", "stopped"};
+    return type >= 0 && type < 5 ? names[type] : "unknown";
+}
+
+const char *mqtt5_client_state_name(int state)
+{
+    static const char *const names[] = {"stopped",          "connecting",       "mqtt_connect",
+                                        "connected",        "clean_disconnect", "closing",
+                                        "pending_reconnect"};
+    return state >= 0 && state < 7 ? names[state] : "unknown";
+}
+
+/* ---- memory --------------------------------------------------------------------------------- */
+
+void *client_alloc(mqtt5_client_core *c, size_t size)
+{
+    void *p = c->alloc.allocate(c->alloc.ctx, size);
+    if (p) {
+        c->stats.memory_in_use += size;
+        if (c->stats.memory_in_use > c->stats.memory_peak)
+            c->stats.memory_peak = c->stats.memory_in_use;
+    }
+    return p;
+}
+
+void client_free(mqtt5_client_core *c, void *ptr, size_t size)
+{
+    if (!ptr) return;
+    c->stats.memory_in_use -= size;
+    c->alloc.release(c->alloc.ctx, ptr, size);
+}
+
+/* ---- options -------------------------------------------------------------------------------- */
+
+void mqtt5_client_core_options_init(mqtt5_client_core_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->connect.keep_alive = 1200;
+    o->connect.clean_start = true;
+    o->connack_timeout_ms = 20000;
+    o->ping_timeout_ms = 30000;
+    o->ack_timeout_ms = 60000;
+    o->reconnect_min_ms = 1000;
+    o->reconnect_max_ms = 120000;
+    o->reconnect_reset_after_ms = 30000;
+    o->jitter = MQTT5_JITTER_FULL;
+    o->max_queued_ops = 1024;
+    o->max_queued_bytes = 4u << 20;
+    o->receive_maximum = 100;
+    o->max_inbound_packet_size = 131072;
+    o->write_batch_size = 16384;
+    o->alias_out_cache = 25;
+    o->alias_in_max = 25;
+}
+
+static int opt_fail(mqtt5_codec_status *st, int err, const char *field, const char *detail)
+{
+    if (st) *st = (mqtt5_codec_status){.error = err, .field = field, .detail = detail};
+    return err;
+}
+
+static int validate_options(const mqtt5_client_core_options *o, mqtt5_codec_status *st)
+{
+    if (!o->callbacks.on_lifecycle || !o->callbacks.on_publish || !o->callbacks.on_complete)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks",
+                        "on_lifecycle, on_publish and on_complete are required");
+    if (o->receive_maximum == 0)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "receive_maximum", "must be at least 1");
+    if (o->max_inbound_packet_size < 64)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "max_inbound_packet_size",
+                        "must be at least 64 bytes");
+    if (o->write_batch_size < 64)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "write_batch_size",
+                        "must be at least 64 bytes");
+    if (o->reconnect_min_ms == 0 || o->reconnect_max_ms < o->reconnect_min_ms)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "reconnect_min_ms",
+                        "must be at least 1 and not above reconnect_max_ms");
+    if (o->connack_timeout_ms == 0)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "connack_timeout_ms", "must not be 0");
+    if (o->max_queued_ops == 0)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "max_queued_ops", "must not be 0");
+    if ((unsigned)o->session_behavior > MQTT5_SESSION_REJOIN_ALWAYS)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "session_behavior", "unknown value");
+    if ((unsigned)o->offline_policy > MQTT5_OFFLINE_FAIL_ALL_ON_DISCONNECT)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "offline_policy", "unknown value");
+    if ((unsigned)o->jitter > MQTT5_JITTER_DECORRELATED)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "jitter", "unknown value");
+    if ((unsigned)o->alias_out > MQTT5_ALIAS_OUT_LRU)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "alias_out", "unknown value");
+    if ((unsigned)o->alias_in > MQTT5_ALIAS_IN_ENABLED)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "alias_in", "unknown value");
+
+    /* The CONNECT template must encode: check it with the properties the core adds. */
+    mqtt5_packet p = {.type = MQTT5_CONNECT};
+    p.u.connect = o->connect;
+    if (p.u.connect.properties.present & (MQTT5_PROP_BIT(MQTT5_PROP_RECEIVE_MAXIMUM) |
+                                          MQTT5_PROP_BIT(MQTT5_PROP_MAXIMUM_PACKET_SIZE) |
+                                          MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS_MAXIMUM)))
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "connect.properties",
+                        "receiveMaximum, maximumPacketSize and topicAliasMaximum are set from the "
+                        "client options");
+    if ((p.u.connect.properties.present & MQTT5_PROP_BIT(MQTT5_PROP_AUTHENTICATION_METHOD)) &&
+        !o->callbacks.on_auth)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks.on_auth",
+                        "required with an authentication method");
+    size_t size;
+    int rc = mqtt5_packet_encoded_size(&p, &size, st);
+    if (rc) return rc;
+    if (o->iot_core && o->connect.client_id.len > 128)
+        return opt_fail(st, MQTT5_ERR_IOT_CORE_LIMIT, "clientId",
+                        "AWS IoT Core allows at most 128 bytes");
+    return MQTT5_OK;
+}
+
+/* ---- construction --------------------------------------------------------------------------- */
+
+int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
+                          mqtt5_codec_status *st)
+{
+    *out = NULL;
+    if (st) *st = (mqtt5_codec_status){0};
+    int rc = validate_options(o, st);
+    if (rc) return rc;
+    const mqtt5_allocator *al = o->allocator ? o->allocator : mqtt5_allocator_libc();
+    mqtt5_client_core *c = al->allocate(al->ctx, sizeof *c);
+    if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
+    memset(c, 0, sizeof *c);
+    c->alloc = *al;
+    c->stats.memory_in_use = c->stats.memory_peak = sizeof *c;
+    c->opt = *o;
+    c->opt.allocator = &c->alloc;
+    c->cb = o->callbacks;
+
+    /* deep copy of the CONNECT template */
+    copier cp = {NULL, 0};
+    copy_connect(&cp, NULL, &o->connect);
+    c->connect_copy_size = cp.used ? cp.used : 1;
+    c->connect_copy = client_alloc(c, c->connect_copy_size);
+    c->control_cap = 2u * o->receive_maximum + 16u;
+    c->control = client_alloc(c, c->control_cap * sizeof *c->control);
+    c->decoder_buf = client_alloc(c, o->max_inbound_packet_size);
+    c->out_cap = o->write_batch_size;
+    c->out_buf = client_alloc(c, c->out_cap);
+    if (!c->connect_copy || !c->control || !c->decoder_buf || !c->out_buf) {
+        mqtt5_client_core_destroy(c);
+        return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client buffers");
+    }
+    cp = (copier){c->connect_copy, 0};
+    copy_connect(&cp, &c->opt.connect, &o->connect);
+
+    mqtt5_decoder_init(&c->decoder, c->decoder_buf, o->max_inbound_packet_size,
+                       o->max_inbound_packet_size);
+    client_rng_init(&c->rng, o->random_u64, o->random_ctx, o->random_seed);
+    client_backoff_init(&c->backoff, o->jitter, o->reconnect_min_ms, o->reconnect_max_ms);
+    client_packet_ids_init(&c->ids);
+    client_packet_ids_init(&c->inbound_qos2);
+    client_packet_ids_init(&c->held_acks);
+    client_alias_out_init(&c->alias_out, &c->alloc, o->alias_out, o->alias_out_cache);
+    client_alias_in_init(&c->alias_in, &c->alloc,
+                         o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
+    c->state = MQTT5_CS_STOPPED;
+    c->next_op_id = 1;
+    c->connack_deadline = c->next_ping_at = c->ping_deadline = c->reconnect_at =
+        c->backoff_reset_at = c->disconnect_deadline = MQTT5_TIME_NEVER;
+    *out = c;
+    return MQTT5_OK;
+}
+
+static void drop_disconnect(mqtt5_client_core *c)
+{
+    client_free(c, c->disconnect_copy, c->disconnect_copy_size);
+    c->disconnect_copy = NULL;
+    c->disconnect_due = false;
+}
+
+int mqtt5_client_core_destroy(mqtt5_client_core *c)
+{
+    if (!c) return MQTT5_OK;
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    c->in_callback = 0;
+    client_ops_fail_all(c, MQTT5_ERR_STOPPED);
+    client_alias_out_cleanup(&c->alias_out);
+    client_alias_in_cleanup(&c->alias_in);
+    drop_disconnect(c);
+    client_auth_reset(c);
+    client_free(c, c->big_buf, c->big_size);
+    client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
+    client_free(c, c->out_buf, c->out_cap);
+    client_free(c, c->decoder_buf, c->opt.max_inbound_packet_size);
+    client_free(c, c->control, c->control_cap * sizeof *c->control);
+    client_free(c, c->connect_copy, c->connect_copy_size);
+    mqtt5_allocator al = c->alloc;
+    al.release(al.ctx, c, sizeof *c);
+    return MQTT5_OK;
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int error,
+                           const mqtt5_connack *connack, const mqtt5_disconnect *disconnect)
+{
+    mqtt5_lifecycle_event ev = {type, error, connack, disconnect, NULL};
+    switch (type) {
+    case MQTT5_LC_ATTEMPTING_CONNECT:
+        c->attempt_open = true;
+        c->stats.connect_attempts++;
+        break;
+    case MQTT5_LC_CONNECTION_SUCCESS:
+        c->attempt_open = false;
+        c->connected = true;
+        ev.settings = &c->settings;
+        break;
+    case MQTT5_LC_CONNECTION_FAILURE:
+        c->attempt_open = false;
+        c->stats.connect_failures++;
+        break;
+    case MQTT5_LC_DISCONNECTION:
+        c->connected = false;
+        c->stats.disconnections++;
+        break;
+    case MQTT5_LC_STOPPED:
+        break;
+    }
+    c->in_callback++;
+    c->cb.on_lifecycle(c->cb.user, &ev);
+    c->in_callback--;
+}
+
+/* The one place a connection's end is reported: FAILURE for an open attempt, DISCONNECTION for
+ * an established connection, nothing when it was already reported. */
+static void emit_final(mqtt5_client_core *c, int error, const mqtt5_connack *connack,
+                       const mqtt5_disconnect *server)
+{
+    if (c->attempt_open)
+        client_emit_lifecycle(c, MQTT5_LC_CONNECTION_FAILURE, error, connack, NULL);
+    else if (c->connected)
+        client_emit_lifecycle(c, MQTT5_LC_DISCONNECTION, error, NULL, server);
+}
+
+/* ---- transitions ---------------------------------------------------------------------------- */
+
+static void clear_connection_timers(mqtt5_client_core *c)
+{
+    c->connack_deadline = c->next_ping_at = c->ping_deadline = c->backoff_reset_at =
+        c->disconnect_deadline = MQTT5_TIME_NEVER;
+}
+
+/* Forget everything that belongs to one network connection. */
+static void reset_connection(mqtt5_client_core *c)
+{
+    clear_connection_timers(c);
+    c->connect_due = c->ping_due = false;
+    drop_disconnect(c);
+    client_auth_reset(c);
+    c->control_head = c->control_len = 0;
+    mqtt5_decoder_init(&c->decoder, c->decoder_buf, c->opt.max_inbound_packet_size,
+                       c->opt.max_inbound_packet_size);
+    client_packet_ids_init(&c->held_acks);
+    c->inbound_unacked = 0;
+    c->generation++;
+}
+
+static void begin_attempt(mqtt5_client_core *c)
+{
+    c->state = MQTT5_CS_CONNECTING;
+    c->reconnect_at = MQTT5_TIME_NEVER;
+    client_emit_lifecycle(c, MQTT5_LC_ATTEMPTING_CONNECT, 0, NULL, NULL);
+}
+
+static void enter_stopped(mqtt5_client_core *c)
+{
+    c->state = MQTT5_CS_STOPPED;
+    c->reconnect_at = MQTT5_TIME_NEVER;
+    c->ever_connected = false;
+    /* a server-assigned identifier belongs to the session; a stop ends it */
+    client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
+    c->client_id = NULL;
+    c->client_id_len = 0;
+    client_backoff_reset(&c->backoff);
+    if (c->stop_pending) {
+        c->stop_pending = false;
+        client_ops_fail_all(c, MQTT5_ERR_STOPPED);
+        client_emit_lifecycle(c, MQTT5_LC_STOPPED, 0, NULL, NULL);
+    }
+    /* start() during the close: go again */
+    if (c->want_running && c->state == MQTT5_CS_STOPPED) begin_attempt(c);
+}
+
+/* Transport is closed: back off or stop. */
+static void after_close(mqtt5_client_core *c)
+{
+    c->transport_open = false;
+    client_ops_on_disconnect(c);
+    reset_connection(c);
+    if (!c->want_running || c->stop_pending) {
+        enter_stopped(c);
+        return;
+    }
+    c->state = MQTT5_CS_PENDING_RECONNECT;
+    c->reconnect_at = c->now + client_backoff_next(&c->backoff, &c->rng);
+}
+
+void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
+                            const mqtt5_connack *connack, const mqtt5_disconnect *server)
+{
+    if (c->state != MQTT5_CS_CONNECTING && c->state != MQTT5_CS_MQTT_CONNECT &&
+        c->state != MQTT5_CS_CONNECTED)
+        return; /* already ending */
+    bool can_send = c->transport_open && c->state != MQTT5_CS_CONNECTING;
+    emit_final(c, error, connack, server);
+    clear_connection_timers(c);
+    c->connect_due = false;
+    if (reason && can_send) {
+        drop_disconnect(c);
+        c->disconnect = (mqtt5_disconnect){.reason_code = reason};
+        c->disconnect_due = true;
+        c->state = MQTT5_CS_CLEAN_DISCONNECT;
+        c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
+    } else {
+        c->state = MQTT5_CS_CLOSING;
+        if (!c->transport_open) after_close(c);
+    }
+}
+
+/* ---- user calls ----------------------------------------------------------------------------- */
+
+static void advance(mqtt5_client_core *c, uint64_t now)
+{
+    if (now > c->now) c->now = now;
+}
+
+int mqtt5_client_core_start(mqtt5_client_core *c, uint64_t now)
+{
+    advance(c, now);
+    c->want_running = true;
+    if (c->state == MQTT5_CS_STOPPED) begin_attempt(c);
+    return MQTT5_OK;
+}
+
+int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disconnect *d,
+                           mqtt5_codec_status *st)
+{
+    advance(c, now);
+    if (st) *st = (mqtt5_codec_status){0};
+    if (d) {
+        mqtt5_packet p = {.type = MQTT5_DISCONNECT};
+        p.u.disconnect = *d;
+        size_t size;
+        int rc = mqtt5_packet_encoded_size(&p, &size, st);
+        if (rc) return rc;
+    }
+    if (!c->want_running && !c->stop_pending && c->state == MQTT5_CS_STOPPED) return MQTT5_OK;
+    c->want_running = false;
+    c->stop_pending = true;
+    switch (c->state) {
+    case MQTT5_CS_STOPPED:
+        enter_stopped(c);
+        break;
+    case MQTT5_CS_PENDING_RECONNECT:
+        enter_stopped(c);
+        break;
+    case MQTT5_CS_CONNECTING:
+    case MQTT5_CS_MQTT_CONNECT:
+        client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
+        break;
+    case MQTT5_CS_CONNECTED:
+        if (d) {
+            copier cp = {NULL, 0};
+            copy_disconnect(&cp, NULL, d);
+            void *mem = client_alloc(c, cp.used ? cp.used : 1);
+            client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
+            if (mem && c->transport_open) {
+                cp = (copier){mem, 0};
+                copy_disconnect(&cp, &c->disconnect, d);
+                c->disconnect_copy = mem;
+                c->disconnect_copy_size = cp.used ? cp.used : 1;
+                c->disconnect_due = true;
+                c->state = MQTT5_CS_CLEAN_DISCONNECT;
+                c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
+            } else {
+                client_free(c, mem, cp.used ? cp.used : 1);
+            }
+        } else {
+            client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
+        }
+        break;
+    default:
+        break; /* CLEAN_DISCONNECT, CLOSING: the close in progress ends in STOPPED */
+    }
+    return MQTT5_OK;
+}
+
+/* ---- transport events ----------------------------------------------------------------------- */
+
+int mqtt5_client_core_on_transport_open(mqtt5_client_core *c, uint64_t now)
+{
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    advance(c, now);
+    if (c->state != MQTT5_CS_CONNECTING) {
+        /* opened after we stopped wanting it: it must be closed again */
+        c->transport_open = true;
+        return MQTT5_ERR_INVALID_STATE;
+    }
+    c->transport_open = true;
+    c->state = MQTT5_CS_MQTT_CONNECT;
+    c->connect_due = true;
+    c->connack_deadline = c->now + c->opt.connack_timeout_ms;
+    return MQTT5_OK;
+}
+
+int mqtt5_client_core_on_transport_closed(mqtt5_client_core *c, uint64_t now, int error)
+{
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    advance(c, now);
+    if (c->state == MQTT5_CS_STOPPED || c->state == MQTT5_CS_PENDING_RECONNECT) {
+        c->transport_open = false;
+        return MQTT5_OK;
+    }
+    if (c->state == MQTT5_CS_CONNECTING || c->state == MQTT5_CS_MQTT_CONNECT ||
+        c->state == MQTT5_CS_CONNECTED)
+        emit_final(c, error ? error : MQTT5_ERR_CONNECTION_CLOSED, NULL, NULL);
+    after_close(c);
+    return MQTT5_OK;
+}
+
+/* ---- CONNACK -------------------------------------------------------------------------------- */
+
+static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
+{
+    const mqtt5_properties *p = &ca->properties;
+    mqtt5_negotiated_settings *s = &c->settings;
+    memset(s, 0, sizeof *s);
+    s->rejoined_session = ca->session_present;
+    s->maximum_qos = MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_QOS) ? p->maximum_qos : 2;
+    s->retain_available =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_RETAIN_AVAILABLE) ? p->retain_available != 0 : true;
+    s->wildcard_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE)
+                                ? p->wildcard_subscription_available != 0
+                                : true;
+    s->shared_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SHARED_SUBSCRIPTION_AVAILABLE)
+                              ? p->shared_subscription_available != 0
+                              : true;
+    s->subscription_ids_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE)
+                                        ? p->subscription_identifier_available != 0
+                                        : true;
+    s->keep_alive_s = MQTT5_PROPS_HAS(p, MQTT5_PROP_SERVER_KEEP_ALIVE) ? p->server_keep_alive
+                                                                       : c->opt.connect.keep_alive;
+    uint64_t half = (uint64_t)s->keep_alive_s * 1000u / 2u;
+    s->ping_timeout_ms =
+        (uint32_t)(half && half < c->opt.ping_timeout_ms ? half : c->opt.ping_timeout_ms);
+    s->session_expiry_s =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
+            ? p->session_expiry_interval
+            : (MQTT5_PROPS_HAS(&c->opt.connect.properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
+                   ? c->opt.connect.properties.session_expiry_interval
+                   : 0);
+    s->max_packet_size_to_server =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_PACKET_SIZE) ? p->maximum_packet_size : 0;
+    s->max_packet_size_to_client = c->opt.max_inbound_packet_size;
+    s->receive_maximum_from_server =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_RECEIVE_MAXIMUM) ? p->receive_maximum : 65535;
+    s->receive_maximum_to_server = c->opt.receive_maximum;
+    uint16_t server_alias_max =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_TOPIC_ALIAS_MAXIMUM) ? p->topic_alias_maximum : 0;
+    s->topic_alias_max_to_server =
+        c->opt.alias_out == MQTT5_ALIAS_OUT_DISABLED
+            ? 0
+            : (server_alias_max < c->opt.alias_out_cache ? server_alias_max
+                                                         : c->opt.alias_out_cache);
+    s->topic_alias_max_to_client =
+        c->opt.alias_in == MQTT5_ALIAS_IN_ENABLED ? c->opt.alias_in_max : 0;
+    client_alias_out_reset(&c->alias_out, server_alias_max);
+    client_alias_in_reset(&c->alias_in);
+
+    if (MQTT5_PROPS_HAS(p, MQTT5_PROP_ASSIGNED_CLIENT_IDENTIFIER)) {
+        mqtt5_str id = p->assigned_client_identifier;
+        char *copy = client_alloc(c, id.len ? id.len : 1);
+        if (copy) {
+            if (id.len) memcpy(copy, id.ptr, id.len);
+            client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
+            c->client_id = copy;
+            c->client_id_len = id.len;
+        }
+    }
+    s->client_id =
+        c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : c->opt.connect.client_id;
+}
+
+void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
+{
+    c->connack_deadline = MQTT5_TIME_NEVER;
+    if (ca->reason_code >= 0x80) {
+        client_fail_connection(c, MQTT5_ERR_CONNACK_REFUSED, 0, ca, NULL);
+        return;
+    }
+    bool clean =
+        c->opt.session_behavior == MQTT5_SESSION_CLEAN ||
+        (c->opt.session_behavior == MQTT5_SESSION_REJOIN_POST_SUCCESS && !c->ever_connected);
+    if (ca->session_present && clean) {
+        client_fail_connection(c, MQTT5_ERR_SESSION_PRESENT, MQTT5_RC_PROTOCOL_ERROR, ca, NULL);
+        return;
+    }
+    settings_from_connack(c, ca);
+    c->has_settings = true;
+    c->session_resumed = ca->session_present;
+    if (!ca->session_present) client_packet_ids_init(&c->inbound_qos2);
+    c->state = MQTT5_CS_CONNECTED;
+    c->ever_connected = true;
+    if (c->opt.iot_core) {
+        client_token_bucket_init(&c->iot_publishes, 100, 100, c->now);
+        client_token_bucket_init(&c->iot_bytes, 512u * 1024u, 512u * 1024u, c->now);
+    }
+    c->next_ping_at = c->settings.keep_alive_s ? c->now + (uint64_t)c->settings.keep_alive_s * 1000u
+                                               : MQTT5_TIME_NEVER;
+    c->backoff_reset_at = c->now + c->opt.reconnect_reset_after_ms;
+    client_ops_on_connack(c);
+    client_emit_lifecycle(c, MQTT5_LC_CONNECTION_SUCCESS, 0, ca, NULL);
+}
+
+/* ---- timers --------------------------------------------------------------------------------- */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t next_deadline(const mqtt5_client_core *c, uint64_t ops_deadline)
+{
+    uint64_t t = MQTT5_TIME_NEVER;
+    switch (c->state) {
+    case MQTT5_CS_MQTT_CONNECT:
+        t = c->connack_deadline;
+        break;
+    case MQTT5_CS_CONNECTED:
+        t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : c->next_ping_at, c->ping_deadline);
+        t = min_u64(t, c->backoff_reset_at);
+        t = min_u64(t, ops_deadline);
+        if (c->opt.iot_core && c->queue.head && c->queue.head->packet.type == MQTT5_PUBLISH) {
+            t = min_u64(
+                t, client_token_bucket_ready_at((client_token_bucket *)&c->iot_publishes, c->now));
+            t = min_u64(t,
+                        client_token_bucket_ready_at((client_token_bucket *)&c->iot_bytes, c->now));
+        }
+        break;
+    case MQTT5_CS_CLEAN_DISCONNECT:
+        t = c->disconnect_deadline;
+        break;
+    case MQTT5_CS_PENDING_RECONNECT:
+        t = c->reconnect_at;
+        break;
+    default:
+        break;
+    }
+    return t;
+}
+
+int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next_wake)
+{
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    advance(c, now);
+    uint64_t ops_deadline = MQTT5_TIME_NEVER;
+    switch (c->state) {
+    case MQTT5_CS_PENDING_RECONNECT:
+        if (c->now >= c->reconnect_at) begin_attempt(c);
+        break;
+    case MQTT5_CS_MQTT_CONNECT:
+        if (c->now >= c->connack_deadline)
+            client_fail_connection(c, MQTT5_ERR_CONNACK_TIMEOUT, 0, NULL, NULL);
+        break;
+    case MQTT5_CS_CLEAN_DISCONNECT:
+        if (c->now >= c->disconnect_deadline) c->state = MQTT5_CS_CLOSING;
+        break;
+    case MQTT5_CS_CONNECTED:
+        if (c->now >= c->backoff_reset_at) {
+            client_backoff_reset(&c->backoff);
+            c->backoff_reset_at = MQTT5_TIME_NEVER;
+        }
+        if (c->now >= c->ping_deadline) {
+            client_fail_connection(c, MQTT5_ERR_PING_TIMEOUT, MQTT5_RC_KEEP_ALIVE_TIMEOUT, NULL,
+                                   NULL);
+            break;
+        }
+        if (!c->ping_due && c->now >= c->next_ping_at && c->ping_deadline == MQTT5_TIME_NEVER)
+            c->ping_due = true;
+        ops_deadline = client_ops_service_timeouts(c);
+        break;
+    default:
+        break;
+    }
+    if (next_wake) *next_wake = next_deadline(c, ops_deadline);
+    return MQTT5_OK;
+}
+
+void mqtt5_client_core_want(const mqtt5_client_core *c, mqtt5_client_want *out)
+{
+    out->transport_open = c->state == MQTT5_CS_CONNECTING || c->state == MQTT5_CS_MQTT_CONNECT ||
+                          c->state == MQTT5_CS_CONNECTED ||
+                          (c->state == MQTT5_CS_CLEAN_DISCONNECT && c->disconnect_due);
+    out->write = c->transport_open && client_has_output(c);
+    uint64_t ops = MQTT5_TIME_NEVER;
+    for (const client_op *op = c->inflight.head; op; op = op->next)
+        if (!op->completed && op->deadline < ops) ops = op->deadline;
+    out->wake_at = next_deadline(c, ops);
+}
+
+mqtt5_client_state mqtt5_client_core_state(const mqtt5_client_core *c)
+{
+    return c->state;
+}
+
+bool mqtt5_client_core_settings(const mqtt5_client_core *c, mqtt5_negotiated_settings *out)
+{
+    if (!c->has_settings) return false;
+    *out = c->settings;
+    return true;
+}
+
+void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out)
+{
+    *out = c->stats;
+    out->incomplete_ops = c->incomplete_ops;
+    out->incomplete_bytes = c->incomplete_bytes;
+    out->unacked_ops = out->unacked_bytes = 0;
+    for (const client_op *op = c->inflight.head; op; op = op->next) {
+        if (op->completed) continue;
+        out->unacked_ops++;
+        out->unacked_bytes += op->wire_size;
+    }
+}
+
+/* ---- inbound bytes -------------------------------------------------------------------------- */
+
+int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t *in, size_t len)
+{
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    advance(c, now);
+    if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
+    c->stats.bytes_received += len;
+    while (len > 0) {
+        /* after an error or while closing, input is discarded */
+        if (c->state != MQTT5_CS_MQTT_CONNECT && c->state != MQTT5_CS_CONNECTED) return MQTT5_OK;
+        size_t used = 0;
+        mqtt5_packet p;
+        mqtt5_codec_status st;
+        int rc = mqtt5_decoder_mem_recv(&c->decoder, in, len, &used, &p, &st);
+        in += used;
+        len -= used;
+        if (rc == MQTT5_ERR_NEED_MORE) break;
+        if (rc != MQTT5_OK) {
+            client_fail_connection(
+                c, rc, st.reason_code ? st.reason_code : MQTT5_RC_MALFORMED_PACKET, NULL, NULL);
+            return MQTT5_OK;
+        }
+        c->stats.packets_received[p.type]++;
+        client_handle_packet(c, &p);
+    }
+    return MQTT5_OK;
+}

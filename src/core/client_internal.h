@@ -1,0 +1,168 @@
+/*
+ * client_internal.h - private state of the sans-I/O client core, shared by its files:
+ * client_core.c (lifecycle, timers, transport events), client_ops.c (operations: copy, validate,
+ * queue, complete, resubmit), client_send.c (mem_send batching) and client_recv.c (inbound
+ * packets). Nothing here may do I/O or call the heap directly: memory comes from `alloc`.
+ */
+#ifndef MQTT5_CORE_CLIENT_INTERNAL_H
+#define MQTT5_CORE_CLIENT_INTERNAL_H
+
+#include "core/client_alias.h"
+#include "core/client_packet_ids.h"
+#include "core/client_rng.h"
+#include "core/client_token_bucket.h"
+#include "mqtt5/client_core.h"
+
+/* One user operation (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) with its packet deep-copied into the same
+ * allocation. It lives in exactly one list: the user queue or the in-flight list. */
+typedef struct client_op {
+    struct client_op *prev, *next;
+    uint64_t id;
+    void *user_ctx;
+    mqtt5_packet packet; /* views point into this allocation */
+    size_t alloc_size;
+    size_t wire_size;        /* encoded size at submit (statistics, queue bound) */
+    uint32_t ack_timeout_ms; /* 0 = none */
+    uint64_t deadline;       /* ack deadline while in flight */
+    uint16_t packet_id;      /* bound when first handed out; 0 = none */
+    uint8_t qos2_phase;      /* QoS 2: 0 waiting for PUBREC, 1 PUBREL due/sent, waiting PUBCOMP */
+    bool sent;               /* handed out at least once on some connection (DUP on resend) */
+    bool completed;          /* on_complete already ran (ack timeout): finish silently */
+} client_op;
+
+typedef struct client_op_list {
+    client_op *head, *tail;
+    size_t count;
+} client_op_list;
+
+/* A small packet owed to the server: PUBACK/PUBREC/PUBCOMP for inbound publishes, PUBREL for our
+ * QoS 2 publishes. */
+typedef struct client_control {
+    uint8_t type; /* MQTT5_PUBACK, MQTT5_PUBREC, MQTT5_PUBREL, MQTT5_PUBCOMP */
+    uint8_t reason;
+    uint16_t packet_id;
+} client_control;
+
+struct mqtt5_client_core {
+    mqtt5_allocator alloc;
+    mqtt5_client_core_options opt; /* connect template points into connect_copy */
+    void *connect_copy;
+    size_t connect_copy_size;
+    mqtt5_client_core_callbacks cb;
+    int in_callback;
+
+    mqtt5_client_state state;
+    bool want_running; /* start() called and no stop() since */
+    bool attempt_open; /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
+    bool connected;    /* SUCCESS emitted, no DISCONNECTION yet */
+    bool stop_pending; /* a stop() owes a STOPPED event */
+    bool transport_open;
+    bool ever_connected; /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
+    bool session_resumed;
+    uint64_t now;
+    uint32_t generation; /* connection counter, part of ack handles */
+
+    /* timers (MQTT5_TIME_NEVER when off) */
+    uint64_t connack_deadline, next_ping_at, ping_deadline, reconnect_at, backoff_reset_at,
+        disconnect_deadline;
+    client_rng rng;
+    client_backoff backoff;
+
+    /* outgoing control state */
+    bool connect_due;
+    bool ping_due;
+    bool disconnect_due;
+    mqtt5_disconnect disconnect; /* what to send; reason string etc. point into disconnect_copy */
+    void *disconnect_copy;
+    size_t disconnect_copy_size;
+    bool auth_due;         /* an AUTH from the user waits to be handed out */
+    bool reauth_running;   /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
+    mqtt5_disconnect auth; /* what to send; views point into auth_copy */
+    void *auth_copy;
+    size_t auth_copy_size;
+    client_control *control;
+    size_t control_cap, control_head, control_len;
+
+    /* negotiated */
+    bool has_settings;
+    mqtt5_negotiated_settings settings;
+    char *client_id; /* assigned identifier, owned */
+    size_t client_id_len;
+
+    /* inbound */
+    mqtt5_decoder decoder;
+    uint8_t *decoder_buf;
+    client_packet_ids inbound_qos2; /* PUBREC sent (or owed), waiting for PUBREL */
+    client_packet_ids held_acks;    /* taken by the user, not yet sent */
+    uint32_t inbound_unacked;       /* QoS 1/2 received and not fully acknowledged */
+    bool ack_taken;                 /* set by take_ack during on_publish */
+    uint64_t current_ack_handle;
+    client_alias_in alias_in;
+
+    /* operations */
+    uint64_t next_op_id;
+    client_op_list queue;    /* accepted, waiting to be handed out (resends at the head) */
+    client_op_list inflight; /* handed out, waiting for an ack */
+    uint32_t
+        inflight_publishes; /* QoS 1/2 publishes counted against the server's Receive Maximum */
+    size_t incomplete_ops;  /* accepted and not yet completed (the queue bound) */
+    size_t incomplete_bytes;
+    client_packet_ids ids;
+    client_alias_out alias_out;
+    client_token_bucket iot_publishes, iot_bytes;
+
+    /* output */
+    uint8_t *out_buf;
+    size_t out_cap;
+    uint8_t *big_buf; /* one-off buffer for a packet bigger than out_cap */
+    size_t big_size;
+
+    mqtt5_client_stats stats;
+};
+
+/* ---- memory (client_core.c) ---- */
+void *client_alloc(mqtt5_client_core *c, size_t size);
+void client_free(mqtt5_client_core *c, void *ptr, size_t size);
+
+/* ---- events and transitions (client_core.c) ---- */
+void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int error,
+                           const mqtt5_connack *connack, const mqtt5_disconnect *disconnect);
+/* End the current connection because of `error`: report it, send DISCONNECT with `reason` when
+ * reason != 0 and the transport is up, then close. `server` is the server's DISCONNECT if any. */
+void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
+                            const mqtt5_connack *connack, const mqtt5_disconnect *server);
+void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *connack);
+
+/* ---- operations (client_ops.c) ---- */
+void op_list_push_back(client_op_list *l, client_op *op);
+void op_list_push_front(client_op_list *l, client_op *op);
+void op_list_remove(client_op_list *l, client_op *op);
+/* Run on_complete (unless already done), update statistics. Does not unlink or free. */
+void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mqtt5_packet *ack);
+void client_op_free(mqtt5_client_core *c, client_op *op);
+/* Unlink from `l`, complete and free. */
+void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, int error,
+                      const mqtt5_packet *ack);
+/* Connection ended: unacked operations go back to the queue front, then the offline policy. */
+void client_ops_on_disconnect(mqtt5_client_core *c);
+/* CONNACK accepted: keep or rebind packet ids depending on whether the session was resumed. */
+void client_ops_on_connack(mqtt5_client_core *c);
+/* Fail every operation with `error` (stop, destroy). */
+void client_ops_fail_all(mqtt5_client_core *c, int error);
+client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t packet_id);
+/* Earliest ack deadline in flight; fires expired ones. */
+uint64_t client_ops_service_timeouts(mqtt5_client_core *c);
+
+/* ---- control packets (client_send.c) ---- */
+bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason);
+bool client_has_output(const mqtt5_client_core *c);
+
+/* ---- inbound (client_recv.c) ---- */
+void client_handle_packet(mqtt5_client_core *c, const mqtt5_packet *p);
+
+/* ---- enhanced authentication (client_auth.c) ---- */
+bool client_auth_enabled(const mqtt5_client_core *c);
+void client_auth_on_packet(mqtt5_client_core *c, const mqtt5_disconnect *auth);
+void client_auth_reset(mqtt5_client_core *c); /* connection ended */
+
+#endif

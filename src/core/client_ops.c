@@ -1,0 +1,389 @@
+/*
+ * client_ops.c - user operations of the client core: validation at submit (specification, client
+ * rules, negotiated settings, AWS IoT Core limits, offline policy, queue bounds), the deep copy,
+ * the queues, completion, ack timeouts, and what happens to operations when a connection ends and
+ * when the next CONNACK says whether the session was resumed.
+ */
+#include <string.h>
+
+#include "core/client_copy.h"
+#include "core/client_internal.h"
+#include "core/client_iot_core.h"
+#include "mqtt5/topic.h"
+
+/* ---- lists ---------------------------------------------------------------------------------- */
+
+void op_list_push_back(client_op_list *l, client_op *op)
+{
+    op->next = NULL;
+    op->prev = l->tail;
+    if (l->tail)
+        l->tail->next = op;
+    else
+        l->head = op;
+    l->tail = op;
+    l->count++;
+}
+
+void op_list_push_front(client_op_list *l, client_op *op)
+{
+    op->prev = NULL;
+    op->next = l->head;
+    if (l->head)
+        l->head->prev = op;
+    else
+        l->tail = op;
+    l->head = op;
+    l->count++;
+}
+
+void op_list_remove(client_op_list *l, client_op *op)
+{
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        l->head = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    else
+        l->tail = op->prev;
+    op->prev = op->next = NULL;
+    l->count--;
+}
+
+/* ---- completion ----------------------------------------------------------------------------- */
+
+void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mqtt5_packet *ack)
+{
+    if (op->completed) return;
+    op->completed = true;
+    c->incomplete_ops--;
+    c->incomplete_bytes -= op->wire_size;
+    mqtt5_op_completion done = {op->id, op->user_ctx, op->packet.type, error, ack};
+    c->in_callback++;
+    c->cb.on_complete(c->cb.user, &done);
+    c->in_callback--;
+}
+
+void client_op_free(mqtt5_client_core *c, client_op *op)
+{
+    client_free(c, op, op->alloc_size);
+}
+
+void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, int error,
+                      const mqtt5_packet *ack)
+{
+    op_list_remove(l, op);
+    if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
+    if (l == &c->inflight && op->packet.type == MQTT5_PUBLISH && c->inflight_publishes)
+        c->inflight_publishes--;
+    client_op_complete(c, op, error, ack);
+    client_op_free(c, op);
+}
+
+void client_ops_fail_all(mqtt5_client_core *c, int error)
+{
+    while (c->inflight.head)
+        client_op_finish(c, &c->inflight, c->inflight.head, error, NULL);
+    while (c->queue.head)
+        client_op_finish(c, &c->queue, c->queue.head, error, NULL);
+}
+
+client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t packet_id)
+{
+    /* acks mostly arrive in order, so the oldest entries are the likely ones */
+    for (client_op *op = c->inflight.head; op; op = op->next)
+        if (op->packet_id == packet_id && op->packet.type == op_type) return op;
+    return NULL;
+}
+
+uint64_t client_ops_service_timeouts(mqtt5_client_core *c)
+{
+    uint64_t next = MQTT5_TIME_NEVER;
+    for (client_op *op = c->inflight.head; op; op = op->next) {
+        if (op->completed) continue;
+        if (op->deadline <= c->now) {
+            /* fail the operation but keep its packet id until the ack comes or the connection
+             * ends, so a late ack cannot complete a newer operation that reused the id */
+            c->stats.ack_timeouts++;
+            client_op_complete(c, op, MQTT5_ERR_ACK_TIMEOUT, NULL);
+        } else if (op->deadline < next) {
+            next = op->deadline;
+        }
+    }
+    return next;
+}
+
+/* ---- connection boundaries ------------------------------------------------------------------ */
+
+static bool policy_keeps(const mqtt5_client_core *c, const client_op *op)
+{
+    bool publish = op->packet.type == MQTT5_PUBLISH;
+    uint8_t qos = publish ? op->packet.u.publish.qos : 0;
+    switch (c->opt.offline_policy) {
+    case MQTT5_OFFLINE_FAIL_ALL_ON_DISCONNECT:
+        return false;
+    case MQTT5_OFFLINE_FAIL_NON_QOS1_PUBLISH_ON_DISCONNECT:
+        return publish && qos > 0;
+    default:
+        return !publish || qos > 0;
+    }
+}
+
+void client_ops_on_disconnect(mqtt5_client_core *c)
+{
+    /* unacked operations go back to the front of the queue, oldest first */
+    while (c->inflight.tail) {
+        client_op *op = c->inflight.tail;
+        op_list_remove(&c->inflight, op);
+        if (op->packet.type == MQTT5_PUBLISH) {
+            if (c->inflight_publishes) c->inflight_publishes--;
+        } else if (op->packet_id) {
+            /* SUBSCRIBE/UNSUBSCRIBE are sent again with a new identifier */
+            client_packet_ids_release(&c->ids, op->packet_id);
+            op->packet_id = 0;
+        }
+        op_list_push_front(&c->queue, op);
+    }
+    client_op *op = c->queue.head;
+    while (op) {
+        client_op *next = op->next;
+        if (op->completed) {
+            /* timed out earlier: nothing more to tell the user; a resumed session would resend
+             * it, but the user already has its failure, so it is dropped with its identifier */
+            op_list_remove(&c->queue, op);
+            if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
+            client_op_free(c, op);
+        } else if (!policy_keeps(c, op)) {
+            client_op_finish(c, &c->queue, op, MQTT5_ERR_OFFLINE_POLICY, NULL);
+        }
+        op = next;
+    }
+}
+
+void client_ops_on_connack(mqtt5_client_core *c)
+{
+    if (c->session_resumed) return; /* keep identifiers: resend with DUP, PUBREL for phase 2 */
+    client_op *op = c->queue.head;
+    while (op) {
+        client_op *next = op->next;
+        if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos == 2 &&
+            op->qos2_phase == 1) {
+            /* the server had accepted it (PUBREC) before the session was lost: delivered */
+            client_op_finish(c, &c->queue, op, MQTT5_OK, NULL);
+        } else if (op->packet_id) {
+            client_packet_ids_release(&c->ids, op->packet_id);
+            op->packet_id = 0;
+            op->sent = false; /* a new session: a new message, not a duplicate */
+        }
+        op = next;
+    }
+}
+
+/* ---- submit --------------------------------------------------------------------------------- */
+
+static int refuse(mqtt5_codec_status *st, int err, const char *field, const char *detail)
+{
+    if (st) *st = (mqtt5_codec_status){.error = err, .field = field, .detail = detail};
+    return err;
+}
+
+static bool online(const mqtt5_client_core *c)
+{
+    return c->state == MQTT5_CS_CONNECTED;
+}
+
+static int check_offline(const mqtt5_client_core *c, bool publish, uint8_t qos,
+                         mqtt5_codec_status *st)
+{
+    if (online(c)) return MQTT5_OK;
+    client_op probe = {0};
+    probe.packet.type = publish ? MQTT5_PUBLISH : MQTT5_SUBSCRIBE;
+    probe.packet.u.publish.qos = qos;
+    if (policy_keeps(c, &probe)) return MQTT5_OK;
+    return refuse(st, MQTT5_ERR_OFFLINE_POLICY, NULL,
+                  "not connected, and the offline queue policy does not keep this operation");
+}
+
+static int validate_publish(mqtt5_client_core *c, const mqtt5_publish *p, size_t *wire,
+                            mqtt5_codec_status *st)
+{
+    if (p->packet_id)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "messageId", "set by the client");
+    if (p->dup) return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "dup", "set by the client");
+    if (p->topic.len == 0)
+        return refuse(st, MQTT5_ERR_INVALID_TOPIC, "topic", "a topic name is required");
+    if (p->properties.subscription_identifier_count)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "properties.subscriptionIdentifier",
+                      "a client must not send subscription identifiers in PUBLISH");
+    bool has_alias = MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS);
+    if (has_alias && c->opt.alias_out != MQTT5_ALIAS_OUT_MANUAL)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "properties.topicAlias",
+                      "topic aliases are chosen by the client unless alias_out is MANUAL");
+    mqtt5_packet pk = {.type = MQTT5_PUBLISH};
+    pk.u.publish = *p;
+    if (p->qos) pk.u.publish.packet_id = 1;
+    int rc = mqtt5_packet_encoded_size(&pk, wire, st);
+    if (rc) return rc;
+    if (c->opt.iot_core && (rc = client_iot_core_check_publish(p, st))) return rc;
+    if (online(c)) {
+        const mqtt5_negotiated_settings *s = &c->settings;
+        if (p->qos > s->maximum_qos)
+            return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "qos", "above the server's Maximum QoS");
+        if (p->retain && !s->retain_available)
+            return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "retain", "the server has no retain");
+        if (has_alias && p->properties.topic_alias > s->topic_alias_max_to_server)
+            return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "properties.topicAlias",
+                          "above the server's Topic Alias Maximum");
+        if (s->max_packet_size_to_server && *wire > s->max_packet_size_to_server)
+            return refuse(st, MQTT5_ERR_PACKET_TOO_LARGE, "payload",
+                          "above the server's Maximum Packet Size");
+    }
+    return check_offline(c, true, p->qos, st);
+}
+
+static int validate_subscribe(mqtt5_client_core *c, const mqtt5_subscribe *s, size_t *wire,
+                              mqtt5_codec_status *st)
+{
+    if (s->packet_id)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "messageId", "set by the client");
+    mqtt5_packet pk = {.type = MQTT5_SUBSCRIBE};
+    pk.u.subscribe = *s;
+    pk.u.subscribe.packet_id = 1;
+    int rc = mqtt5_packet_encoded_size(&pk, wire, st);
+    if (rc) return rc;
+    if (c->opt.iot_core && (rc = client_iot_core_check_subscribe(s, st))) return rc;
+    if (online(c)) {
+        const mqtt5_negotiated_settings *set = &c->settings;
+        if (s->properties.subscription_identifier_count && !set->subscription_ids_available)
+            return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "properties.subscriptionIdentifier",
+                          "the server has no subscription identifiers");
+        mqtt5_iter it = {0, 0};
+        mqtt5_subscription sub;
+        while (mqtt5_subscribe_next(s, &it, &sub)) {
+            const char *f = sub.topic_filter.ptr;
+            size_t n = sub.topic_filter.len;
+            if (!set->wildcard_available && mqtt5_topic_filter_has_wildcard(f, n))
+                return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "subscriptions.topic",
+                              "the server has no wildcard subscriptions");
+            if (!set->shared_available && mqtt5_topic_filter_is_shared(f, n))
+                return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "subscriptions.topic",
+                              "the server has no shared subscriptions");
+            if (sub.qos > set->maximum_qos)
+                return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "subscriptions.qos",
+                              "above the server's Maximum QoS");
+        }
+        if (set->max_packet_size_to_server && *wire > set->max_packet_size_to_server)
+            return refuse(st, MQTT5_ERR_PACKET_TOO_LARGE, "subscriptions",
+                          "above the server's Maximum Packet Size");
+    }
+    return check_offline(c, false, 0, st);
+}
+
+static int validate_unsubscribe(mqtt5_client_core *c, const mqtt5_unsubscribe *u, size_t *wire,
+                                mqtt5_codec_status *st)
+{
+    if (u->packet_id)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "messageId", "set by the client");
+    mqtt5_packet pk = {.type = MQTT5_UNSUBSCRIBE};
+    pk.u.unsubscribe = *u;
+    pk.u.unsubscribe.packet_id = 1;
+    int rc = mqtt5_packet_encoded_size(&pk, wire, st);
+    if (rc) return rc;
+    if (c->opt.iot_core && (rc = client_iot_core_check_unsubscribe(u, st))) return rc;
+    if (online(c) && c->settings.max_packet_size_to_server &&
+        *wire > c->settings.max_packet_size_to_server)
+        return refuse(st, MQTT5_ERR_PACKET_TOO_LARGE, "unsubscriptions",
+                      "above the server's Maximum Packet Size");
+    return check_offline(c, false, 0, st);
+}
+
+static int check_bounds(mqtt5_client_core *c, size_t wire, mqtt5_codec_status *st)
+{
+    if (c->incomplete_ops + 1 > c->opt.max_queued_ops)
+        return refuse(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_ops operations are pending");
+    if (c->opt.max_queued_bytes && c->incomplete_bytes + wire > c->opt.max_queued_bytes)
+        return refuse(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_bytes bytes are pending");
+    return MQTT5_OK;
+}
+
+/* Copy `src` (of `type`) into a new operation and queue it. */
+static int submit(mqtt5_client_core *c, uint64_t now, mqtt5_packet_type type, const void *src,
+                  size_t wire, const mqtt5_op_options *opt, uint64_t *op_id, mqtt5_codec_status *st)
+{
+    int rc = check_bounds(c, wire, st);
+    if (rc) return rc;
+    copier cp = {NULL, sizeof(client_op)};
+    switch (type) {
+    case MQTT5_PUBLISH:
+        copy_publish(&cp, NULL, src);
+        break;
+    case MQTT5_SUBSCRIBE:
+        copy_subscribe(&cp, NULL, src);
+        break;
+    default:
+        copy_unsubscribe(&cp, NULL, src);
+        break;
+    }
+    size_t size = cp.used;
+    client_op *op = client_alloc(c, size);
+    if (!op) return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation copy");
+    memset(op, 0, sizeof *op);
+    cp = (copier){(uint8_t *)op, sizeof(client_op)};
+    op->packet.type = type;
+    switch (type) {
+    case MQTT5_PUBLISH:
+        copy_publish(&cp, &op->packet.u.publish, src);
+        break;
+    case MQTT5_SUBSCRIBE:
+        copy_subscribe(&cp, &op->packet.u.subscribe, src);
+        break;
+    default:
+        copy_unsubscribe(&cp, &op->packet.u.unsubscribe, src);
+        break;
+    }
+    op->alloc_size = size;
+    op->wire_size = wire;
+    op->id = c->next_op_id++;
+    op->user_ctx = opt ? opt->user_ctx : NULL;
+    op->ack_timeout_ms = opt && opt->ack_timeout_ms ? opt->ack_timeout_ms : c->opt.ack_timeout_ms;
+    op->deadline = MQTT5_TIME_NEVER;
+    (void)now;
+    op_list_push_back(&c->queue, op);
+    c->incomplete_ops++;
+    c->incomplete_bytes += wire;
+    if (op_id) *op_id = op->id;
+    return MQTT5_OK;
+}
+
+int mqtt5_client_core_publish(mqtt5_client_core *c, uint64_t now, const mqtt5_publish *p,
+                              const mqtt5_op_options *opt, uint64_t *op_id, mqtt5_codec_status *st)
+{
+    size_t wire;
+    if (st) *st = (mqtt5_codec_status){0};
+    if (now > c->now) c->now = now;
+    int rc = validate_publish(c, p, &wire, st);
+    return rc ? rc : submit(c, now, MQTT5_PUBLISH, p, wire, opt, op_id, st);
+}
+
+int mqtt5_client_core_subscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_subscribe *s,
+                                const mqtt5_op_options *opt, uint64_t *op_id,
+                                mqtt5_codec_status *st)
+{
+    size_t wire;
+    if (st) *st = (mqtt5_codec_status){0};
+    if (now > c->now) c->now = now;
+    int rc = validate_subscribe(c, s, &wire, st);
+    return rc ? rc : submit(c, now, MQTT5_SUBSCRIBE, s, wire, opt, op_id, st);
+}
+
+int mqtt5_client_core_unsubscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_unsubscribe *u,
+                                  const mqtt5_op_options *opt, uint64_t *op_id,
+                                  mqtt5_codec_status *st)
+{
+    size_t wire;
+    if (st) *st = (mqtt5_codec_status){0};
+    if (now > c->now) c->now = now;
+    int rc = validate_unsubscribe(c, u, &wire, st);
+    return rc ? rc : submit(c, now, MQTT5_UNSUBSCRIBE, u, wire, opt, op_id, st);
+}

@@ -1,0 +1,300 @@
+/*
+ * client_send.c - the client core's output: mem_send hands out one batch of whole packets in the
+ * order the protocol needs (CONNECT alone; then acknowledgements and PINGREQ; then operations,
+ * limited by the server's Receive Maximum and, in AWS IoT Core mode, the rate limits; a
+ * DISCONNECT last). Operations are bound to packet identifiers and topic aliases here, at the
+ * moment they go on the wire.
+ */
+#include <string.h>
+
+#include "core/client_internal.h"
+
+/* ---- control ring --------------------------------------------------------------------------- */
+
+bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason)
+{
+    if (c->control_len == c->control_cap) return false;
+    size_t at = (c->control_head + c->control_len) % c->control_cap;
+    c->control[at] = (client_control){type, reason, packet_id};
+    c->control_len++;
+    return true;
+}
+
+static bool op_ready(const mqtt5_client_core *c, const client_op *op)
+{
+    if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos > 0 && op->qos2_phase == 0 &&
+        c->inflight_publishes >= c->settings.receive_maximum_from_server)
+        return false;
+    if (op->packet.type == MQTT5_PUBLISH && c->opt.iot_core) {
+        client_token_bucket *pub = (client_token_bucket *)&c->iot_publishes;
+        client_token_bucket *bytes = (client_token_bucket *)&c->iot_bytes;
+        if (!client_token_bucket_ready(pub, c->now) || !client_token_bucket_ready(bytes, c->now))
+            return false;
+    }
+    return true;
+}
+
+bool client_has_output(const mqtt5_client_core *c)
+{
+    switch (c->state) {
+    case MQTT5_CS_MQTT_CONNECT:
+        return c->connect_due || c->auth_due;
+    case MQTT5_CS_CLEAN_DISCONNECT:
+        return c->disconnect_due;
+    case MQTT5_CS_CONNECTED:
+        return c->control_len > 0 || c->ping_due || c->auth_due ||
+               (c->queue.head && op_ready(c, c->queue.head));
+    default:
+        return false;
+    }
+}
+
+/* ---- batch building ------------------------------------------------------------------------- */
+
+typedef struct batch {
+    uint8_t *buf;
+    size_t cap, len;
+    bool big; /* buf is c->big_buf */
+} batch;
+
+/* Encode `p` (of encoded size `size`, 0 = compute it) into the batch. 1 = added, 0 = no room
+ * (batch not empty), <0 = error. */
+static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size_t size)
+{
+    size_t written;
+    int rc;
+    if (!size && (rc = mqtt5_packet_encoded_size(p, &size, NULL))) return rc;
+    if (b->big) return 0;
+    if (size > b->cap - b->len) {
+        if (b->len > 0) return 0;
+        /* a packet bigger than the batch buffer goes out alone from its own buffer */
+        client_free(c, c->big_buf, c->big_size);
+        c->big_buf = client_alloc(c, size);
+        c->big_size = c->big_buf ? size : 0;
+        if (!c->big_buf) return MQTT5_ERR_NOMEM;
+        b->buf = c->big_buf;
+        b->cap = size;
+        b->big = true;
+    }
+    rc = mqtt5_packet_encode(p, b->buf + b->len, b->cap - b->len, &written, NULL);
+    if (rc) return rc;
+    b->len += written;
+    c->stats.packets_sent[p->type]++;
+    return 1;
+}
+
+static int add_connect(mqtt5_client_core *c, batch *b)
+{
+    mqtt5_packet p = {.type = MQTT5_CONNECT};
+    p.u.connect = c->opt.connect;
+    mqtt5_connect *cn = &p.u.connect;
+    cn->clean_start =
+        c->opt.session_behavior == MQTT5_SESSION_CLEAN ||
+        (c->opt.session_behavior == MQTT5_SESSION_REJOIN_POST_SUCCESS && !c->ever_connected);
+    if (c->client_id) cn->client_id = (mqtt5_str){c->client_id, c->client_id_len};
+    mqtt5_properties *pr = &cn->properties;
+    pr->receive_maximum = c->opt.receive_maximum;
+    pr->maximum_packet_size = c->opt.max_inbound_packet_size;
+    pr->present |=
+        MQTT5_PROP_BIT(MQTT5_PROP_RECEIVE_MAXIMUM) | MQTT5_PROP_BIT(MQTT5_PROP_MAXIMUM_PACKET_SIZE);
+    if (c->opt.alias_in == MQTT5_ALIAS_IN_ENABLED && c->opt.alias_in_max) {
+        pr->topic_alias_maximum = c->opt.alias_in_max;
+        pr->present |= MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS_MAXIMUM);
+    }
+    int rc = batch_add(c, b, &p, 0);
+    if (rc == 1) c->connect_due = false;
+    return rc;
+}
+
+static int add_auth(mqtt5_client_core *c, batch *b)
+{
+    if (!c->auth_due) return 1;
+    mqtt5_packet p = {.type = MQTT5_AUTH};
+    p.u.auth = c->auth;
+    int rc = batch_add(c, b, &p, 0);
+    if (rc == 1) c->auth_due = false; /* the copy is freed with the next one or the connection */
+    return rc;
+}
+
+static int add_control(mqtt5_client_core *c, batch *b)
+{
+    int rc = add_auth(c, b);
+    if (rc != 1) return rc;
+    while (c->control_len) {
+        const client_control *ctl = &c->control[c->control_head];
+        mqtt5_packet p = {.type = (mqtt5_packet_type)ctl->type};
+        p.u.ack = (mqtt5_ack){.packet_id = ctl->packet_id, .reason_code = ctl->reason};
+        rc = batch_add(c, b, &p, 0);
+        if (rc != 1) return rc;
+        /* an inbound QoS 1/2 message is fully acknowledged (a PUBCOMP 0x92 answered an
+         * unknown PUBREL and was never counted) */
+        if ((ctl->type == MQTT5_PUBACK ||
+             (ctl->type == MQTT5_PUBCOMP && ctl->reason != MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND)) &&
+            c->inbound_unacked)
+            c->inbound_unacked--;
+        c->control_head = (c->control_head + 1) % c->control_cap;
+        c->control_len--;
+    }
+    if (c->ping_due) {
+        mqtt5_packet p = {.type = MQTT5_PINGREQ};
+        rc = batch_add(c, b, &p, 0);
+        if (rc != 1) return rc;
+        c->ping_due = false;
+        c->stats.pings_sent++;
+        c->ping_deadline = c->now + c->settings.ping_timeout_ms;
+        c->next_ping_at = c->now + (uint64_t)c->settings.keep_alive_s * 1000u;
+    }
+    return 1;
+}
+
+/* Hand out one queued operation. 1 = done (or failed and dropped), 0 = stop the batch. */
+static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
+{
+    if (!op_ready(c, op)) return 0;
+    bool new_id = false;
+    if (op->packet.type != MQTT5_PUBLISH || op->packet.u.publish.qos > 0) {
+        if (!op->packet_id) {
+            op->packet_id = client_packet_ids_acquire(&c->ids);
+            if (!op->packet_id) return 0; /* all 65535 identifiers in use */
+            new_id = true;
+        }
+    }
+    mqtt5_packet p = op->packet;
+    size_t size = 0;
+    int rc;
+    if (p.type == MQTT5_PUBLISH && op->qos2_phase == 1) {
+        /* QoS 2 second phase resumed in a new connection: PUBREL, not the PUBLISH */
+        p.type = MQTT5_PUBREL;
+        p.u.ack = (mqtt5_ack){.packet_id = op->packet_id};
+    } else if (p.type == MQTT5_PUBLISH) {
+        mqtt5_publish *pub = &p.u.publish;
+        pub->packet_id = pub->qos ? op->packet_id : 0;
+        pub->dup = pub->qos && op->sent;
+        uint16_t alias = 0;
+        bool send_topic = true;
+        uint16_t user_alias = MQTT5_PROPS_HAS(&pub->properties, MQTT5_PROP_TOPIC_ALIAS)
+                                  ? pub->properties.topic_alias
+                                  : 0;
+        if (c->opt.alias_out == MQTT5_ALIAS_OUT_LRU) {
+            /* An alias binding is made only when the packet surely goes out now: a binding the
+             * server never saw would make the next alias-only PUBLISH a protocol error. Worst
+             * case is the whole topic plus the property (3 bytes, and up to one more byte in
+             * each of the two lengths). */
+            size_t worst;
+            rc = mqtt5_packet_encoded_size(&p, &worst, NULL);
+            if (rc) goto fail;
+            worst += 5;
+            if (c->settings.max_packet_size_to_server &&
+                worst > c->settings.max_packet_size_to_server) {
+                rc = MQTT5_ERR_PACKET_TOO_LARGE;
+                goto fail;
+            }
+            if (b->big || (b->len > 0 && worst > b->cap - b->len)) {
+                if (new_id) {
+                    client_packet_ids_release(&c->ids, op->packet_id);
+                    op->packet_id = 0;
+                }
+                return 0;
+            }
+        }
+        rc = client_alias_out_resolve(&c->alias_out, pub->topic, user_alias, &alias, &send_topic);
+        if (rc) goto fail;
+        if (alias) {
+            pub->properties.topic_alias = alias;
+            pub->properties.present |= MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS);
+            if (!send_topic) pub->topic = (mqtt5_str){"", 0};
+        } else {
+            pub->properties.present &= ~MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS);
+        }
+    } else if (p.type == MQTT5_SUBSCRIBE) {
+        p.u.subscribe.packet_id = op->packet_id;
+    } else {
+        p.u.unsubscribe.packet_id = op->packet_id;
+    }
+
+    rc = mqtt5_packet_encoded_size(&p, &size, NULL);
+    if (rc) goto fail;
+    if (c->settings.max_packet_size_to_server && size > c->settings.max_packet_size_to_server) {
+        rc = MQTT5_ERR_PACKET_TOO_LARGE;
+        goto fail;
+    }
+    rc = batch_add(c, b, &p, size);
+    if (rc == 0) {
+        if (new_id) {
+            client_packet_ids_release(&c->ids, op->packet_id);
+            op->packet_id = 0;
+        }
+        return 0;
+    }
+    if (rc < 0) goto fail;
+
+    op_list_remove(&c->queue, op);
+    if (p.type == MQTT5_PUBLISH && c->opt.iot_core) {
+        client_token_bucket_take(&c->iot_publishes, 1, c->now);
+        client_token_bucket_take(&c->iot_bytes, size, c->now);
+    }
+    if (p.type == MQTT5_PUBLISH && p.u.publish.qos == 0) {
+        client_op_complete(c, op, MQTT5_OK, NULL);
+        client_op_free(c, op);
+        return 1;
+    }
+    op->sent = true;
+    op->deadline = op->ack_timeout_ms ? c->now + op->ack_timeout_ms : MQTT5_TIME_NEVER;
+    if (op->packet.type == MQTT5_PUBLISH) c->inflight_publishes++;
+    op_list_push_back(&c->inflight, op);
+    return 1;
+
+fail:
+    /* the operation cannot be sent on this connection as it is: fail it alone */
+    client_op_finish(c, &c->queue, op, rc, NULL);
+    return 1;
+}
+
+int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t **data,
+                               size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    if (now > c->now) c->now = now;
+    if (!c->transport_open) return MQTT5_OK;
+    client_free(c, c->big_buf, c->big_size);
+    c->big_buf = NULL;
+    c->big_size = 0;
+
+    batch b = {c->out_buf, c->out_cap, 0, false};
+    int rc = 1;
+    switch (c->state) {
+    case MQTT5_CS_MQTT_CONNECT:
+        if (c->connect_due) rc = add_connect(c, &b);
+        if (rc == 1 && !c->connect_due) rc = add_auth(c, &b);
+        break;
+    case MQTT5_CS_CONNECTED:
+        rc = add_control(c, &b);
+        while (rc == 1 && c->queue.head && c->state == MQTT5_CS_CONNECTED)
+            rc = add_op(c, &b, c->queue.head);
+        break;
+    case MQTT5_CS_CLEAN_DISCONNECT:
+        if (c->disconnect_due) {
+            mqtt5_packet p = {.type = MQTT5_DISCONNECT};
+            p.u.disconnect = c->disconnect;
+            rc = batch_add(c, &b, &p, 0);
+            if (rc == 1) {
+                c->disconnect_due = false;
+                c->state = MQTT5_CS_CLOSING; /* nothing more after a DISCONNECT */
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc < 0 && c->state != MQTT5_CS_CLOSING)
+        client_fail_connection(c, rc, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR, NULL, NULL);
+    if (b.len) {
+        c->stats.bytes_sent += b.len;
+        c->stats.batches_sent++;
+    }
+    *data = b.buf;
+    *len = b.len;
+    return MQTT5_OK;
+}
