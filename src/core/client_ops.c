@@ -149,11 +149,8 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
     while (op) {
         client_op *next = op->next;
         if (op->completed) {
-            /* timed out earlier: nothing more to tell the user; a resumed session would resend
-             * it, but the user already has its failure, so it is dropped with its identifier */
-            op_list_remove(&c->queue, op);
-            if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
-            client_op_free(c, op);
+            /* timed out earlier (the user has its failure): kept until the CONNACK says whether
+             * the server still holds its packet id */
         } else if (!policy_keeps(c, op)) {
             client_op_finish(c, &c->queue, op, MQTT5_ERR_OFFLINE_POLICY, NULL);
         }
@@ -163,11 +160,16 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
 
 void client_ops_on_connack(mqtt5_client_core *c)
 {
-    if (c->session_resumed) return; /* keep identifiers: resend with DUP, PUBREL for phase 2 */
+    if (c->session_resumed) return; /* keep identifiers: resend with DUP, PUBREL for phase 2;
+                                       timed-out ones too, silently, so their ids are freed */
     client_op *op = c->queue.head;
     while (op) {
         client_op *next = op->next;
-        if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos == 2 &&
+        if (op->completed) {
+            op_list_remove(&c->queue, op);
+            if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
+            client_op_free(c, op);
+        } else if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos == 2 &&
             op->qos2_phase == 1) {
             /* the server had accepted it (PUBREC) before the session was lost: delivered */
             client_op_finish(c, &c->queue, op, MQTT5_OK, NULL);
