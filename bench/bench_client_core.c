@@ -46,7 +46,8 @@ static mqtt5_client_core *connected_core(uint32_t max_queued)
 {
     mqtt5_client_core_options o;
     mqtt5_client_core_options_init(&o);
-    o.callbacks = (mqtt5_client_core_callbacks){NULL, on_lifecycle, on_publish, on_complete};
+    o.callbacks = (mqtt5_client_core_callbacks){
+        .on_lifecycle = on_lifecycle, .on_publish = on_publish, .on_complete = on_complete};
     o.connect.client_id = (mqtt5_str){"bench", 5};
     o.max_queued_ops = max_queued;
     o.max_queued_bytes = 0;

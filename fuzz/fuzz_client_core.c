@@ -85,7 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mqtt5_client_core_options o;
     mqtt5_client_core_options_init(&o);
     o.allocator = &al;
-    o.callbacks = (mqtt5_client_core_callbacks){&s, on_lifecycle, on_publish, on_complete};
+    o.callbacks = (mqtt5_client_core_callbacks){.user = &s,
+                                                .on_lifecycle = on_lifecycle,
+                                                .on_publish = on_publish,
+                                                .on_complete = on_complete};
     o.connect.client_id = (mqtt5_str){"fuzz", 4};
     o.connect.keep_alive = 30;
     o.max_inbound_packet_size = 4096;
