@@ -28,6 +28,7 @@ typedef struct client_op {
     uint8_t qos2_phase;      /* QoS 2: 0 waiting for PUBREC, 1 PUBREL due/sent, waiting PUBCOMP */
     bool sent;               /* handed out at least once on some connection (DUP on resend) */
     bool completed;          /* on_complete already ran (ack timeout): finish silently */
+    bool pubrel_due;         /* QoS 2 in flight: PUBREC arrived, our PUBREL waits for mem_send */
 } client_op;
 
 typedef struct client_op_list {
@@ -101,11 +102,11 @@ struct mqtt5_client_core {
 
     /* operations */
     uint64_t next_op_id;
-    client_op_list queue;    /* accepted, waiting to be handed out (resends at the head) */
-    client_op_list inflight; /* handed out, waiting for an ack */
-    uint32_t
-        inflight_publishes; /* QoS 1/2 publishes counted against the server's Receive Maximum */
-    size_t incomplete_ops;  /* accepted and not yet completed (the queue bound) */
+    client_op_list queue;        /* accepted, waiting to be handed out (resends at the head) */
+    client_op_list inflight;     /* handed out, waiting for an ack */
+    uint32_t inflight_publishes; /* QoS 1/2 in flight, against the server's Receive Maximum */
+    uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
+    size_t incomplete_ops;       /* accepted and not yet completed (the queue bound) */
     size_t incomplete_bytes;
     client_packet_ids ids;
     client_alias_out alias_out;

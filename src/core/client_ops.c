@@ -73,6 +73,10 @@ void client_op_free(mqtt5_client_core *c, client_op *op)
 void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, int error,
                       const mqtt5_packet *ack)
 {
+    if (op->pubrel_due) {
+        op->pubrel_due = false;
+        c->pubrel_due--;
+    }
     op_list_remove(l, op);
     if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
     if (l == &c->inflight && op->packet.type == MQTT5_PUBLISH && c->inflight_publishes)
@@ -133,8 +137,10 @@ static bool policy_keeps(const mqtt5_client_core *c, const client_op *op)
 void client_ops_on_disconnect(mqtt5_client_core *c)
 {
     /* unacked operations go back to the front of the queue, oldest first */
+    c->pubrel_due = 0; /* phase-2 operations send their PUBREL from the queue if resumed */
     while (c->inflight.tail) {
         client_op *op = c->inflight.tail;
+        op->pubrel_due = false;
         op_list_remove(&c->inflight, op);
         if (op->packet.type == MQTT5_PUBLISH) {
             if (c->inflight_publishes) c->inflight_publishes--;
@@ -160,8 +166,9 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
 
 void client_ops_on_connack(mqtt5_client_core *c)
 {
-    if (c->session_resumed) return; /* keep identifiers: resend with DUP, PUBREL for phase 2;
-                                       timed-out ones too, silently, so their ids are freed */
+    if (c->session_resumed)
+        return; /* keep identifiers: resend with DUP, PUBREL for phase 2;
+                   timed-out ones too, silently, so their ids are freed */
     client_op *op = c->queue.head;
     while (op) {
         client_op *next = op->next;
@@ -170,7 +177,7 @@ void client_ops_on_connack(mqtt5_client_core *c)
             if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
             client_op_free(c, op);
         } else if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos == 2 &&
-            op->qos2_phase == 1) {
+                   op->qos2_phase == 1) {
             /* the server had accepted it (PUBREC) before the session was lost: delivered */
             client_op_finish(c, &c->queue, op, MQTT5_OK, NULL);
         } else if (op->packet_id) {

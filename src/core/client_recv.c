@@ -107,6 +107,10 @@ static void on_pubrel(mqtt5_client_core *c, const mqtt5_ack *a)
 
 static void finish_inflight(mqtt5_client_core *c, client_op *op, int error, const mqtt5_packet *ack)
 {
+    if (op->pubrel_due) {
+        op->pubrel_due = false;
+        c->pubrel_due--;
+    }
     if (op->completed) {
         /* timed out earlier: the late ack only frees the identifier */
         op_list_remove(&c->inflight, op);
@@ -128,16 +132,21 @@ static void on_ack(mqtt5_client_core *c, const mqtt5_packet *pk)
             finish_inflight(c, op, a->reason_code >= 0x80 ? MQTT5_ERR_ACK_REASON : 0, pk);
         break;
     case MQTT5_PUBREC:
-        if (!op || op->packet.u.publish.qos != 2 || op->qos2_phase != 0) {
+        if (!op || op->packet.u.publish.qos != 2) {
             owe_control(c, MQTT5_PUBREL, a->packet_id, MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND);
             break;
         }
-        if (a->reason_code >= 0x80) {
+        if (op->qos2_phase == 0 && a->reason_code >= 0x80) {
             finish_inflight(c, op, MQTT5_ERR_ACK_REASON, pk);
             break;
         }
+        /* first PUBREC, or a repeated one: (re)send our PUBREL, queued on the operation itself
+         * so any number of QoS 2 publishes in flight needs no extra room */
         op->qos2_phase = 1;
-        owe_control(c, MQTT5_PUBREL, a->packet_id, 0);
+        if (!op->pubrel_due) {
+            op->pubrel_due = true;
+            c->pubrel_due++;
+        }
         break;
     case MQTT5_PUBCOMP:
         if (op && op->packet.u.publish.qos == 2 && op->qos2_phase == 1)

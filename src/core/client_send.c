@@ -42,7 +42,7 @@ bool client_has_output(const mqtt5_client_core *c)
     case MQTT5_CS_CLEAN_DISCONNECT:
         return c->disconnect_due;
     case MQTT5_CS_CONNECTED:
-        return c->control_len > 0 || c->ping_due || c->auth_due ||
+        return c->control_len > 0 || c->pubrel_due > 0 || c->ping_due || c->auth_due ||
                (c->queue.head && op_ready(c, c->queue.head));
     default:
         return false;
@@ -134,6 +134,15 @@ static int add_control(mqtt5_client_core *c, batch *b)
             c->inbound_unacked--;
         c->control_head = (c->control_head + 1) % c->control_cap;
         c->control_len--;
+    }
+    for (client_op *op = c->inflight.head; op && c->pubrel_due; op = op->next) {
+        if (!op->pubrel_due) continue;
+        mqtt5_packet p = {.type = MQTT5_PUBREL};
+        p.u.ack = (mqtt5_ack){.packet_id = op->packet_id};
+        rc = batch_add(c, b, &p, 0);
+        if (rc != 1) return rc;
+        op->pubrel_due = false;
+        c->pubrel_due--;
     }
     if (c->ping_due) {
         mqtt5_packet p = {.type = MQTT5_PINGREQ};
