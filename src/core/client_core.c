@@ -553,7 +553,7 @@ static uint64_t next_deadline(const mqtt5_client_core *c, uint64_t ops_deadline)
         t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : c->next_ping_at, c->ping_deadline);
         t = min_u64(t, c->backoff_reset_at);
         t = min_u64(t, ops_deadline);
-        if (c->opt.iot_core && c->queue.head && c->queue.head->packet.type == MQTT5_PUBLISH) {
+        if (c->opt.iot_core && c->queue.head && c->queue.head->type == MQTT5_PUBLISH) {
             t = min_u64(
                 t, client_token_bucket_ready_at((client_token_bucket *)&c->iot_publishes, c->now));
             t = min_u64(t,

@@ -19,7 +19,12 @@ typedef struct client_op {
     struct client_op *prev, *next;
     uint64_t id;
     void *user_ctx;
-    mqtt5_packet packet; /* views point into this allocation */
+    mqtt5_packet_type type; /* MQTT5_PUBLISH, MQTT5_SUBSCRIBE or MQTT5_UNSUBSCRIBE */
+    union {
+        mqtt5_publish publish;
+        mqtt5_subscribe subscribe;
+        mqtt5_unsubscribe unsubscribe;
+    } u; /* views point into this allocation */
     size_t alloc_size;
     size_t wire_size;        /* encoded size at submit (statistics, queue bound) */
     uint32_t ack_timeout_ms; /* 0 = none */

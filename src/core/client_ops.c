@@ -59,7 +59,7 @@ void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mq
     op->completed = true;
     c->incomplete_ops--;
     c->incomplete_bytes -= op->wire_size;
-    mqtt5_op_completion done = {op->id, op->user_ctx, op->packet.type, error, ack};
+    mqtt5_op_completion done = {op->id, op->user_ctx, op->type, error, ack};
     c->in_callback++;
     c->cb.on_complete(c->cb.user, &done);
     c->in_callback--;
@@ -79,7 +79,7 @@ void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, in
     }
     op_list_remove(l, op);
     if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
-    if (l == &c->inflight && op->packet.type == MQTT5_PUBLISH && c->inflight_publishes)
+    if (l == &c->inflight && op->type == MQTT5_PUBLISH && c->inflight_publishes)
         c->inflight_publishes--;
     client_op_complete(c, op, error, ack);
     client_op_free(c, op);
@@ -97,7 +97,7 @@ client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t 
 {
     /* acks mostly arrive in order, so the oldest entries are the likely ones */
     for (client_op *op = c->inflight.head; op; op = op->next)
-        if (op->packet_id == packet_id && op->packet.type == op_type) return op;
+        if (op->packet_id == packet_id && op->type == op_type) return op;
     return NULL;
 }
 
@@ -122,8 +122,8 @@ uint64_t client_ops_service_timeouts(mqtt5_client_core *c)
 
 static bool policy_keeps(const mqtt5_client_core *c, const client_op *op)
 {
-    bool publish = op->packet.type == MQTT5_PUBLISH;
-    uint8_t qos = publish ? op->packet.u.publish.qos : 0;
+    bool publish = op->type == MQTT5_PUBLISH;
+    uint8_t qos = publish ? op->u.publish.qos : 0;
     switch (c->opt.offline_policy) {
     case MQTT5_OFFLINE_FAIL_ALL_ON_DISCONNECT:
         return false;
@@ -142,7 +142,7 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
         client_op *op = c->inflight.tail;
         op->pubrel_due = false;
         op_list_remove(&c->inflight, op);
-        if (op->packet.type == MQTT5_PUBLISH) {
+        if (op->type == MQTT5_PUBLISH) {
             if (c->inflight_publishes) c->inflight_publishes--;
         } else if (op->packet_id) {
             /* SUBSCRIBE/UNSUBSCRIBE are sent again with a new identifier */
@@ -176,8 +176,7 @@ void client_ops_on_connack(mqtt5_client_core *c)
             op_list_remove(&c->queue, op);
             if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
             client_op_free(c, op);
-        } else if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos == 2 &&
-                   op->qos2_phase == 1) {
+        } else if (op->type == MQTT5_PUBLISH && op->u.publish.qos == 2 && op->qos2_phase == 1) {
             /* the server had accepted it (PUBREC) before the session was lost: delivered */
             client_op_finish(c, &c->queue, op, MQTT5_OK, NULL);
         } else if (op->packet_id) {
@@ -207,8 +206,8 @@ static int check_offline(const mqtt5_client_core *c, bool publish, uint8_t qos,
 {
     if (online(c)) return MQTT5_OK;
     client_op probe = {0};
-    probe.packet.type = publish ? MQTT5_PUBLISH : MQTT5_SUBSCRIBE;
-    probe.packet.u.publish.qos = qos;
+    probe.type = publish ? MQTT5_PUBLISH : MQTT5_SUBSCRIBE;
+    probe.u.publish.qos = qos;
     if (policy_keeps(c, &probe)) return MQTT5_OK;
     return refuse(st, MQTT5_ERR_OFFLINE_POLICY, NULL,
                   "not connected, and the offline queue policy does not keep this operation");
@@ -339,16 +338,16 @@ static int submit(mqtt5_client_core *c, uint64_t now, mqtt5_packet_type type, co
     if (!op) return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation copy");
     memset(op, 0, sizeof *op);
     cp = (copier){(uint8_t *)op, sizeof(client_op)};
-    op->packet.type = type;
+    op->type = type;
     switch (type) {
     case MQTT5_PUBLISH:
-        copy_publish(&cp, &op->packet.u.publish, src);
+        copy_publish(&cp, &op->u.publish, src);
         break;
     case MQTT5_SUBSCRIBE:
-        copy_subscribe(&cp, &op->packet.u.subscribe, src);
+        copy_subscribe(&cp, &op->u.subscribe, src);
         break;
     default:
-        copy_unsubscribe(&cp, &op->packet.u.unsubscribe, src);
+        copy_unsubscribe(&cp, &op->u.unsubscribe, src);
         break;
     }
     op->alloc_size = size;

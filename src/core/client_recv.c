@@ -115,7 +115,7 @@ static void finish_inflight(mqtt5_client_core *c, client_op *op, int error, cons
         /* timed out earlier: the late ack only frees the identifier */
         op_list_remove(&c->inflight, op);
         if (op->packet_id) client_packet_ids_release(&c->ids, op->packet_id);
-        if (op->packet.type == MQTT5_PUBLISH && c->inflight_publishes) c->inflight_publishes--;
+        if (op->type == MQTT5_PUBLISH && c->inflight_publishes) c->inflight_publishes--;
         client_op_free(c, op);
         return;
     }
@@ -128,11 +128,11 @@ static void on_ack(mqtt5_client_core *c, const mqtt5_packet *pk)
     client_op *op = client_inflight_find(c, MQTT5_PUBLISH, a->packet_id);
     switch (pk->type) {
     case MQTT5_PUBACK:
-        if (op && op->packet.u.publish.qos == 1)
+        if (op && op->u.publish.qos == 1)
             finish_inflight(c, op, a->reason_code >= 0x80 ? MQTT5_ERR_ACK_REASON : 0, pk);
         break;
     case MQTT5_PUBREC:
-        if (!op || op->packet.u.publish.qos != 2) {
+        if (!op || op->u.publish.qos != 2) {
             owe_control(c, MQTT5_PUBREL, a->packet_id, MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND);
             break;
         }
@@ -149,7 +149,7 @@ static void on_ack(mqtt5_client_core *c, const mqtt5_packet *pk)
         }
         break;
     case MQTT5_PUBCOMP:
-        if (op && op->packet.u.publish.qos == 2 && op->qos2_phase == 1)
+        if (op && op->u.publish.qos == 2 && op->qos2_phase == 1)
             finish_inflight(c, op, a->reason_code >= 0x80 ? MQTT5_ERR_ACK_REASON : 0, pk);
         break;
     default:
@@ -162,8 +162,8 @@ static void on_suback(mqtt5_client_core *c, const mqtt5_packet *pk)
     uint8_t op_type = pk->type == MQTT5_SUBACK ? MQTT5_SUBSCRIBE : MQTT5_UNSUBSCRIBE;
     client_op *op = client_inflight_find(c, op_type, pk->u.suback.packet_id);
     if (!op) return; /* unknown or late: nothing to do */
-    size_t expected = op_type == MQTT5_SUBSCRIBE ? op->packet.u.subscribe.subscription_count
-                                                 : op->packet.u.unsubscribe.topic_filter_count;
+    size_t expected = op_type == MQTT5_SUBSCRIBE ? op->u.subscribe.subscription_count
+                                                 : op->u.unsubscribe.topic_filter_count;
     if (pk->u.suback.reason_code_count != expected) {
         protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_PROTOCOL_ERROR);
         return;

@@ -22,10 +22,10 @@ bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id,
 
 static bool op_ready(const mqtt5_client_core *c, const client_op *op)
 {
-    if (op->packet.type == MQTT5_PUBLISH && op->packet.u.publish.qos > 0 && op->qos2_phase == 0 &&
+    if (op->type == MQTT5_PUBLISH && op->u.publish.qos > 0 && op->qos2_phase == 0 &&
         c->inflight_publishes >= c->settings.receive_maximum_from_server)
         return false;
-    if (op->packet.type == MQTT5_PUBLISH && c->opt.iot_core) {
+    if (op->type == MQTT5_PUBLISH && c->opt.iot_core) {
         client_token_bucket *pub = (client_token_bucket *)&c->iot_publishes;
         client_token_bucket *bytes = (client_token_bucket *)&c->iot_bytes;
         if (!client_token_bucket_ready(pub, c->now) || !client_token_bucket_ready(bytes, c->now))
@@ -161,14 +161,25 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
 {
     if (!op_ready(c, op)) return 0;
     bool new_id = false;
-    if (op->packet.type != MQTT5_PUBLISH || op->packet.u.publish.qos > 0) {
+    if (op->type != MQTT5_PUBLISH || op->u.publish.qos > 0) {
         if (!op->packet_id) {
             op->packet_id = client_packet_ids_acquire(&c->ids);
             if (!op->packet_id) return 0; /* all 65535 identifiers in use */
             new_id = true;
         }
     }
-    mqtt5_packet p = op->packet;
+    mqtt5_packet p = {.type = op->type};
+    switch (op->type) {
+    case MQTT5_PUBLISH:
+        p.u.publish = op->u.publish;
+        break;
+    case MQTT5_SUBSCRIBE:
+        p.u.subscribe = op->u.subscribe;
+        break;
+    default:
+        p.u.unsubscribe = op->u.unsubscribe;
+        break;
+    }
     size_t size = 0;
     int rc;
     if (p.type == MQTT5_PUBLISH && op->qos2_phase == 1) {
@@ -249,7 +260,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
     }
     op->sent = true;
     op->deadline = op->ack_timeout_ms ? c->now + op->ack_timeout_ms : MQTT5_TIME_NEVER;
-    if (op->packet.type == MQTT5_PUBLISH) c->inflight_publishes++;
+    if (op->type == MQTT5_PUBLISH) c->inflight_publishes++;
     op_list_push_back(&c->inflight, op);
     return 1;
 
