@@ -308,12 +308,14 @@ static void enter_stopped(mqtt5_client_core *c)
 static void after_close(mqtt5_client_core *c)
 {
     c->transport_open = false;
-    client_ops_on_disconnect(c);
-    reset_connection(c);
     if (!c->want_running || c->stop_pending) {
+        /* a stop fails every operation with STOPPED, not with the offline policy */
+        reset_connection(c);
         enter_stopped(c);
         return;
     }
+    client_ops_on_disconnect(c);
+    reset_connection(c);
     c->state = MQTT5_CS_PENDING_RECONNECT;
     c->reconnect_at = c->now + client_backoff_next(&c->backoff, &c->rng);
 }
@@ -554,10 +556,16 @@ static uint64_t next_deadline(const mqtt5_client_core *c, uint64_t ops_deadline)
         t = min_u64(t, c->backoff_reset_at);
         t = min_u64(t, ops_deadline);
         if (c->opt.iot_core && c->queue.head && c->queue.head->type == MQTT5_PUBLISH) {
-            t = min_u64(
-                t, client_token_bucket_ready_at((client_token_bucket *)&c->iot_publishes, c->now));
-            t = min_u64(t,
-                        client_token_bucket_ready_at((client_token_bucket *)&c->iot_bytes, c->now));
+            /* a throttled head can go when both buckets allow it; a head blocked by the
+             * Receive Maximum waits for an ack instead, which is no deadline */
+            const client_op *head = c->queue.head;
+            bool blocked = head->u.publish.qos > 0 && head->qos2_phase == 0 &&
+                           c->inflight_publishes >= c->settings.receive_maximum_from_server;
+            uint64_t a =
+                client_token_bucket_ready_at((client_token_bucket *)&c->iot_publishes, c->now);
+            uint64_t b = client_token_bucket_ready_at((client_token_bucket *)&c->iot_bytes, c->now);
+            uint64_t ready = a > b ? a : b;
+            if (!blocked && ready > c->now) t = min_u64(t, ready);
         }
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:

@@ -154,9 +154,9 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
     client_op *op = c->queue.head;
     while (op) {
         client_op *next = op->next;
-        if (op->completed) {
-            /* timed out earlier (the user has its failure): kept until the CONNACK says whether
-             * the server still holds its packet id */
+        if (op->completed || (op->type == MQTT5_PUBLISH && op->packet_id)) {
+            /* unacked publishes (and ones whose ack timed out) wait for the CONNACK: if the
+             * server kept the session it holds their packet ids and they must be resent */
         } else if (!policy_keeps(c, op)) {
             client_op_finish(c, &c->queue, op, MQTT5_ERR_OFFLINE_POLICY, NULL);
         }
@@ -180,9 +180,13 @@ void client_ops_on_connack(mqtt5_client_core *c)
             /* the server had accepted it (PUBREC) before the session was lost: delivered */
             client_op_finish(c, &c->queue, op, MQTT5_OK, NULL);
         } else if (op->packet_id) {
-            client_packet_ids_release(&c->ids, op->packet_id);
-            op->packet_id = 0;
-            op->sent = false; /* a new session: a new message, not a duplicate */
+            if (!policy_keeps(c, op)) {
+                client_op_finish(c, &c->queue, op, MQTT5_ERR_OFFLINE_POLICY, NULL);
+            } else {
+                client_packet_ids_release(&c->ids, op->packet_id);
+                op->packet_id = 0;
+                op->sent = false; /* a new session: a new message, not a duplicate */
+            }
         }
         op = next;
     }
