@@ -155,6 +155,8 @@ void client_ops_on_disconnect(mqtt5_client_core *c);
 void client_ops_on_connack(mqtt5_client_core *c);
 /* Fail every operation with `error` (stop, destroy). */
 void client_ops_fail_all(mqtt5_client_core *c, int error);
+/* 0, or why `op` cannot be sent under the negotiated settings (availability, size). */
+int client_op_check_settings(const mqtt5_client_core *c, const client_op *op);
 client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t packet_id);
 /* Earliest ack deadline in flight; fires expired ones. */
 uint64_t client_ops_service_timeouts(mqtt5_client_core *c);

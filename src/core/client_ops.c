@@ -164,8 +164,42 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
     }
 }
 
+int client_op_check_settings(const mqtt5_client_core *c, const client_op *op)
+{
+    const mqtt5_negotiated_settings *s = &c->settings;
+    if (op->type == MQTT5_PUBLISH) {
+        const mqtt5_publish *p = &op->u.publish;
+        if (p->qos > s->maximum_qos || (p->retain && !s->retain_available))
+            return MQTT5_ERR_NOT_AVAILABLE;
+        if (MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS) &&
+            p->properties.topic_alias > s->topic_alias_max_to_server)
+            return MQTT5_ERR_NOT_AVAILABLE;
+    } else if (op->type == MQTT5_SUBSCRIBE) {
+        const mqtt5_subscribe *sub = &op->u.subscribe;
+        if (sub->properties.subscription_identifier_count && !s->subscription_ids_available)
+            return MQTT5_ERR_NOT_AVAILABLE;
+        for (size_t i = 0; i < sub->subscription_count; i++) {
+            mqtt5_str f = sub->subscriptions[i].topic_filter;
+            if ((!s->wildcard_available && mqtt5_topic_filter_has_wildcard(f.ptr, f.len)) ||
+                (!s->shared_available && mqtt5_topic_filter_is_shared(f.ptr, f.len)))
+                return MQTT5_ERR_NOT_AVAILABLE;
+        }
+    }
+    if (s->max_packet_size_to_server && op->wire_size > s->max_packet_size_to_server)
+        return MQTT5_ERR_PACKET_TOO_LARGE;
+    return MQTT5_OK;
+}
+
 void client_ops_on_connack(mqtt5_client_core *c)
 {
+    /* operations queued while offline meet this server's limits only now: fail the ones that
+     * cannot go, so what is left can be handed out */
+    for (client_op *op = c->queue.head, *next; op; op = next) {
+        next = op->next;
+        int rc = op->completed ? MQTT5_OK : client_op_check_settings(c, op);
+        if (rc && !(op->type == MQTT5_PUBLISH && op->qos2_phase == 1))
+            client_op_finish(c, &c->queue, op, rc, NULL);
+    }
     if (c->session_resumed)
         return; /* keep identifiers: resend with DUP, PUBREL for phase 2;
                    timed-out ones too, silently, so their ids are freed */
@@ -281,9 +315,6 @@ static int validate_subscribe(mqtt5_client_core *c, const mqtt5_subscribe *s, si
             if (!set->shared_available && mqtt5_topic_filter_is_shared(f, n))
                 return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "subscriptions.topic",
                               "the server has no shared subscriptions");
-            if (sub.qos > set->maximum_qos)
-                return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "subscriptions.qos",
-                              "above the server's Maximum QoS");
         }
         if (set->max_packet_size_to_server && *wire > set->max_packet_size_to_server)
             return refuse(st, MQTT5_ERR_PACKET_TOO_LARGE, "subscriptions",

@@ -157,9 +157,23 @@ static int add_control(mqtt5_client_core *c, batch *b)
 }
 
 /* Hand out one queued operation. 1 = done (or failed and dropped), 0 = stop the batch. */
+/* Give back an identifier taken for an operation that did not go out, so the next operation
+ * gets it (identifiers stay consecutive on the wire). */
+static void unbind_new_id(mqtt5_client_core *c, client_op *op)
+{
+    client_packet_ids_release(&c->ids, op->packet_id);
+    c->ids.next = op->packet_id;
+    op->packet_id = 0;
+}
+
 static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
 {
     if (!op_ready(c, op)) return 0;
+    int rc = op->completed || op->qos2_phase ? MQTT5_OK : client_op_check_settings(c, op);
+    if (rc) {
+        client_op_finish(c, &c->queue, op, rc, NULL);
+        return 1;
+    }
     bool new_id = false;
     if (op->type != MQTT5_PUBLISH || op->u.publish.qos > 0) {
         if (!op->packet_id) {
@@ -169,6 +183,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
         }
     }
     mqtt5_packet p = {.type = op->type};
+    size_t size = 0;
     switch (op->type) {
     case MQTT5_PUBLISH:
         p.u.publish = op->u.publish;
@@ -180,8 +195,6 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
         p.u.unsubscribe = op->u.unsubscribe;
         break;
     }
-    size_t size = 0;
-    int rc;
     if (p.type == MQTT5_PUBLISH && op->qos2_phase == 1) {
         /* QoS 2 second phase resumed in a new connection: PUBREL, not the PUBLISH */
         p.type = MQTT5_PUBREL;
@@ -210,10 +223,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
                 goto fail;
             }
             if (b->big || (b->len > 0 && worst > b->cap - b->len)) {
-                if (new_id) {
-                    client_packet_ids_release(&c->ids, op->packet_id);
-                    op->packet_id = 0;
-                }
+                if (new_id) unbind_new_id(c, op);
                 return 0;
             }
         }
@@ -240,10 +250,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
     }
     rc = batch_add(c, b, &p, size);
     if (rc == 0) {
-        if (new_id) {
-            client_packet_ids_release(&c->ids, op->packet_id);
-            op->packet_id = 0;
-        }
+        if (new_id) unbind_new_id(c, op);
         return 0;
     }
     if (rc < 0) goto fail;
@@ -266,6 +273,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
 
 fail:
     /* the operation cannot be sent on this connection as it is: fail it alone */
+    if (new_id) unbind_new_id(c, op);
     client_op_finish(c, &c->queue, op, rc, NULL);
     return 1;
 }

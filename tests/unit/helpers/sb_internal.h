@@ -17,6 +17,14 @@ typedef struct sb_vec {
 
 typedef enum sb_transport { SB_T_CLOSED, SB_T_OPENING, SB_T_OPEN } sb_transport;
 
+/* What the harness knows about one operation id (hash map, so tests with 65535+ operations stay
+ * linear). */
+typedef struct sb_op_entry {
+    uint64_t id;
+    uint32_t completions;
+    bool used, accepted;
+} sb_op_entry;
+
 typedef struct sb_trace_entry {
     char what[40];
     uint64_t time;
@@ -50,11 +58,17 @@ struct sb {
     sb_vec trace;       /* sb_trace_entry */
     size_t trace_checked;
 
+    sb_publish_hook publish_hook; /* called inside on_publish (sb_on_publish_hook) */
+    void *publish_hook_ctx;
+    bool take_acks; /* on_publish takes every QoS 1/2 ack (sb_take_acks) */
+
     mqtt5_codec_status last_status; /* of the last start/stop/op through the harness */
     bool destroying;
 
-    uint64_t *ops; /* accepted op ids */
+    uint64_t *ops; /* accepted op ids, in order */
     size_t op_count, op_cap;
+    sb_op_entry *opmap; /* every op id accepted or completed; open addressing */
+    size_t opmap_cap, opmap_count;
 
     bool attempt_open, connected;
     size_t n_type[5]; /* events by mqtt5_lifecycle_type */
@@ -68,6 +82,7 @@ struct sb {
 void *sb_xmalloc(size_t n);
 void sb_vec_push(sb_vec *v, void *item);
 void sb_vec_free(sb_vec *v);
+sb_op_entry *sb_op_find(sb *b, uint64_t id); /* the entry of `id`, inserted if new */
 
 /* sb_record.c */
 void sb_install_callbacks(sb *b, mqtt5_client_core_options *o);

@@ -182,6 +182,13 @@ static void on_publish(void *user, const mqtt5_inbound_publish *msg)
     if ((msg->publish->qos == 0) != (msg->ack_handle == 0))
         sb_violation(b, "on_publish: QoS %u with ack_handle %llu (0 exactly for QoS 0)",
                      msg->publish->qos, (unsigned long long)msg->ack_handle);
+    if (b->take_acks && msg->ack_handle != 0) {
+        int rc = mqtt5_client_core_take_ack(b->core, msg->ack_handle);
+        if (rc != 0)
+            sb_violation(b, "take_ack(%llu) inside on_publish returned %s",
+                         (unsigned long long)msg->ack_handle, mqtt5_error_name(rc));
+    }
+    if (b->publish_hook) b->publish_hook(b, msg, b->publish_hook_ctx);
 }
 
 static void on_complete(void *user, const mqtt5_op_completion *done)
@@ -191,10 +198,9 @@ static void on_complete(void *user, const mqtt5_op_completion *done)
         sb_violation(b, "on_complete called with NULL");
         return;
     }
-    for (size_t i = 0; i < b->completions.count; i++)
-        if (((sb_completion *)b->completions.items[i])->op_id == done->op_id)
-            sb_violation(b, "operation %llu completed a second time (error %s)",
-                         (unsigned long long)done->op_id, mqtt5_error_name(done->error));
+    if (sb_op_find(b, done->op_id)->completions++ > 0)
+        sb_violation(b, "operation %llu completed a second time (error %s)",
+                     (unsigned long long)done->op_id, mqtt5_error_name(done->error));
     sb_completion *c = sb_xmalloc(sizeof(*c));
     c->op_id = done->op_id;
     c->user_ctx = done->user_ctx;

@@ -36,6 +36,34 @@ void sb_vec_free(sb_vec *v)
     *v = (sb_vec){0};
 }
 
+static size_t op_slot(const sb_op_entry *map, size_t cap, uint64_t id)
+{
+    size_t i = (size_t)((id * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (cap - 1);
+    while (map[i].used && map[i].id != id)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+sb_op_entry *sb_op_find(sb *b, uint64_t id)
+{
+    if (2 * (b->opmap_count + 1) > b->opmap_cap) {
+        size_t cap = b->opmap_cap ? b->opmap_cap * 2 : 64;
+        sb_op_entry *grown = sb_xmalloc(cap * sizeof(*grown));
+        for (size_t i = 0; i < b->opmap_cap; i++)
+            if (b->opmap[i].used) grown[op_slot(grown, cap, b->opmap[i].id)] = b->opmap[i];
+        free(b->opmap);
+        b->opmap = grown;
+        b->opmap_cap = cap;
+    }
+    sb_op_entry *e = &b->opmap[op_slot(b->opmap, b->opmap_cap, id)];
+    if (!e->used) {
+        e->used = true;
+        e->id = id;
+        b->opmap_count++;
+    }
+    return e;
+}
+
 sb *sb_at_(sb *b, const char *file, int line)
 {
     b->file = file;
@@ -112,6 +140,7 @@ static void sb_release(sb *b)
     sb_vec_free(&b->trace);
     free(b->stream);
     free(b->ops);
+    free(b->opmap);
     free(b->rand_values);
     test_allocator_destroy(&b->alloc);
     free(b);
@@ -189,19 +218,14 @@ void sb_free_(sb *b, const char *file, int line)
         sb_fail(b, "#CONNECTION_SUCCESS %zu != #DISCONNECTION %zu (+%d still connected)", suc, dis,
                 b->connected ? 1 : 0);
     for (size_t i = 0; i < b->op_count; i++) {
-        size_t n = 0;
-        for (size_t j = 0; j < b->completions.count; j++)
-            if (((sb_completion *)b->completions.items[j])->op_id == b->ops[i]) n++;
+        size_t n = sb_op_find(b, b->ops[i])->completions;
         if (n != 1)
             sb_fail(b, "operation %llu accepted but completed %zu times (want exactly 1)",
                     (unsigned long long)b->ops[i], n);
     }
     for (size_t j = 0; j < b->completions.count; j++) {
         const sb_completion *c = b->completions.items[j];
-        bool known = false;
-        for (size_t i = 0; i < b->op_count && !known; i++)
-            known = b->ops[i] == c->op_id;
-        if (!known)
+        if (!sb_op_find(b, c->op_id)->accepted)
             sb_fail(b,
                     "completion for operation %llu, which was never accepted (ops submitted "
                     "directly need sb_note_op)",
@@ -247,9 +271,9 @@ const mqtt5_codec_status *sb_status(const sb *b)
 
 void sb_note_op(sb *b, uint64_t op_id)
 {
-    for (size_t i = 0; i < b->op_count; i++)
-        if (b->ops[i] == op_id)
-            sb_fail(b, "operation id %llu given out twice", (unsigned long long)op_id);
+    sb_op_entry *e = sb_op_find(b, op_id);
+    if (e->accepted) sb_fail(b, "operation id %llu given out twice", (unsigned long long)op_id);
+    e->accepted = true;
     if (b->op_count == b->op_cap) {
         size_t cap = b->op_cap ? b->op_cap * 2 : 32;
         uint64_t *grown = realloc(b->ops, cap * sizeof(*grown));
@@ -291,6 +315,25 @@ int sb_unsubscribe_(sb *b, const mqtt5_unsubscribe *u, const mqtt5_op_options *o
     b->last_status = (mqtt5_codec_status){0};
     int rc = mqtt5_client_core_unsubscribe(b->core, b->now, u, o, &id, &b->last_status);
     return sb_after_submit(b, rc, id, op_id);
+}
+
+void sb_take_acks(sb *b, bool on)
+{
+    b->take_acks = on;
+}
+
+void sb_on_publish_hook(sb *b, sb_publish_hook fn, void *ctx)
+{
+    b->publish_hook = fn;
+    b->publish_hook_ctx = ctx;
+}
+
+int sb_send_ack_(sb *b, uint64_t handle, uint8_t reason)
+{
+    int rc = mqtt5_client_core_send_ack(b->core, b->now, handle, reason);
+    sb_check_violations(b);
+    sb_drive(b);
+    return rc;
 }
 
 void sb_start_(sb *b)

@@ -131,6 +131,19 @@ int sb_subscribe_(sb *b, const mqtt5_subscribe *s, const mqtt5_op_options *o, ui
 #define sb_unsubscribe(b, u, o, id) sb_unsubscribe_(sb_at_((b), __FILE__, __LINE__), (u), (o), (id))
 int sb_unsubscribe_(sb *b, const mqtt5_unsubscribe *u, const mqtt5_op_options *o, uint64_t *op_id);
 void sb_note_op(sb *b, uint64_t op_id);
+/* Manual acknowledgement. sb_take_acks(b, true): every on_publish of a QoS 1/2 message calls
+ * mqtt5_client_core_take_ack with its handle (a failure is reported at the next harness step);
+ * the handles are in sb_received_at(b, i)->ack_handle. sb_send_ack calls
+ * mqtt5_client_core_send_ack at the current time, settles, and returns its result. */
+void sb_take_acks(sb *b, bool on);
+#define sb_send_ack(b, handle, reason)                                                             \
+    sb_send_ack_(sb_at_((b), __FILE__, __LINE__), (handle), (reason))
+int sb_send_ack_(sb *b, uint64_t handle, uint8_t reason);
+/* `fn` runs inside every on_publish, after the harness recorded the message (NULL = none). It runs
+ * inside the core: it may use the operation calls (take_ack, publish, ...) but must not fail the
+ * test itself; record what it saw and check it after the harness step. */
+typedef void (*sb_publish_hook)(sb *b, const mqtt5_inbound_publish *msg, void *ctx);
+void sb_on_publish_hook(sb *b, sb_publish_hook fn, void *ctx);
 /* Status filled by the last stop/publish/subscribe/unsubscribe through the harness. */
 const mqtt5_codec_status *sb_status(const sb *b);
 
