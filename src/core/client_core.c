@@ -48,6 +48,16 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size)
     c->alloc.release(c->alloc.ctx, ptr, size);
 }
 
+static void *counted_allocate(void *ctx, size_t size)
+{
+    return client_alloc(ctx, size);
+}
+
+static void counted_release(void *ctx, void *ptr, size_t size)
+{
+    client_free(ctx, ptr, size);
+}
+
 /* ---- options -------------------------------------------------------------------------------- */
 
 void mqtt5_client_core_options_init(mqtt5_client_core_options *o)
@@ -144,6 +154,7 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
     memset(c, 0, sizeof *c);
     c->alloc = *al;
+    c->counted = (mqtt5_allocator){counted_allocate, counted_release, c};
     c->stats.memory_in_use = c->stats.memory_peak = sizeof *c;
     c->opt = *o;
     c->opt.allocator = &c->alloc;
@@ -173,8 +184,8 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     client_packet_ids_init(&c->ids);
     client_packet_ids_init(&c->inbound_qos2);
     client_packet_ids_init(&c->held_acks);
-    client_alias_out_init(&c->alias_out, &c->alloc, o->alias_out, o->alias_out_cache);
-    client_alias_in_init(&c->alias_in, &c->alloc,
+    client_alias_out_init(&c->alias_out, &c->counted, o->alias_out, o->alias_out_cache);
+    client_alias_in_init(&c->alias_in, &c->counted,
                          o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
     c->state = MQTT5_CS_STOPPED;
     c->next_op_id = 1;
@@ -370,6 +381,20 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
         if (rc) return rc;
     }
     if (!c->want_running && !c->stop_pending && c->state == MQTT5_CS_STOPPED) return MQTT5_OK;
+    /* the DISCONNECT copy is made first, so running out of memory changes nothing */
+    void *mem = NULL;
+    size_t mem_size = 0;
+    if (d && c->state == MQTT5_CS_CONNECTED && c->transport_open) {
+        copier cp = {NULL, 0};
+        copy_disconnect(&cp, NULL, d);
+        mem_size = cp.used ? cp.used : 1;
+        mem = client_alloc(c, mem_size);
+        if (!mem) {
+            if (st)
+                *st = (mqtt5_codec_status){.error = MQTT5_ERR_NOMEM, .detail = "DISCONNECT copy"};
+            return MQTT5_ERR_NOMEM;
+        }
+    }
     c->want_running = false;
     c->stop_pending = true;
     switch (c->state) {
@@ -384,29 +409,22 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
         client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
         break;
     case MQTT5_CS_CONNECTED:
-        if (d) {
-            copier cp = {NULL, 0};
-            copy_disconnect(&cp, NULL, d);
-            void *mem = client_alloc(c, cp.used ? cp.used : 1);
-            client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
-            if (mem && c->transport_open) {
-                cp = (copier){mem, 0};
-                copy_disconnect(&cp, &c->disconnect, d);
-                c->disconnect_copy = mem;
-                c->disconnect_copy_size = cp.used ? cp.used : 1;
-                c->disconnect_due = true;
-                c->state = MQTT5_CS_CLEAN_DISCONNECT;
-                c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
-            } else {
-                client_free(c, mem, cp.used ? cp.used : 1);
-            }
-        } else {
-            client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
+        client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
+        if (mem && c->state == MQTT5_CS_CLOSING && c->transport_open) {
+            copier cp = {mem, 0};
+            copy_disconnect(&cp, &c->disconnect, d);
+            c->disconnect_copy = mem;
+            c->disconnect_copy_size = mem_size;
+            c->disconnect_due = true;
+            c->state = MQTT5_CS_CLEAN_DISCONNECT;
+            c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
+            mem = NULL;
         }
         break;
     default:
         break; /* CLEAN_DISCONNECT, CLOSING: the close in progress ends in STOPPED */
     }
+    client_free(c, mem, mem_size);
     return MQTT5_OK;
 }
 
@@ -492,16 +510,6 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     client_alias_out_reset(&c->alias_out, server_alias_max);
     client_alias_in_reset(&c->alias_in);
 
-    if (MQTT5_PROPS_HAS(p, MQTT5_PROP_ASSIGNED_CLIENT_IDENTIFIER)) {
-        mqtt5_str id = p->assigned_client_identifier;
-        char *copy = client_alloc(c, id.len ? id.len : 1);
-        if (copy) {
-            if (id.len) memcpy(copy, id.ptr, id.len);
-            client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
-            c->client_id = copy;
-            c->client_id_len = id.len;
-        }
-    }
     s->client_id =
         c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : c->opt.connect.client_id;
 }
@@ -519,6 +527,20 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     if (ca->session_present && clean) {
         client_fail_connection(c, MQTT5_ERR_SESSION_PRESENT, MQTT5_RC_PROTOCOL_ERROR, ca, NULL);
         return;
+    }
+    if (MQTT5_PROPS_HAS(&ca->properties, MQTT5_PROP_ASSIGNED_CLIENT_IDENTIFIER)) {
+        /* the identifier is the session: without a copy the next connection would lose it */
+        mqtt5_str id = ca->properties.assigned_client_identifier;
+        char *copy = client_alloc(c, id.len ? id.len : 1);
+        if (!copy) {
+            client_fail_connection(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR, ca,
+                                   NULL);
+            return;
+        }
+        if (id.len) memcpy(copy, id.ptr, id.len);
+        client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
+        c->client_id = copy;
+        c->client_id_len = id.len;
     }
     settings_from_connack(c, ca);
     c->has_settings = true;

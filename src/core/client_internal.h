@@ -51,6 +51,7 @@ typedef struct client_control {
 
 struct mqtt5_client_core {
     mqtt5_allocator alloc;
+    mqtt5_allocator counted; /* alloc, through client_alloc: the statistics see everything */
     mqtt5_client_core_options opt; /* connect template points into connect_copy */
     void *connect_copy;
     size_t connect_copy_size;

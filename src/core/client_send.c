@@ -57,6 +57,20 @@ typedef struct batch {
     bool big; /* buf is c->big_buf */
 } batch;
 
+/* Switch an empty batch to a buffer of its own of `size` bytes, for a packet bigger than the
+ * batch buffer (it goes out alone). */
+static int batch_go_big(mqtt5_client_core *c, batch *b, size_t size)
+{
+    client_free(c, c->big_buf, c->big_size);
+    c->big_buf = client_alloc(c, size);
+    c->big_size = c->big_buf ? size : 0;
+    if (!c->big_buf) return MQTT5_ERR_NOMEM;
+    b->buf = c->big_buf;
+    b->cap = size;
+    b->big = true;
+    return MQTT5_OK;
+}
+
 /* Encode `p` (of encoded size `size`, 0 = compute it) into the batch. 1 = added, 0 = no room
  * (batch not empty), <0 = error. */
 static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size_t size)
@@ -64,17 +78,10 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
     size_t written;
     int rc;
     if (!size && (rc = mqtt5_packet_encoded_size(p, &size, NULL))) return rc;
-    if (b->big) return 0;
+    if (b->big && b->len > 0) return 0;
     if (size > b->cap - b->len) {
         if (b->len > 0) return 0;
-        /* a packet bigger than the batch buffer goes out alone from its own buffer */
-        client_free(c, c->big_buf, c->big_size);
-        c->big_buf = client_alloc(c, size);
-        c->big_size = c->big_buf ? size : 0;
-        if (!c->big_buf) return MQTT5_ERR_NOMEM;
-        b->buf = c->big_buf;
-        b->cap = size;
-        b->big = true;
+        if ((rc = batch_go_big(c, b, size))) return rc;
     }
     rc = mqtt5_packet_encode(p, b->buf + b->len, b->cap - b->len, &written, NULL);
     if (rc) return rc;
@@ -226,6 +233,8 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
                 if (new_id) unbind_new_id(c, op);
                 return 0;
             }
+            /* a packet going out alone gets its buffer before the alias is bound */
+            if (worst > b->cap && (rc = batch_go_big(c, b, worst))) goto fail;
         }
         rc = client_alias_out_resolve(&c->alias_out, pub->topic, user_alias, &alias, &send_topic);
         if (rc) goto fail;
@@ -317,7 +326,9 @@ int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t
         break;
     }
     if (rc < 0 && c->state != MQTT5_CS_CLOSING)
-        client_fail_connection(c, rc, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR, NULL, NULL);
+        /* no DISCONNECT before the CONNECT went out: nothing may precede it */
+        client_fail_connection(c, rc, c->connect_due ? 0 : MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR,
+                               NULL, NULL);
     if (b.len) {
         c->stats.bytes_sent += b.len;
         c->stats.batches_sent++;
