@@ -5,8 +5,8 @@
 set -eu
 what=${1:-test}
 
-build_pkgs="gcc make cmake pkg-config libcjson-dev"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates"
+build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates openssl"
 case $what in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;

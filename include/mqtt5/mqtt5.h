@@ -10,5 +10,8 @@
 #include "mqtt5/packet.h"
 #include "mqtt5/codec.h"
 #include "mqtt5/topic.h"
+#include "mqtt5/allocator.h"
+#include "mqtt5/client_core.h"
+#include "mqtt5/tls.h"
 
 #endif
