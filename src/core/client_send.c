@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/client_internal.h"
+#include "core/encode.h"
 
 /* ---- control ring --------------------------------------------------------------------------- */
 
@@ -83,8 +84,8 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
         if (b->len > 0) return 0;
         if ((rc = batch_go_big(c, b, size))) return rc;
     }
-    rc = mqtt5_packet_encode(p, b->buf + b->len, b->cap - b->len, &written, NULL);
-    if (rc) return rc;
+    /* `size` came from mqtt5_packet_encoded_size, which validated the packet */
+    written = encode_validated(p, encode_body_length(size), b->buf + b->len);
     b->len += written;
     c->stats.packets_sent[p->type]++;
     return 1;

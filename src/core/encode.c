@@ -3,6 +3,7 @@
  * mqtt5_packet_encode). Sizing validates everything the specification forbids a sender to do, so
  * the writer that follows can write without checks into a buffer of exactly that size.
  */
+#include "core/encode.h"
 #include "core/properties.h"
 #include "core/property_table.h"
 #include "mqtt5/topic.h"
@@ -302,7 +303,19 @@ int mqtt5_packet_encode(const mqtt5_packet *p, uint8_t *buf, size_t cap, size_t 
     size = 1 + wire_vbi_len((uint32_t)body) + body;
     if (size > cap)
         return fail(st, MQTT5_ERR_BUFFER_TOO_SMALL, NULL, "output buffer smaller than the packet");
+    *written = encode_validated(p, body, buf);
+    return MQTT5_OK;
+}
 
+size_t encode_body_length(size_t size)
+{
+    for (size_t k = 1; k <= 4 && k < size; k++)
+        if (wire_vbi_len((uint32_t)(size - 1 - k)) == k) return size - 1 - k;
+    return 0;
+}
+
+size_t encode_validated(const mqtt5_packet *p, size_t body, uint8_t *buf)
+{
     uint8_t *w = buf;
     uint8_t flags = 0;
     if (p->type == MQTT5_PUBLISH)
@@ -375,8 +388,7 @@ int mqtt5_packet_encode(const mqtt5_packet *p, uint8_t *buf, size_t cap, size_t 
     default:
         break;
     }
-    *written = (size_t)(w - buf);
-    return MQTT5_OK;
+    return (size_t)(w - buf);
 }
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE iterators (arrays, or the decoded payload) -------------------- */
