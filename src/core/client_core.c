@@ -206,7 +206,6 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
 {
     if (!c) return MQTT5_OK;
     if (c->in_callback) return MQTT5_ERR_BUSY;
-    c->in_callback = 0;
     client_ops_fail_all(c, MQTT5_ERR_STOPPED);
     client_alias_out_cleanup(&c->alias_out);
     client_alias_in_cleanup(&c->alias_in);
@@ -399,8 +398,6 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
     c->stop_pending = true;
     switch (c->state) {
     case MQTT5_CS_STOPPED:
-        enter_stopped(c);
-        break;
     case MQTT5_CS_PENDING_RECONNECT:
         enter_stopped(c);
         break;
@@ -566,7 +563,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-static uint64_t next_deadline(const mqtt5_client_core *c, uint64_t ops_deadline)
+/* The next time something is due in the current state (work ready now shows as want.write). */
+static uint64_t next_deadline(const mqtt5_client_core *c)
 {
     uint64_t t = MQTT5_TIME_NEVER;
     switch (c->state) {
@@ -576,18 +574,10 @@ static uint64_t next_deadline(const mqtt5_client_core *c, uint64_t ops_deadline)
     case MQTT5_CS_CONNECTED:
         t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : c->next_ping_at, c->ping_deadline);
         t = min_u64(t, c->backoff_reset_at);
-        t = min_u64(t, ops_deadline);
-        if (c->opt.iot_core && c->queue.head && c->queue.head->type == MQTT5_PUBLISH) {
-            /* a throttled head can go when both buckets allow it; a head blocked by the
-             * Receive Maximum waits for an ack instead, which is no deadline */
-            const client_op *head = c->queue.head;
-            bool blocked = head->u.publish.qos > 0 && head->qos2_phase == 0 &&
-                           c->inflight_publishes >= c->settings.receive_maximum_from_server;
-            uint64_t a =
-                client_token_bucket_ready_at((client_token_bucket *)&c->iot_publishes, c->now);
-            uint64_t b = client_token_bucket_ready_at((client_token_bucket *)&c->iot_bytes, c->now);
-            uint64_t ready = a > b ? a : b;
-            if (!blocked && ready > c->now) t = min_u64(t, ready);
+        t = min_u64(t, client_ops_next_deadline(c));
+        if (c->queue.head) {
+            uint64_t ready = client_op_ready_at(c, c->queue.head); /* IoT Core pacing */
+            if (ready > c->now) t = min_u64(t, ready);
         }
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:
@@ -606,7 +596,6 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
 {
     if (c->in_callback) return MQTT5_ERR_BUSY;
     advance(c, now);
-    uint64_t ops_deadline = MQTT5_TIME_NEVER;
     switch (c->state) {
     case MQTT5_CS_PENDING_RECONNECT:
         if (c->now >= c->reconnect_at) begin_attempt(c);
@@ -630,12 +619,12 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
         }
         if (!c->ping_due && c->now >= c->next_ping_at && c->ping_deadline == MQTT5_TIME_NEVER)
             c->ping_due = true;
-        ops_deadline = client_ops_service_timeouts(c);
+        client_ops_service_timeouts(c);
         break;
     default:
         break;
     }
-    if (next_wake) *next_wake = next_deadline(c, ops_deadline);
+    if (next_wake) *next_wake = next_deadline(c);
     return MQTT5_OK;
 }
 
@@ -645,10 +634,7 @@ void mqtt5_client_core_want(const mqtt5_client_core *c, mqtt5_client_want *out)
                           c->state == MQTT5_CS_CONNECTED ||
                           (c->state == MQTT5_CS_CLEAN_DISCONNECT && c->disconnect_due);
     out->write = c->transport_open && client_has_output(c);
-    uint64_t ops = MQTT5_TIME_NEVER;
-    for (const client_op *op = c->inflight.head; op; op = op->next)
-        if (!op->completed && op->deadline < ops) ops = op->deadline;
-    out->wake_at = next_deadline(c, ops);
+    out->wake_at = next_deadline(c);
 }
 
 mqtt5_client_state mqtt5_client_core_state(const mqtt5_client_core *c)

@@ -51,7 +51,7 @@ typedef struct client_control {
 
 struct mqtt5_client_core {
     mqtt5_allocator alloc;
-    mqtt5_allocator counted; /* alloc, through client_alloc: the statistics see everything */
+    mqtt5_allocator counted;       /* alloc, through client_alloc: the statistics see everything */
     mqtt5_client_core_options opt; /* connect template points into connect_copy */
     void *connect_copy;
     size_t connect_copy_size;
@@ -159,10 +159,15 @@ void client_ops_fail_all(mqtt5_client_core *c, int error);
 /* 0, or why `op` cannot be sent under the negotiated settings (availability, size). */
 int client_op_check_settings(const mqtt5_client_core *c, const client_op *op);
 client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t packet_id);
-/* Earliest ack deadline in flight; fires expired ones. */
-uint64_t client_ops_service_timeouts(mqtt5_client_core *c);
+/* Fire expired ack deadlines. */
+void client_ops_service_timeouts(mqtt5_client_core *c);
+/* Earliest ack deadline in flight (MQTT5_TIME_NEVER if none). */
+uint64_t client_ops_next_deadline(const mqtt5_client_core *c);
 
-/* ---- control packets (client_send.c) ---- */
+/* ---- control packets and readiness (client_send.c) ---- */
+/* When a queued operation may be handed out: now, a later time (AWS IoT Core pacing), or
+ * MQTT5_TIME_NEVER while the server's Receive Maximum holds it (an ack will free it). */
+uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason);
 bool client_has_output(const mqtt5_client_core *c);
 

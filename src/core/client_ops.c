@@ -101,20 +101,23 @@ client_op *client_inflight_find(mqtt5_client_core *c, uint8_t op_type, uint16_t 
     return NULL;
 }
 
-uint64_t client_ops_service_timeouts(mqtt5_client_core *c)
+void client_ops_service_timeouts(mqtt5_client_core *c)
 {
-    uint64_t next = MQTT5_TIME_NEVER;
     for (client_op *op = c->inflight.head; op; op = op->next) {
-        if (op->completed) continue;
-        if (op->deadline <= c->now) {
+        if (!op->completed && op->deadline <= c->now) {
             /* fail the operation but keep its packet id until the ack comes or the connection
              * ends, so a late ack cannot complete a newer operation that reused the id */
             c->stats.ack_timeouts++;
             client_op_complete(c, op, MQTT5_ERR_ACK_TIMEOUT, NULL);
-        } else if (op->deadline < next) {
-            next = op->deadline;
         }
     }
+}
+
+uint64_t client_ops_next_deadline(const mqtt5_client_core *c)
+{
+    uint64_t next = MQTT5_TIME_NEVER;
+    for (const client_op *op = c->inflight.head; op; op = op->next)
+        if (!op->completed && op->deadline < next) next = op->deadline;
     return next;
 }
 
@@ -351,8 +354,8 @@ static int check_bounds(mqtt5_client_core *c, size_t wire, mqtt5_codec_status *s
 }
 
 /* Copy `src` (of `type`) into a new operation and queue it. */
-static int submit(mqtt5_client_core *c, uint64_t now, mqtt5_packet_type type, const void *src,
-                  size_t wire, const mqtt5_op_options *opt, uint64_t *op_id, mqtt5_codec_status *st)
+static int submit(mqtt5_client_core *c, mqtt5_packet_type type, const void *src, size_t wire,
+                  const mqtt5_op_options *opt, uint64_t *op_id, mqtt5_codec_status *st)
 {
     int rc = check_bounds(c, wire, st);
     if (rc) return rc;
@@ -391,7 +394,6 @@ static int submit(mqtt5_client_core *c, uint64_t now, mqtt5_packet_type type, co
     op->user_ctx = opt ? opt->user_ctx : NULL;
     op->ack_timeout_ms = opt && opt->ack_timeout_ms ? opt->ack_timeout_ms : c->opt.ack_timeout_ms;
     op->deadline = MQTT5_TIME_NEVER;
-    (void)now;
     op_list_push_back(&c->queue, op);
     c->incomplete_ops++;
     c->incomplete_bytes += wire;
@@ -406,7 +408,7 @@ int mqtt5_client_core_publish(mqtt5_client_core *c, uint64_t now, const mqtt5_pu
     if (st) *st = (mqtt5_codec_status){0};
     if (now > c->now) c->now = now;
     int rc = validate_publish(c, p, &wire, st);
-    return rc ? rc : submit(c, now, MQTT5_PUBLISH, p, wire, opt, op_id, st);
+    return rc ? rc : submit(c, MQTT5_PUBLISH, p, wire, opt, op_id, st);
 }
 
 int mqtt5_client_core_subscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_subscribe *s,
@@ -417,7 +419,7 @@ int mqtt5_client_core_subscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_
     if (st) *st = (mqtt5_codec_status){0};
     if (now > c->now) c->now = now;
     int rc = validate_subscribe(c, s, &wire, st);
-    return rc ? rc : submit(c, now, MQTT5_SUBSCRIBE, s, wire, opt, op_id, st);
+    return rc ? rc : submit(c, MQTT5_SUBSCRIBE, s, wire, opt, op_id, st);
 }
 
 int mqtt5_client_core_unsubscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_unsubscribe *u,
@@ -428,5 +430,5 @@ int mqtt5_client_core_unsubscribe(mqtt5_client_core *c, uint64_t now, const mqtt
     if (st) *st = (mqtt5_codec_status){0};
     if (now > c->now) c->now = now;
     int rc = validate_unsubscribe(c, u, &wire, st);
-    return rc ? rc : submit(c, now, MQTT5_UNSUBSCRIBE, u, wire, opt, op_id, st);
+    return rc ? rc : submit(c, MQTT5_UNSUBSCRIBE, u, wire, opt, op_id, st);
 }

@@ -21,18 +21,22 @@ bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id,
     return true;
 }
 
+uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
+{
+    if (op->type != MQTT5_PUBLISH) return c->now;
+    /* a QoS 1/2 publish beyond the server's Receive Maximum waits for an ack: no deadline */
+    if (op->u.publish.qos > 0 && op->qos2_phase == 0 &&
+        c->inflight_publishes >= c->settings.receive_maximum_from_server)
+        return MQTT5_TIME_NEVER;
+    if (!c->opt.iot_core) return c->now;
+    uint64_t a = client_token_bucket_ready_at(&c->iot_publishes, c->now);
+    uint64_t b = client_token_bucket_ready_at(&c->iot_bytes, c->now);
+    return a > b ? a : b;
+}
+
 static bool op_ready(const mqtt5_client_core *c, const client_op *op)
 {
-    if (op->type == MQTT5_PUBLISH && op->u.publish.qos > 0 && op->qos2_phase == 0 &&
-        c->inflight_publishes >= c->settings.receive_maximum_from_server)
-        return false;
-    if (op->type == MQTT5_PUBLISH && c->opt.iot_core) {
-        client_token_bucket *pub = (client_token_bucket *)&c->iot_publishes;
-        client_token_bucket *bytes = (client_token_bucket *)&c->iot_bytes;
-        if (!client_token_bucket_ready(pub, c->now) || !client_token_bucket_ready(bytes, c->now))
-            return false;
-    }
-    return true;
+    return client_op_ready_at(c, op) <= c->now;
 }
 
 bool client_has_output(const mqtt5_client_core *c)

@@ -48,11 +48,13 @@ void client_token_bucket_fill(client_token_bucket *b, uint64_t now_ms)
     b->last_ms = now_ms;
 }
 
-bool client_token_bucket_ready(client_token_bucket *b, uint64_t now_ms)
+/* Queries do not change the bucket: they look at a refilled copy. */
+bool client_token_bucket_ready(const client_token_bucket *b, uint64_t now_ms)
 {
     if (b->rate_per_s == 0) return true;
-    refill(b, now_ms);
-    return b->tokens_milli >= MILLI;
+    client_token_bucket now = *b;
+    refill(&now, now_ms);
+    return now.tokens_milli >= MILLI;
 }
 
 void client_token_bucket_take(client_token_bucket *b, uint64_t n, uint64_t now_ms)
@@ -66,9 +68,12 @@ void client_token_bucket_take(client_token_bucket *b, uint64_t n, uint64_t now_m
         b->tokens_milli -= (int64_t)(n * MILLI);
 }
 
-uint64_t client_token_bucket_ready_at(client_token_bucket *b, uint64_t now_ms)
+uint64_t client_token_bucket_ready_at(const client_token_bucket *bucket, uint64_t now_ms)
 {
-    if (client_token_bucket_ready(b, now_ms)) return now_ms;
+    if (client_token_bucket_ready(bucket, now_ms)) return now_ms;
+    client_token_bucket refilled = *bucket;
+    const client_token_bucket *b = &refilled;
+    refill(&refilled, now_ms);
     uint64_t need = (uint64_t)(MILLI - b->tokens_milli); /* > 0, < 2^63 */
     uint64_t wait = (need + b->rate_per_s - 1) / b->rate_per_s;
     uint64_t from = b->last_ms > now_ms ? b->last_ms : now_ms;

@@ -27,10 +27,10 @@ void client_token_bucket_init(client_token_bucket *b, uint64_t rate_per_s, uint6
 void client_token_bucket_fill(client_token_bucket *b, uint64_t now_ms);
 /* At least one whole token after refilling to now_ms. A now_ms older than the last one seen adds
  * nothing. */
-bool client_token_bucket_ready(client_token_bucket *b, uint64_t now_ms);
+bool client_token_bucket_ready(const client_token_bucket *b, uint64_t now_ms);
 /* Refill to now_ms, then remove n tokens (may go negative). */
 void client_token_bucket_take(client_token_bucket *b, uint64_t n, uint64_t now_ms);
 /* Earliest millisecond at which `ready` holds (now_ms if it holds now). */
-uint64_t client_token_bucket_ready_at(client_token_bucket *b, uint64_t now_ms);
+uint64_t client_token_bucket_ready_at(const client_token_bucket *b, uint64_t now_ms);
 
 #endif

@@ -60,6 +60,7 @@ static void partial_tokens_are_not_enough(void **state)
     client_token_bucket_init(&b, 100, 100, 0);
     client_token_bucket_take(&b, 100, 0);
     assert_false(client_token_bucket_ready(&b, 5)); /* half a token */
+    client_token_bucket_take(&b, 0, 5);             /* queries do not refill; taking 0 does */
     assert_true(b.tokens_milli == 500);
     assert_true(client_token_bucket_ready_at(&b, 5) == 10);
     assert_true(client_token_bucket_ready(&b, 10));
@@ -88,10 +89,13 @@ static void one_mib_at_512_kib_per_s(void **state)
      * 1000 / 524288 ms more, so the earliest whole millisecond is 1001 */
     assert_true(client_token_bucket_ready_at(&b, 0) == 1001);
     assert_false(client_token_bucket_ready(&b, 500));
+    client_token_bucket_take(&b, 0, 500);
     assert_true(b.tokens_milli == -(int64_t)rate * 500);
     assert_false(client_token_bucket_ready(&b, 1000));
+    client_token_bucket_take(&b, 0, 1000);
     assert_true(b.tokens_milli == 0);
     assert_true(client_token_bucket_ready(&b, 1001));
+    client_token_bucket_take(&b, 0, 1001);
     assert_true(b.tokens_milli == (int64_t)rate);
     /* paced stream of 1 MiB in 4 KiB writes: the last write goes out at about 1 s */
     client_token_bucket_init(&b, rate, rate, 0);
@@ -111,9 +115,11 @@ static void no_overflow_over_long_idle(void **state)
     client_token_bucket_init(&b, 524288, 524288, 0);
     client_token_bucket_take(&b, 1024u * 1024u, 0);
     assert_true(client_token_bucket_ready(&b, idle));
+    client_token_bucket_take(&b, 0, idle);
     assert_true(b.tokens_milli == 524288 * 1000); /* full, not wrapped */
     assert_true(b.last_ms == idle);
     assert_true(client_token_bucket_ready(&b, 2 * idle));
+    client_token_bucket_take(&b, 0, 2 * idle);
     assert_true(b.tokens_milli == 524288 * 1000);
 
     /* near the end of time */
