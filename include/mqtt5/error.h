@@ -12,8 +12,7 @@
 extern "C" {
 #endif
 
-/* X(name, value, message). Values are stable: never renumber, only append. -31..-33 and -36
- * are reserved (DNS, CONNECT_REFUSED, CONNECT_TIMEOUT, TLS_CERT_EXPIRED in runtime-tls.md). */
+/* X(name, value, message). Values are stable: never renumber, only append. */
 #define MQTT5_ERROR_MAP(X)                                                                         \
     X(MQTT5_OK, 0, "success")                                                                      \
     X(MQTT5_ERR_NEED_MORE, -1, "more input bytes are needed to complete the packet")               \
@@ -46,13 +45,22 @@ extern "C" {
     X(MQTT5_ERR_IOT_CORE_LIMIT, -28, "exceeds an AWS IoT Core limit")                              \
     X(MQTT5_ERR_STALE_HANDLE, -29, "handle belongs to an earlier connection or was already used")  \
     X(MQTT5_ERR_ACK_REASON, -30, "server acknowledged with a failure reason code (>= 0x80)")       \
+    X(MQTT5_ERR_DNS, -31, "host name could not be resolved")                                       \
+    X(MQTT5_ERR_CONNECT_REFUSED, -32, "connection refused by the server")                          \
+    X(MQTT5_ERR_CONNECT_TIMEOUT, -33, "connection not established within the connect timeout")     \
     X(MQTT5_ERR_TLS_UNTRUSTED_CERT, -34, "server certificate is not trusted")                      \
     X(MQTT5_ERR_TLS_HOSTNAME_MISMATCH, -35, "server certificate does not match the host name")     \
+    X(MQTT5_ERR_TLS_CERT_EXPIRED, -36, "server certificate expired or not yet valid")              \
     X(MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, -37, "server requires a client certificate")             \
     X(MQTT5_ERR_TLS_CLIENT_CERT_REJECTED, -38, "server rejected the client certificate")           \
     X(MQTT5_ERR_TLS_ALPN_REJECTED, -39, "server accepts none of the offered ALPN protocols")       \
     X(MQTT5_ERR_TLS_HANDSHAKE, -40, "TLS handshake failed")                                        \
-    X(MQTT5_ERR_TLS_CREDENTIALS, -41, "TLS certificate or key unusable")
+    X(MQTT5_ERR_TLS_CREDENTIALS, -41, "TLS certificate or key unusable")                          \
+    X(MQTT5_ERR_FILE, -42, "file could not be read")                                               \
+    X(MQTT5_ERR_TIMEOUT, -43, "wait timed out")                                                    \
+    X(MQTT5_ERR_NOT_SUPPORTED, -44, "not supported by this build")                                 \
+    X(MQTT5_ERR_WOULD_DEADLOCK, -45, "blocking wait on an event-loop thread would deadlock")       \
+    X(MQTT5_ERR_TERMINATED, -46, "client was released")
 
 typedef enum mqtt5_error {
 #define MQTT5_ERROR_ENUM_(name, value, msg) name = value,

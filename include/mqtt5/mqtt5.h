@@ -13,5 +13,9 @@
 #include "mqtt5/allocator.h"
 #include "mqtt5/client_core.h"
 #include "mqtt5/tls.h"
+#include "mqtt5/log.h"
+#include "mqtt5/runtime.h"
+#include "mqtt5/client.h"
+#include "mqtt5/builder.h"
 
 #endif

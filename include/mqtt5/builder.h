@@ -1,0 +1,110 @@
+/*
+ * mqtt5/builder.h - client builders in the shape of the AWS IoT Device SDK's
+ * mqtt5_client_builder: mutual TLS from files or memory, or a default (server-auth TLS or plain
+ * TCP) client, with every keyword argument of the SDK's builder in one options struct.
+ *
+ * Start from mqtt5_builder_options_init(); defaults are in the comments. Differences from the
+ * Python SDK, on purpose: port 8883 by default (443 is used only when asked for, and then mutual
+ * TLS offers ALPN "x-amzn-mqtt-ca"); AWS IoT Core limits and pacing are on only for endpoints
+ * ending in ".amazonaws.com" or ".amazonaws.com.cn" (AUTO), so local brokers are not paced at
+ * 100 publishes/s. The SDK metrics string "SDK=mqtt5-c&Version=<v>" is appended to the
+ * username (after "?" or "&") unless enable_metrics_collection is false or the result would
+ * exceed 65535 bytes.
+ *
+ * Errors: a builder returns a negative mqtt5_error and names the keyword in status->field
+ * ("cert_filepath", "pri_key_filepath", "endpoint", "keep_alive_interval_sec", ...).
+ */
+#ifndef MQTT5_BUILDER_H
+#define MQTT5_BUILDER_H
+
+#include "mqtt5/client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MQTT5_SDK_METRICS_NAME "mqtt5-c"
+
+typedef enum mqtt5_ext_validation {
+    MQTT5_EXT_VALIDATION_AUTO = 0, /* IoT Core limits for *.amazonaws.com[.cn], else none */
+    MQTT5_EXT_VALIDATION_NONE,
+    MQTT5_EXT_VALIDATION_IOT_CORE, /* AWS IoT Core limits and publish pacing */
+} mqtt5_ext_validation;
+
+typedef struct mqtt5_topic_aliasing_options {
+    mqtt5_alias_out outbound_behavior; /* DISABLED */
+    uint16_t outbound_cache_max_size;  /* 25 */
+    mqtt5_alias_in inbound_behavior;   /* DISABLED */
+    uint16_t inbound_cache_max_size;   /* 25 */
+} mqtt5_topic_aliasing_options;
+
+typedef struct mqtt5_builder_options {
+    const char *endpoint;                     /* required: host name or IP literal */
+    uint16_t port;                            /* 0 = 8883 (443 + mTLS: ALPN x-amzn-mqtt-ca) */
+    mqtt5_event_loop_group *client_bootstrap; /* NULL = a private 1-thread group */
+    mqtt5_socket_options socket_options;      /* 10000 ms connect timeout, nodelay on */
+    const mqtt5_http_proxy_options *http_proxy_options; /* NULL */
+    /* TLS trust: one of these, or none for the system trust store */
+    const char *ca_filepath, *ca_dirpath; /* NULL */
+    const uint8_t *ca_bytes;              /* NULL */
+    size_t ca_bytes_len;
+    const char *const *alpn_list; /* NULL = the port rule above; alpn_count 0 */
+    size_t alpn_count;
+    /* CONNECT */
+    const char *client_id;            /* NULL = "" (the server assigns one) */
+    uint16_t keep_alive_interval_sec; /* 1200; 0 = no keep-alive */
+    const char *username;             /* NULL; the metrics suffix is appended */
+    const uint8_t *password;          /* NULL */
+    size_t password_len;
+    int64_t session_expiry_interval_sec;      /* -1 = not sent (0: session ends on close) */
+    int8_t request_response_information;      /* -1 = not sent, else 0/1 */
+    int8_t request_problem_information;       /* -1 = not sent, else 0/1 */
+    int32_t receive_maximum;                  /* -1 = the client's 100 */
+    int64_t maximum_packet_size;              /* -1 = the client's 131072 */
+    int64_t will_delay_interval_sec;          /* -1 = not sent */
+    const mqtt5_will *will;                   /* NULL */
+    const mqtt5_user_property *user_properties; /* NULL; user_property_count 0 */
+    size_t user_property_count;
+    /* A whole CONNECT template; fields it sets win over the keywords above. NULL. */
+    const mqtt5_connect *connect_options;
+    /* client behaviour */
+    mqtt5_session_behavior session_behavior;          /* CLEAN */
+    mqtt5_ext_validation extended_validation_and_flow_control_options; /* AUTO */
+    mqtt5_offline_policy offline_queue_behavior;      /* FAIL_QOS0_PUBLISH_ON_DISCONNECT */
+    mqtt5_jitter retry_jitter_mode;                   /* FULL */
+    uint32_t min_reconnect_delay_ms;                  /* 1000 */
+    uint32_t max_reconnect_delay_ms;                  /* 120000 */
+    uint32_t min_connected_time_to_reset_reconnect_delay_ms; /* 30000 */
+    uint32_t ping_timeout_ms;                         /* 30000 */
+    uint32_t connack_timeout_ms;                      /* 20000 */
+    uint32_t ack_timeout_sec;                         /* 60; 0 = none */
+    mqtt5_topic_aliasing_options topic_aliasing_options;
+    bool enable_metrics_collection;                   /* true */
+    /* callbacks (all may be NULL), all given user_data */
+    void *user_data;
+    mqtt5_publish_fn on_publish_received;
+    mqtt5_lifecycle_fn on_lifecycle_stopped;
+    mqtt5_lifecycle_fn on_lifecycle_attempting_connect;
+    mqtt5_lifecycle_fn on_lifecycle_connection_success;
+    mqtt5_lifecycle_fn on_lifecycle_connection_failure;
+    mqtt5_lifecycle_fn on_lifecycle_disconnection;
+} mqtt5_builder_options;
+
+void mqtt5_builder_options_init(mqtt5_builder_options *o);
+
+/* Mutual TLS with a PEM certificate (chain) file and a PEM private key file. */
+int mqtt5_builder_mtls_from_path(const char *cert_filepath, const char *pri_key_filepath,
+                                 const mqtt5_builder_options *o, mqtt5_client **out,
+                                 mqtt5_codec_status *status);
+/* Mutual TLS with the PEM certificate and key in memory (the key copy is wiped after use). */
+int mqtt5_builder_mtls_from_bytes(const uint8_t *cert, size_t cert_len, const uint8_t *key,
+                                  size_t key_len, const mqtt5_builder_options *o,
+                                  mqtt5_client **out, mqtt5_codec_status *status);
+/* Server-authenticated TLS (use_tls) or plain TCP (then the default port is 1883). */
+int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt5_client **out,
+                              mqtt5_codec_status *status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,136 @@
+/*
+ * mqtt5/client.h - the thread-safe MQTT 5 client: the sans-I/O client core (client_core.h)
+ * driven by an event-loop group (runtime.h) over a chain of transports (TCP, TLS, ...).
+ *
+ * Threads. Every function here may be called from any thread, also from inside callbacks. A
+ * call checks and copies its arguments on the caller's thread and hands a command to the
+ * client's loop thread; callbacks (lifecycle, publish received, completions, termination) run
+ * on that loop thread, never while an SDK lock is held. Commands from one thread take effect in
+ * the order they were made.
+ *
+ * Operations. publish/subscribe/unsubscribe return 0 and later call `done` exactly once (on the
+ * loop thread), or return a negative mqtt5_error at once, name the bad field in `status`, and
+ * never call `done`. Refusals that depend on the state (offline policy, a feature the server
+ * lacks, the client stopped) arrive as that completion's error.
+ *
+ * Lifetime. mqtt5_client_release() stops the client, completes every pending operation with
+ * MQTT5_ERR_STOPPED, closes the connection and frees everything; `on_terminated` is the last
+ * callback for this client. After release the handle must not be used.
+ */
+#ifndef MQTT5_CLIENT_H
+#define MQTT5_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mqtt5/client_core.h"
+#include "mqtt5/runtime.h"
+#include "mqtt5/tls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mqtt5_client mqtt5_client;
+
+typedef struct mqtt5_socket_options {
+    uint32_t connect_timeout_ms; /* 10000: DNS + TCP + TLS (+ proxy, WebSocket) handshakes */
+    bool tcp_nodelay;            /* true */
+    uint16_t tcp_keepalive_s;    /* 0 = off */
+} mqtt5_socket_options;
+
+/* An HTTP CONNECT proxy in front of the broker. Connecting through one is implemented in a later
+ * release: a client given one fails at new with MQTT5_ERR_NOT_SUPPORTED naming "http_proxy". */
+typedef struct mqtt5_http_proxy_options {
+    const char *host;
+    uint16_t port;
+    const char *username, *password; /* Basic authentication; NULL = none */
+    const mqtt5_tls_options *tls;    /* TLS to the proxy; NULL = plain */
+} mqtt5_http_proxy_options;
+
+/* A lifecycle event; `detail` is one line saying more about a failure or disconnection (a TLS
+ * verification error, an errno text, ...) or NULL, valid during the call. */
+typedef void (*mqtt5_lifecycle_fn)(void *user, const mqtt5_lifecycle_event *ev,
+                                   const char *detail);
+typedef void (*mqtt5_publish_fn)(void *user, const mqtt5_inbound_publish *msg);
+typedef void (*mqtt5_completion_fn)(void *user, const mqtt5_op_completion *done);
+
+typedef struct mqtt5_client_options {
+    mqtt5_event_loop_group *group; /* required; the client holds a reference */
+    const char *host;              /* required: a DNS name or an IPv4/IPv6 literal */
+    uint16_t port;                 /* required */
+    const mqtt5_tls_options *tls;  /* NULL = plain TCP; loaded at new (bad files fail there) */
+    mqtt5_socket_options socket;
+    const mqtt5_http_proxy_options *http_proxy; /* NULL */
+    /* Everything MQTT: CONNECT template, session, timeouts, queues, aliases. Its callbacks are
+     * ignored: the runtime installs its own and calls the ones below. */
+    mqtt5_client_core_options core;
+    void *user;
+    mqtt5_lifecycle_fn on_lifecycle;  /* may be NULL */
+    mqtt5_publish_fn on_publish;      /* may be NULL (messages are acknowledged and dropped) */
+} mqtt5_client_options;
+
+/* Defaults: the core's defaults, socket defaults, no TLS, no proxy, no callbacks. */
+void mqtt5_client_options_init(mqtt5_client_options *o);
+
+/* Create a stopped client. 0, or a negative error with status->field naming the option
+ * ("host", "port", "tls.ca_file", "core.connect.clientId", ...). */
+int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out,
+                     mqtt5_codec_status *status);
+/* Start connecting (and reconnecting after losses, with backoff) until stopped. */
+int mqtt5_client_start(mqtt5_client *c);
+/* Stop: `d` NULL sends DISCONNECT reason 0x00 when connected; the STOPPED event follows. */
+int mqtt5_client_stop(mqtt5_client *c, const mqtt5_disconnect *d);
+
+int mqtt5_client_publish(mqtt5_client *c, const mqtt5_publish *p, const mqtt5_op_options *opt,
+                         mqtt5_completion_fn done, void *user, mqtt5_codec_status *status);
+int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s,
+                           const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
+                           mqtt5_codec_status *status);
+int mqtt5_client_unsubscribe(mqtt5_client *c, const mqtt5_unsubscribe *u,
+                             const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
+                             mqtt5_codec_status *status);
+
+/* Manual acknowledgement (see client_core.h): take_ack only inside on_publish on the loop
+ * thread; send_ack from any thread. */
+int mqtt5_client_take_ack(mqtt5_client *c, uint64_t ack_handle);
+int mqtt5_client_send_ack(mqtt5_client *c, uint64_t ack_handle, uint8_t reason_code);
+
+/* A snapshot of the core's counters, refreshed by the loop after every event. */
+int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out);
+/* The transport's negotiated details of the current connection, "" when none:
+ * ALPN protocol selected, TLS version. Loop-thread only (inside callbacks). */
+const char *mqtt5_client_alpn(const mqtt5_client *c);
+const char *mqtt5_client_tls_version(const mqtt5_client *c);
+
+/* Stop, complete everything, close and free; then `on_terminated(user)` (may be NULL) on the
+ * loop thread, the client's last callback. Never blocks. */
+int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), void *user);
+
+/* ---- futures: block a plain program until a completion arrives ---------------------------- */
+
+typedef struct mqtt5_future mqtt5_future;
+
+/* A future starts with two references: the waiter's (dropped by mqtt5_future_release) and the
+ * completer's (dropped by its one completion). So a waiter that timed out may release at once,
+ * and the completion arriving later frees it. NULL when out of memory. Complete every future
+ * exactly once: when the operation call itself fails (it never calls `done`), complete the
+ * future by hand with that error. */
+mqtt5_future *mqtt5_future_new(void);
+void mqtt5_future_release(mqtt5_future *f);
+/* A mqtt5_completion_fn: pass it as `done` with the future as `user`. Keeps a copy of the
+ * acknowledgement packet. */
+void mqtt5_future_on_complete(void *future, const mqtt5_op_completion *done);
+/* Complete by hand with `error` (e.g. from a lifecycle callback). */
+void mqtt5_future_complete(mqtt5_future *f, int error);
+/* Wait up to timeout_ms (UINT32_MAX: forever). Returns the completion's error (0 = success),
+ * MQTT5_ERR_TIMEOUT, or MQTT5_ERR_WOULD_DEADLOCK when called on an event-loop thread. */
+int mqtt5_future_wait(mqtt5_future *f, uint32_t timeout_ms);
+/* After a successful wait: the acknowledgement (PUBACK, SUBACK, UNSUBACK...) or NULL; owned by
+ * the future. */
+const mqtt5_packet *mqtt5_future_ack(const mqtt5_future *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,824 @@
+/*
+ * runtime/client.c - the thread-safe client (mqtt5/client.h): a client core pinned to one loop
+ * of an event-loop group, driven by commands from any thread and by its transport chain.
+ *
+ * Caller threads validate and copy: a packet is encoded into the command (the codec both checks
+ * it and gives one flat copy), the loop decodes it in place and hands the view to the core,
+ * which keeps its own copy. The loop thread owns everything else: the core, the timer, the
+ * filter chain (tcp [-> tls] -> sink). The pump (pump()) is the only place that asks the core
+ * what it wants and does it: open or close the transport, write batches while the transport
+ * is below its high-water mark, arm one timer for the core's wake time and the connect budget.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt5/client.h"
+#include "mqtt5/error.h"
+#include "runtime/client_private.h"
+#include "runtime/log_internal.h"
+#include "runtime/loop.h"
+#include "transports/tcp.h"
+#include "transports/tls_internal.h"
+
+#define HIGH_WATER 65536u
+#define RELEASE_LINGER_MS 2000u
+
+typedef enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_OPEN, CONN_CLOSING } conn_state;
+
+typedef enum cmd_kind {
+    CMD_ATTACH,
+    CMD_START,
+    CMD_STOP,
+    CMD_PUBLISH,
+    CMD_SUBSCRIBE,
+    CMD_UNSUBSCRIBE,
+    CMD_SEND_ACK,
+    CMD_RELEASE,
+} cmd_kind;
+
+typedef struct client_cmd {
+    mqtt5_cmd base;
+    mqtt5_client *client;
+    cmd_kind kind;
+    size_t size; /* of this allocation */
+    mqtt5_completion_fn done;
+    void *user;
+    mqtt5_op_options opt;
+    uint64_t ack_handle;
+    uint8_t reason;
+    size_t len; /* encoded packet bytes that follow */
+    uint8_t bytes[];
+} client_cmd;
+
+struct mqtt5_client {
+    mqtt5_loop *loop;
+    mqtt5_event_loop_group *group;
+    mqtt5_allocator alloc;
+    mqtt5_client_core *core;
+    mqtt5_tls_ctx *tls;
+    char host[256];
+    uint16_t port;
+    mqtt5_socket_options sock;
+    void *user;
+    mqtt5_lifecycle_fn on_lifecycle;
+    mqtt5_publish_fn on_publish;
+    mqtt5_client_private_options priv;
+    uint32_t max_ops;
+    _Atomic uint32_t queued_ops; /* from the call to the completion */
+    _Atomic uint32_t pending_cmds; /* posted, not yet run */
+    _Atomic bool released;
+
+    /* loop thread only */
+    uv_timer_t timer;
+    bool attached, timer_closed;
+    mqtt5_filter sink;
+    mqtt5_filter *bottom, *top;
+    conn_state conn;
+    uint64_t connect_deadline, release_deadline, armed_at;
+    bool in_pump, repump;
+    bool closed_event;
+    int closed_err;
+    char closed_detail[384];
+    const char *event_detail; /* passed to lifecycle callbacks during on_transport_closed */
+    char own_detail[384];     /* a detail of ours (connect timeout) that wins */
+    char alpn[64], tls_version[16];
+    bool terminating, finishing;
+    void (*on_terminated)(void *user);
+    void *term_user;
+
+    uv_mutex_t stats_mu;
+    mqtt5_client_stats stats;
+};
+
+static void pump(mqtt5_client *c);
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+static void *c_alloc(const mqtt5_client *c, size_t n)
+{
+    return c->alloc.allocate(c->alloc.ctx, n);
+}
+
+static void cmd_free(client_cmd *cmd)
+{
+    mqtt5_client *c = cmd->client;
+    c->alloc.release(c->alloc.ctx, cmd, cmd->size);
+}
+
+static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type type, int error)
+{
+    if (cmd->done) {
+        mqtt5_op_completion done = {0, cmd->user, type, error, NULL};
+        cmd->done(cmd->user, &done);
+    }
+    atomic_fetch_sub(&c->queued_ops, 1);
+    cmd_free(cmd);
+}
+
+static uint64_t now_ms(const mqtt5_client *c)
+{
+    return uv_now(&c->loop->uv);
+}
+
+/* ---- core callbacks (loop thread, inside core calls) ------------------------------------------ */
+
+static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
+{
+    mqtt5_client *c = user;
+    const char *detail = (ev->type == MQTT5_LC_CONNECTION_FAILURE ||
+                          ev->type == MQTT5_LC_DISCONNECTION)
+                             ? c->event_detail
+                             : NULL;
+    if (ev->type == MQTT5_LC_CONNECTION_FAILURE || ev->type == MQTT5_LC_DISCONNECTION)
+        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u: %s%s%s",
+                  mqtt5_lifecycle_type_name(ev->type), c->host, c->port,
+                  mqtt5_error_name(ev->error), detail ? ": " : "", detail ? detail : "");
+    else
+        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u",
+                  mqtt5_lifecycle_type_name(ev->type), c->host, c->port);
+    if (c->on_lifecycle) c->on_lifecycle(c->user, ev, detail);
+}
+
+static void core_on_publish(void *user, const mqtt5_inbound_publish *msg)
+{
+    mqtt5_client *c = user;
+    if (c->on_publish) c->on_publish(c->user, msg);
+}
+
+static void core_on_complete(void *user, const mqtt5_op_completion *done)
+{
+    mqtt5_client *c = user;
+    client_cmd *cmd = done->user_ctx;
+    if (!cmd) return;
+    if (cmd->done) {
+        mqtt5_op_completion d = *done;
+        d.user_ctx = cmd->user;
+        cmd->done(cmd->user, &d);
+    }
+    atomic_fetch_sub(&c->queued_ops, 1);
+    cmd_free(cmd);
+}
+
+/* ---- the transport chain ------------------------------------------------------------------- */
+
+static mqtt5_client *sink_client(mqtt5_filter *f)
+{
+    return f->ctx;
+}
+
+static void sink_on_open(mqtt5_filter *f)
+{
+    mqtt5_client *c = sink_client(f);
+    if (c->conn != CONN_CONNECTING) return;
+    c->conn = CONN_OPEN;
+    c->alpn[0] = c->tls_version[0] = '\0';
+    if (c->tls) {
+        mqtt5_iov sel = {NULL, 0};
+        const char *ver = NULL;
+        if (f->lower->ops->query(f->lower, MQTT5_FILTER_QUERY_ALPN, &sel) == 0 && sel.n &&
+            sel.n < sizeof c->alpn) {
+            memcpy(c->alpn, sel.p, sel.n);
+            c->alpn[sel.n] = '\0';
+        }
+        if (f->lower->ops->query(f->lower, MQTT5_FILTER_QUERY_TLS_VERSION, &ver) == 0 && ver)
+            snprintf(c->tls_version, sizeof c->tls_version, "%s", ver);
+        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_TLS, "%s:%u: %s, ALPN '%s'", c->host, c->port,
+                  c->tls_version, c->alpn);
+    }
+    mqtt5_client_core_on_transport_open(c->core, now_ms(c));
+    pump(c);
+}
+
+static void sink_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
+{
+    mqtt5_client *c = sink_client(f);
+    if (c->conn != CONN_OPEN && c->conn != CONN_CLOSING) return;
+    mqtt5_client_core_mem_recv(c->core, now_ms(c), p, n);
+    pump(c);
+}
+
+static void sink_on_writable(mqtt5_filter *f)
+{
+    pump(sink_client(f));
+}
+
+static void sink_on_closed(mqtt5_filter *f, int err, const char *detail)
+{
+    mqtt5_client *c = sink_client(f);
+    c->closed_event = true;
+    c->closed_err = err;
+    if (c->own_detail[0])
+        snprintf(c->closed_detail, sizeof c->closed_detail, "%s", c->own_detail);
+    else
+        snprintf(c->closed_detail, sizeof c->closed_detail, "%s", detail ? detail : "");
+    pump(c);
+}
+
+static const mqtt5_filter_ops sink_ops = {
+    .name = "sink",
+    .on_open = sink_on_open,
+    .on_read = sink_on_read,
+    .on_writable = sink_on_writable,
+    .on_closed = sink_on_closed,
+};
+
+static void chain_destroy(mqtt5_client *c)
+{
+    mqtt5_filter *f = c->bottom;
+    while (f && f != &c->sink) {
+        mqtt5_filter *up = f->upper;
+        f->ops->destroy(f);
+        f = up;
+    }
+    c->bottom = c->top = NULL;
+}
+
+static void chain_connect(mqtt5_client *c, uint64_t now)
+{
+    mqtt5_tcp_options to = {c->host, c->port, c->sock.tcp_nodelay, c->sock.tcp_keepalive_s,
+                            c->loop->read_buf, sizeof c->loop->read_buf};
+    mqtt5_filter *tcp = NULL, *tls = NULL;
+    int rc = mqtt5_tcp_filter_new(&c->loop->uv, &to, &tcp);
+    if (rc == 0 && c->tls) rc = mqtt5_tls_filter_new(c->tls, c->host, &tls);
+    c->own_detail[0] = '\0';
+    memset(&c->sink, 0, sizeof c->sink);
+    c->sink.ops = &sink_ops;
+    c->sink.ctx = c;
+    if (rc != 0) {
+        if (tcp) tcp->ops->destroy(tcp);
+        c->closed_event = true;
+        c->closed_err = rc;
+        snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up the connection: %s",
+                 mqtt5_error_str(rc));
+        c->conn = CONN_CLOSING;
+        return;
+    }
+    c->bottom = tcp;
+    if (tls) {
+        mqtt5_filter_stack(tcp, tls);
+        mqtt5_filter_stack(tls, &c->sink);
+        c->top = tls;
+    } else {
+        mqtt5_filter_stack(tcp, &c->sink);
+        c->top = tcp;
+    }
+    c->conn = CONN_CONNECTING;
+    c->connect_deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s)", c->host, c->port,
+              c->tls ? "tls" : "tcp");
+    c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
+}
+
+static void chain_close(mqtt5_client *c, int err)
+{
+    if (c->conn != CONN_CONNECTING && c->conn != CONN_OPEN) return;
+    c->conn = CONN_CLOSING;
+    c->top->ops->close(c->top, err);
+}
+
+/* ---- the pump ------------------------------------------------------------------------------ */
+
+static void on_timer(uv_timer_t *t);
+static void maybe_finish(mqtt5_client *c);
+
+static void pump_once(mqtt5_client *c)
+{
+    uint64_t now = now_ms(c);
+    if (c->closed_event) {
+        c->closed_event = false;
+        chain_destroy(c);
+        c->conn = CONN_IDLE;
+        c->event_detail = c->closed_detail[0] ? c->closed_detail : NULL;
+        mqtt5_client_core_on_transport_closed(c->core, now, c->closed_err);
+        c->event_detail = NULL;
+        c->own_detail[0] = '\0';
+    }
+    if (c->conn == CONN_CONNECTING && now >= c->connect_deadline) {
+        snprintf(c->own_detail, sizeof c->own_detail,
+                 "no %s connection to %s:%u within %u ms", c->tls ? "TLS" : "TCP", c->host,
+                 c->port, c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
+        chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
+    }
+    if (c->terminating && c->conn == CONN_CLOSING && now >= c->release_deadline && c->top) {
+        c->top->ops->close(c->top, MQTT5_ERR_STOPPED); /* stop waiting for a graceful close */
+    }
+    uint64_t wake = MQTT5_TIME_NEVER;
+    mqtt5_client_core_service(c->core, now, &wake);
+    mqtt5_client_want w;
+    mqtt5_client_core_want(c->core, &w);
+    if (w.transport_open && c->conn == CONN_IDLE && !c->terminating) {
+        chain_connect(c, now);
+    } else if (!w.transport_open && (c->conn == CONN_CONNECTING || c->conn == CONN_OPEN)) {
+        /* the core wrote its last bytes (DISCONNECT) or gave up: flush them and close */
+        while (c->conn == CONN_OPEN) {
+            const uint8_t *p = NULL;
+            size_t n = 0;
+            mqtt5_client_core_mem_send(c->core, now, &p, &n);
+            if (n == 0) break;
+            mqtt5_iov v = {p, n};
+            if (c->top->ops->write(c->top, &v, 1) != 0) break;
+        }
+        chain_close(c, 0);
+    }
+    while (c->conn == CONN_OPEN) {
+        mqtt5_client_core_want(c->core, &w);
+        if (!w.write || c->top->ops->pending(c->top) >= HIGH_WATER) break;
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        mqtt5_client_core_mem_send(c->core, now, &p, &n);
+        if (n == 0) break;
+        mqtt5_iov v = {p, n};
+        if (c->top->ops->write(c->top, &v, 1) != 0) break; /* closing; on_closed follows */
+        mqtt5_client_core_want(c->core, &w);
+        if (!w.transport_open) {
+            c->repump = true; /* close after this batch, in the next round */
+            break;
+        }
+    }
+    mqtt5_client_core_want(c->core, &w);
+    uint64_t target = w.wake_at;
+    if (c->conn == CONN_CONNECTING && c->connect_deadline < target) target = c->connect_deadline;
+    if (c->terminating && c->conn == CONN_CLOSING && c->release_deadline < target)
+        target = c->release_deadline;
+    if (c->timer_closed || !c->attached) return;
+    if (target == MQTT5_TIME_NEVER) {
+        if (c->armed_at != MQTT5_TIME_NEVER) uv_timer_stop(&c->timer);
+        c->armed_at = MQTT5_TIME_NEVER;
+    } else if (target != c->armed_at) {
+        c->armed_at = target;
+        uv_timer_start(&c->timer, on_timer, target > now ? target - now : 0, 0);
+    }
+}
+
+static void pump(mqtt5_client *c)
+{
+    if (c->finishing) return;
+    if (c->in_pump) {
+        c->repump = true;
+        return;
+    }
+    c->in_pump = true;
+    int rounds = 0;
+    do {
+        c->repump = false;
+        pump_once(c);
+    } while ((c->repump || c->closed_event) && ++rounds < 64);
+    c->in_pump = false;
+    uv_mutex_lock(&c->stats_mu);
+    mqtt5_client_core_stats(c->core, &c->stats);
+    uv_mutex_unlock(&c->stats_mu);
+    maybe_finish(c);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    mqtt5_client *c = t->data;
+    c->armed_at = MQTT5_TIME_NEVER;
+    pump(c);
+}
+
+/* ---- termination --------------------------------------------------------------------------- */
+
+static void final_free(mqtt5_client *c)
+{
+    uv_mutex_destroy(&c->stats_mu);
+    mqtt5_allocator a = c->alloc;
+    a.release(a.ctx, c, sizeof *c);
+}
+
+/* Runs on the group's joiner thread after the private group is gone. */
+static void after_private_group(void *arg)
+{
+    mqtt5_client *c = arg;
+    if (c->on_terminated) c->on_terminated(c->term_user);
+    if (c->priv.free_user) c->priv.free_user(c->user);
+    final_free(c);
+}
+
+static void finish_after_handles(mqtt5_client *c)
+{
+    if (!c->timer_closed || atomic_load(&c->pending_cmds) != 0) return;
+    mqtt5_tls_ctx_release(c->tls);
+    c->tls = NULL;
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
+    if (c->priv.owns_group) {
+        mqtt5_event_loop_group_release(c->group, after_private_group, c);
+        return;
+    }
+    if (c->on_terminated) c->on_terminated(c->term_user);
+    if (c->priv.free_user) c->priv.free_user(c->user);
+    mqtt5_event_loop_group *g = c->group;
+    final_free(c);
+    mqtt5_event_loop_group_release(g, NULL, NULL);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    mqtt5_client *c = h->data;
+    c->timer_closed = true;
+    finish_after_handles(c);
+}
+
+/* Once released and the transport is closed: destroy the core (completing what is left with
+ * STOPPED), close the timer, then free. */
+static void maybe_finish(mqtt5_client *c)
+{
+    if (!c->terminating || c->finishing || c->conn != CONN_IDLE || c->in_pump) return;
+    c->finishing = true;
+    mqtt5_client_core_destroy(c->core);
+    c->core = NULL;
+    if (c->attached)
+        uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+    else {
+        c->timer_closed = true;
+        finish_after_handles(c);
+    }
+}
+
+/* ---- commands (loop thread) -------------------------------------------------------------- */
+
+static mqtt5_packet_type kind_type(cmd_kind k)
+{
+    return k == CMD_SUBSCRIBE ? MQTT5_SUBSCRIBE
+           : k == CMD_UNSUBSCRIBE ? MQTT5_UNSUBSCRIBE
+                                  : MQTT5_PUBLISH;
+}
+
+static void run_op(mqtt5_client *c, client_cmd *cmd, uint64_t now)
+{
+    mqtt5_packet pkt;
+    size_t used = 0;
+    int rc = mqtt5_packet_decode(cmd->bytes, cmd->len, 0, &pkt, &used, NULL);
+    if (rc != 0) {
+        complete_now(c, cmd, kind_type(cmd->kind), rc);
+        return;
+    }
+    mqtt5_op_options opt = cmd->opt;
+    opt.user_ctx = cmd;
+    uint64_t id = 0;
+    mqtt5_codec_status st;
+    switch (cmd->kind) {
+    case CMD_PUBLISH:
+        pkt.u.publish.packet_id = 0;
+        rc = mqtt5_client_core_publish(c->core, now, &pkt.u.publish, &opt, &id, &st);
+        break;
+    case CMD_SUBSCRIBE:
+        pkt.u.subscribe.packet_id = 0;
+        rc = mqtt5_client_core_subscribe(c->core, now, &pkt.u.subscribe, &opt, &id, &st);
+        break;
+    default:
+        pkt.u.unsubscribe.packet_id = 0;
+        rc = mqtt5_client_core_unsubscribe(c->core, now, &pkt.u.unsubscribe, &opt, &id, &st);
+        break;
+    }
+    if (rc != 0) complete_now(c, cmd, kind_type(cmd->kind), rc);
+}
+
+static void run_cmd(mqtt5_cmd *base)
+{
+    client_cmd *cmd = (client_cmd *)base;
+    mqtt5_client *c = cmd->client;
+    cmd_kind kind = cmd->kind;
+    if (c->finishing) { /* released meanwhile: nothing reaches the core any more */
+        if (kind == CMD_PUBLISH || kind == CMD_SUBSCRIBE || kind == CMD_UNSUBSCRIBE)
+            complete_now(c, cmd, kind_type(kind), MQTT5_ERR_TERMINATED);
+        else
+            cmd_free(cmd);
+        atomic_fetch_sub(&c->pending_cmds, 1);
+        finish_after_handles(c);
+        return;
+    }
+    uint64_t now = now_ms(c);
+    switch (kind) {
+    case CMD_ATTACH:
+        uv_timer_init(&c->loop->uv, &c->timer);
+        c->timer.data = c;
+        c->attached = true;
+        c->armed_at = MQTT5_TIME_NEVER;
+        cmd_free(cmd);
+        break;
+    case CMD_START:
+        if (!c->terminating) mqtt5_client_core_start(c->core, now);
+        cmd_free(cmd);
+        break;
+    case CMD_STOP:
+    case CMD_RELEASE: {
+        mqtt5_disconnect d = {0};
+        if (cmd->len) {
+            mqtt5_packet pkt;
+            size_t used;
+            if (mqtt5_packet_decode(cmd->bytes, cmd->len, 0, &pkt, &used, NULL) == 0)
+                d = pkt.u.disconnect;
+        }
+        mqtt5_client_core_stop(c->core, now, &d, NULL);
+        if (kind == CMD_RELEASE) {
+            c->terminating = true;
+            c->release_deadline = now + RELEASE_LINGER_MS;
+        }
+        cmd_free(cmd);
+        break;
+    }
+    case CMD_SEND_ACK:
+        mqtt5_client_core_send_ack(c->core, now, cmd->ack_handle, cmd->reason);
+        cmd_free(cmd);
+        break;
+    default:
+        run_op(c, cmd, now);
+        break;
+    }
+    atomic_fetch_sub(&c->pending_cmds, 1);
+    pump(c);
+}
+
+/* ---- commands (caller threads) ----------------------------------------------------------- */
+
+static client_cmd *cmd_new(mqtt5_client *c, cmd_kind kind, size_t extra)
+{
+    size_t size = sizeof(client_cmd) + extra;
+    client_cmd *cmd = c_alloc(c, size);
+    if (!cmd) return NULL;
+    memset(cmd, 0, sizeof *cmd);
+    cmd->base.run = run_cmd;
+    cmd->client = c;
+    cmd->kind = kind;
+    cmd->size = size;
+    cmd->len = extra;
+    return cmd;
+}
+
+static void cmd_post(mqtt5_client *c, client_cmd *cmd)
+{
+    atomic_fetch_add(&c->pending_cmds, 1);
+    mqtt5_loop_post(c->loop, &cmd->base);
+}
+
+static int set_status(mqtt5_codec_status *st, int err, const char *field, const char *detail)
+{
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->error = err;
+        st->field = field;
+        st->detail = detail;
+    }
+    return err;
+}
+
+/* Encode `pkt` into a new command: the encoder is the validation and the copy. */
+static int cmd_with_packet(mqtt5_client *c, cmd_kind kind, const mqtt5_packet *pkt,
+                           client_cmd **out, mqtt5_codec_status *st)
+{
+    size_t size = 0;
+    mqtt5_codec_status local;
+    if (!st) st = &local;
+    int rc = mqtt5_packet_encoded_size(pkt, &size, st);
+    if (rc != 0) return rc;
+    client_cmd *cmd = cmd_new(c, kind, size);
+    if (!cmd) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    size_t written = 0;
+    rc = mqtt5_packet_encode(pkt, cmd->bytes, size, &written, st);
+    if (rc != 0) {
+        cmd_free(cmd);
+        return rc;
+    }
+    *out = cmd;
+    return 0;
+}
+
+static int op_call(mqtt5_client *c, cmd_kind kind, mqtt5_packet *pkt,
+                   const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
+                   mqtt5_codec_status *st)
+{
+    if (!c) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "client", NULL);
+    if (atomic_load(&c->released))
+        return set_status(st, MQTT5_ERR_TERMINATED, "client", "client was released");
+    if (atomic_fetch_add(&c->queued_ops, 1) >= c->max_ops) {
+        atomic_fetch_sub(&c->queued_ops, 1);
+        return set_status(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_ops operations pending");
+    }
+    client_cmd *cmd = NULL;
+    int rc = cmd_with_packet(c, kind, pkt, &cmd, st);
+    if (rc != 0) {
+        atomic_fetch_sub(&c->queued_ops, 1);
+        return rc;
+    }
+    cmd->done = done;
+    cmd->user = user;
+    if (opt) cmd->opt = *opt;
+    if (st) memset(st, 0, sizeof *st);
+    cmd_post(c, cmd);
+    return 0;
+}
+
+int mqtt5_client_publish(mqtt5_client *c, const mqtt5_publish *p, const mqtt5_op_options *opt,
+                         mqtt5_completion_fn done, void *user, mqtt5_codec_status *st)
+{
+    if (!p) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "publish", NULL);
+    if (p->packet_id != 0)
+        return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "packetId",
+                          "the client assigns packet identifiers");
+    mqtt5_packet pkt;
+    pkt.type = MQTT5_PUBLISH;
+    pkt.u.publish = *p;
+    pkt.u.publish.packet_id = p->qos ? 1 : 0; /* a placeholder the encoder needs */
+    return op_call(c, CMD_PUBLISH, &pkt, opt, done, user, st);
+}
+
+int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s,
+                           const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
+                           mqtt5_codec_status *st)
+{
+    if (!s) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "subscribe", NULL);
+    mqtt5_packet pkt;
+    pkt.type = MQTT5_SUBSCRIBE;
+    pkt.u.subscribe = *s;
+    pkt.u.subscribe.packet_id = 1;
+    return op_call(c, CMD_SUBSCRIBE, &pkt, opt, done, user, st);
+}
+
+int mqtt5_client_unsubscribe(mqtt5_client *c, const mqtt5_unsubscribe *u,
+                             const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
+                             mqtt5_codec_status *st)
+{
+    if (!u) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "unsubscribe", NULL);
+    mqtt5_packet pkt;
+    pkt.type = MQTT5_UNSUBSCRIBE;
+    pkt.u.unsubscribe = *u;
+    pkt.u.unsubscribe.packet_id = 1;
+    return op_call(c, CMD_UNSUBSCRIBE, &pkt, opt, done, user, st);
+}
+
+static int simple_cmd(mqtt5_client *c, cmd_kind kind, const mqtt5_disconnect *d,
+                      client_cmd **out)
+{
+    if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
+    if (atomic_load(&c->released)) return MQTT5_ERR_TERMINATED;
+    client_cmd *cmd = NULL;
+    if (d) {
+        mqtt5_packet pkt;
+        pkt.type = MQTT5_DISCONNECT;
+        pkt.u.disconnect = *d;
+        int rc = cmd_with_packet(c, kind, &pkt, &cmd, NULL);
+        if (rc != 0) return rc;
+    } else {
+        cmd = cmd_new(c, kind, 0);
+        if (!cmd) return MQTT5_ERR_NOMEM;
+    }
+    *out = cmd;
+    return 0;
+}
+
+int mqtt5_client_start(mqtt5_client *c)
+{
+    client_cmd *cmd = NULL;
+    int rc = simple_cmd(c, CMD_START, NULL, &cmd);
+    if (rc == 0) cmd_post(c, cmd);
+    return rc;
+}
+
+int mqtt5_client_stop(mqtt5_client *c, const mqtt5_disconnect *d)
+{
+    client_cmd *cmd = NULL;
+    int rc = simple_cmd(c, CMD_STOP, d, &cmd);
+    if (rc == 0) cmd_post(c, cmd);
+    return rc;
+}
+
+int mqtt5_client_send_ack(mqtt5_client *c, uint64_t ack_handle, uint8_t reason_code)
+{
+    client_cmd *cmd = NULL;
+    int rc = simple_cmd(c, CMD_SEND_ACK, NULL, &cmd);
+    if (rc != 0) return rc;
+    cmd->ack_handle = ack_handle;
+    cmd->reason = reason_code;
+    cmd_post(c, cmd);
+    return 0;
+}
+
+int mqtt5_client_take_ack(mqtt5_client *c, uint64_t ack_handle)
+{
+    if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
+    if (!mqtt5_loop_is_current(c->loop) || !c->core) return MQTT5_ERR_INVALID_STATE;
+    return mqtt5_client_core_take_ack(c->core, ack_handle);
+}
+
+int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), void *user)
+{
+    if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&c->released, &expected, true))
+        return MQTT5_ERR_TERMINATED;
+    client_cmd *cmd = cmd_new(c, CMD_RELEASE, 0);
+    if (!cmd) {
+        atomic_store(&c->released, false);
+        return MQTT5_ERR_NOMEM;
+    }
+    /* the loop reads these only after running this command, which the queue mutex orders */
+    c->on_terminated = on_terminated;
+    c->term_user = user;
+    cmd_post(c, cmd);
+    return 0;
+}
+
+int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
+{
+    if (!c || !out) return MQTT5_ERR_INVALID_ARGUMENT;
+    uv_mutex_lock(&c->stats_mu);
+    *out = c->stats;
+    uv_mutex_unlock(&c->stats_mu);
+    return 0;
+}
+
+const char *mqtt5_client_alpn(const mqtt5_client *c)
+{
+    return c && mqtt5_loop_is_current(c->loop) ? c->alpn : "";
+}
+
+const char *mqtt5_client_tls_version(const mqtt5_client *c)
+{
+    return c && mqtt5_loop_is_current(c->loop) ? c->tls_version : "";
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+void mqtt5_client_options_init(mqtt5_client_options *o)
+{
+    memset(o, 0, sizeof *o);
+    mqtt5_client_core_options_init(&o->core);
+    o->socket.connect_timeout_ms = 10000;
+    o->socket.tcp_nodelay = true;
+}
+
+int mqtt5_client_new_internal(const mqtt5_client_options *o,
+                              const mqtt5_client_private_options *priv, mqtt5_client **out,
+                              mqtt5_codec_status *st)
+{
+    if (!out) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
+    *out = NULL;
+    if (!o) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
+    if (!o->group) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "group", "required");
+    if (!o->host || !o->host[0] || strlen(o->host) >= 256)
+        return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "host",
+                          "required: a host name or IP address of at most 255 bytes");
+    if (o->port == 0) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "port", "required");
+    if (o->http_proxy)
+        return set_status(st, MQTT5_ERR_NOT_SUPPORTED, "http_proxy",
+                          "HTTP proxies are not supported by this release");
+    const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : mqtt5_allocator_libc();
+    mqtt5_client *c = a->allocate(a->ctx, sizeof *c);
+    if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    memset(c, 0, sizeof *c);
+    c->alloc = *a;
+    memcpy(c->host, o->host, strlen(o->host) + 1);
+    c->port = o->port;
+    c->sock = o->socket;
+    c->user = o->user;
+    c->on_lifecycle = o->on_lifecycle;
+    c->on_publish = o->on_publish;
+    if (priv) c->priv = *priv;
+    int rc = 0;
+    if (o->tls) {
+        rc = mqtt5_tls_ctx_new(o->tls, &c->tls, st);
+        if (rc != 0) {
+            a->release(a->ctx, c, sizeof *c);
+            return rc;
+        }
+    }
+    mqtt5_client_core_options core = o->core;
+    core.callbacks.user = c;
+    core.callbacks.on_lifecycle = core_on_lifecycle;
+    core.callbacks.on_publish = core_on_publish;
+    core.callbacks.on_complete = core_on_complete;
+    if (!core.random_u64 && core.random_seed == 0)
+        core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
+    rc = mqtt5_client_core_new(&core, &c->core, st);
+    if (rc != 0) {
+        mqtt5_tls_ctx_release(c->tls);
+        a->release(a->ctx, c, sizeof *c);
+        return rc;
+    }
+    c->max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
+    client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
+    if (!attach) {
+        mqtt5_client_core_destroy(c->core);
+        mqtt5_tls_ctx_release(c->tls);
+        a->release(a->ctx, c, sizeof *c);
+        return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    }
+    uv_mutex_init(&c->stats_mu);
+    c->group = (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
+    c->loop = mqtt5_loop_group_pick(c->group);
+    c->armed_at = MQTT5_TIME_NEVER;
+    cmd_post(c, attach);
+    if (st) memset(st, 0, sizeof *st);
+    *out = c;
+    return 0;
+}
+
+int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out,
+                     mqtt5_codec_status *status)
+{
+    return mqtt5_client_new_internal(o, NULL, out, status);
+}

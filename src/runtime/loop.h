@@ -1,0 +1,54 @@
+/*
+ * runtime/loop.h - the event-loop group's internals shared with the client runtime: one libuv
+ * loop per thread, each with a mutex-protected FIFO of commands woken by one uv_async_t.
+ *
+ * Any thread may post a command; the loop thread runs it. The mutex covers only the splice of
+ * the list, so commands (and every callback they cause) run without an SDK lock.
+ */
+#ifndef MQTT5_RUNTIME_LOOP_H
+#define MQTT5_RUNTIME_LOOP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "mqtt5/runtime.h"
+
+typedef struct mqtt5_cmd mqtt5_cmd;
+struct mqtt5_cmd {
+    mqtt5_cmd *next;
+    void (*run)(mqtt5_cmd *cmd); /* on the loop thread; owns cmd from then on */
+};
+
+typedef struct mqtt5_loop {
+    mqtt5_event_loop_group *group;
+    uv_loop_t uv;
+    uv_async_t wake;
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    mqtt5_cmd *head, *tail; /* under mu */
+    char name[24];          /* "mqtt5-loop-0" */
+    uint8_t read_buf[65536]; /* every TCP read of this loop lands here, passes up, is done */
+    bool started;
+} mqtt5_loop;
+
+struct mqtt5_event_loop_group {
+    mqtt5_allocator alloc;
+    _Atomic int refs;
+    _Atomic unsigned next; /* round-robin pinning */
+    uint16_t count;
+    mqtt5_loop *loops;
+    uv_mutex_t mu; /* on_shutdown */
+    void (*on_shutdown)(void *user);
+    void *on_shutdown_user;
+};
+
+/* The loop the next client is pinned to. */
+mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g);
+/* Append `cmd` to the loop's FIFO and wake it. Never fails. */
+void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd);
+/* True on this loop's thread / on any SDK loop thread. */
+bool mqtt5_loop_is_current(const mqtt5_loop *loop);
+bool mqtt5_on_any_loop_thread(void);
+
+#endif

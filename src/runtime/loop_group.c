@@ -1,0 +1,242 @@
+/*
+ * runtime/loop_group.c - the event-loop group (mqtt5/runtime.h): threads running libuv loops,
+ * the per-loop command FIFO, and shutdown. The last reference spawns a detached joiner thread
+ * that stops every loop, joins its thread, checks uv_loop_close, frees the group and then calls
+ * on_shutdown, so the release itself never blocks (it may run on a loop thread).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqtt5/error.h"
+#include "runtime/log_internal.h"
+#include "runtime/loop.h"
+
+static _Thread_local const mqtt5_loop *t_current_loop;
+
+bool mqtt5_loop_is_current(const mqtt5_loop *loop)
+{
+    return t_current_loop == loop;
+}
+
+bool mqtt5_on_any_loop_thread(void)
+{
+    return t_current_loop != NULL;
+}
+
+void mqtt5_event_loop_group_options_init(mqtt5_event_loop_group_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+}
+
+/* Run every queued command; commands posted meanwhile are picked up in later rounds. */
+static void on_wake(uv_async_t *h)
+{
+    mqtt5_loop *loop = h->data;
+    for (int round = 0; round < 8; round++) {
+        uv_mutex_lock(&loop->mu);
+        mqtt5_cmd *cmd = loop->head;
+        loop->head = loop->tail = NULL;
+        uv_mutex_unlock(&loop->mu);
+        if (!cmd) return;
+        while (cmd) {
+            mqtt5_cmd *next = cmd->next;
+            cmd->run(cmd);
+            cmd = next;
+        }
+    }
+    uv_async_send(&loop->wake); /* still more: yield to I/O, come back next iteration */
+}
+
+void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd)
+{
+    cmd->next = NULL;
+    uv_mutex_lock(&loop->mu);
+    if (loop->tail)
+        loop->tail->next = cmd;
+    else
+        loop->head = cmd;
+    loop->tail = cmd;
+    uv_mutex_unlock(&loop->mu);
+    uv_async_send(&loop->wake);
+}
+
+mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g)
+{
+    unsigned i = atomic_fetch_add(&g->next, 1u);
+    return &g->loops[i % g->count];
+}
+
+static void loop_thread(void *arg)
+{
+    mqtt5_loop *loop = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    t_current_loop = loop;
+    mqtt5_log_set_thread_name(loop->name);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "loop thread started");
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "loop thread ends");
+    t_current_loop = NULL;
+}
+
+/* The stop command: closing the async handle lets uv_run return (no client is left). */
+typedef struct stop_cmd {
+    mqtt5_cmd cmd;
+    mqtt5_loop *loop;
+} stop_cmd;
+
+static void run_stop_loop(mqtt5_cmd *cmd)
+{
+    stop_cmd *s = (stop_cmd *)cmd;
+    uv_close((uv_handle_t *)&s->loop->wake, NULL);
+}
+
+static void walk_report(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_RUNTIME, "handle of type %s still open at shutdown",
+              uv_handle_type_name(uv_handle_get_type(h)));
+}
+
+static void group_free(mqtt5_event_loop_group *g)
+{
+    for (uint16_t i = 0; i < g->count; i++) {
+        mqtt5_loop *loop = &g->loops[i];
+        if (!loop->started) continue;
+        int rc = uv_loop_close(&loop->uv);
+        if (rc != 0) {
+            uv_walk(&loop->uv, walk_report, NULL);
+            MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_RUNTIME, "uv_loop_close: %s", uv_strerror(rc));
+        }
+        uv_mutex_destroy(&loop->mu);
+    }
+    uv_mutex_destroy(&g->mu);
+    mqtt5_allocator a = g->alloc;
+    a.release(a.ctx, g->loops, sizeof *g->loops * g->count);
+    a.release(a.ctx, g, sizeof *g);
+}
+
+/* Stop loops that started, join them, free. Used by the joiner and by a failed new. */
+static void group_stop_join_free(mqtt5_event_loop_group *g)
+{
+    stop_cmd stops[64];
+    for (uint16_t i = 0; i < g->count; i++) {
+        if (!g->loops[i].started) continue;
+        stops[i].cmd.run = run_stop_loop;
+        stops[i].loop = &g->loops[i];
+        mqtt5_loop_post(&g->loops[i], &stops[i].cmd);
+    }
+    for (uint16_t i = 0; i < g->count; i++)
+        if (g->loops[i].started) uv_thread_join(&g->loops[i].thread);
+    group_free(g);
+}
+
+static void *joiner_thread(void *arg)
+{
+    mqtt5_event_loop_group *g = arg;
+    uv_mutex_lock(&g->mu);
+    void (*cb)(void *) = g->on_shutdown;
+    void *user = g->on_shutdown_user;
+    uv_mutex_unlock(&g->mu);
+    group_stop_join_free(g);
+    if (cb) cb(user);
+    return NULL;
+}
+
+int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
+                               mqtt5_event_loop_group **out)
+{
+    if (!out) return MQTT5_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    mqtt5_event_loop_group_options d;
+    mqtt5_event_loop_group_options_init(&d);
+    if (!o) o = &d;
+    uint16_t n = o->threads ? o->threads : 1;
+    if (n > 64) return MQTT5_ERR_INVALID_ARGUMENT;
+    const mqtt5_allocator *a = o->allocator ? o->allocator : mqtt5_allocator_libc();
+    mqtt5_event_loop_group *g = a->allocate(a->ctx, sizeof *g);
+    if (!g) return MQTT5_ERR_NOMEM;
+    memset(g, 0, sizeof *g);
+    g->alloc = *a;
+    g->count = n;
+    atomic_init(&g->refs, 1);
+    g->loops = a->allocate(a->ctx, sizeof *g->loops * n);
+    if (!g->loops) {
+        a->release(a->ctx, g, sizeof *g);
+        return MQTT5_ERR_NOMEM;
+    }
+    memset(g->loops, 0, sizeof *g->loops * n);
+    uv_mutex_init(&g->mu);
+    int rc = 0;
+    for (uint16_t i = 0; i < n && rc == 0; i++) {
+        mqtt5_loop *loop = &g->loops[i];
+        loop->group = g;
+        snprintf(loop->name, sizeof loop->name, "mqtt5-loop-%u", (unsigned)i);
+        if (uv_loop_init(&loop->uv) != 0) {
+            rc = MQTT5_ERR_IO;
+            break;
+        }
+        uv_mutex_init(&loop->mu);
+        uv_async_init(&loop->uv, &loop->wake, on_wake);
+        loop->wake.data = loop;
+        if (uv_thread_create(&loop->thread, loop_thread, loop) != 0) {
+            uv_close((uv_handle_t *)&loop->wake, NULL);
+            uv_run(&loop->uv, UV_RUN_DEFAULT);
+            uv_loop_close(&loop->uv);
+            uv_mutex_destroy(&loop->mu);
+            rc = MQTT5_ERR_IO;
+            break;
+        }
+        loop->started = true;
+    }
+    if (rc != 0) {
+        group_stop_join_free(g);
+        return rc;
+    }
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "event-loop group with %u thread(s)", (unsigned)n);
+    *out = g;
+    return MQTT5_OK;
+}
+
+mqtt5_event_loop_group *mqtt5_event_loop_group_acquire(mqtt5_event_loop_group *g)
+{
+    if (g) atomic_fetch_add(&g->refs, 1);
+    return g;
+}
+
+void mqtt5_event_loop_group_release(mqtt5_event_loop_group *g, void (*on_shutdown)(void *user),
+                                    void *user)
+{
+    if (!g) return;
+    if (on_shutdown) {
+        uv_mutex_lock(&g->mu);
+        g->on_shutdown = on_shutdown;
+        g->on_shutdown_user = user;
+        uv_mutex_unlock(&g->mu);
+    }
+    if (atomic_fetch_sub(&g->refs, 1) != 1) return;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, joiner_thread, g) != 0) {
+        /* no thread to spare: join here unless that would join ourselves */
+        pthread_attr_destroy(&attr);
+        if (mqtt5_on_any_loop_thread()) {
+            MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_RUNTIME, "cannot start the joiner thread");
+            return;
+        }
+        joiner_thread(g);
+        return;
+    }
+    pthread_attr_destroy(&attr);
+}

@@ -1,0 +1,28 @@
+/*
+ * transports/tcp.h - constructor of the TCP filter, the bottom of every chain: DNS (libuv's
+ * getaddrinfo on its threadpool), connect, batched writes, reads into a buffer shared per loop.
+ */
+#ifndef MQTT5_TRANSPORTS_TCP_H
+#define MQTT5_TRANSPORTS_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "transports/filter.h"
+
+typedef struct mqtt5_tcp_options {
+    const char *host; /* DNS name or IP literal; copied */
+    uint16_t port;
+    bool nodelay;
+    uint16_t keepalive_s;  /* 0 = off */
+    uint8_t *read_buf;     /* shared by every connection of the loop */
+    size_t read_cap;
+} mqtt5_tcp_options;
+
+/* Bytes pending below which on_writable climbs, after having been at or above it. */
+#define MQTT5_TCP_LOW_WATER 16384u
+
+int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filter **out);
+
+#endif
