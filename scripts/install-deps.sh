@@ -5,8 +5,8 @@
 set -eu
 what=${1:-test}
 
-build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates openssl"
+build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev libuv1-dev mosquitto openssl"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates iproute2 libmosquitto-dev libpaho-mqtt-dev"
 case $what in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
