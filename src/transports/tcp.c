@@ -36,6 +36,9 @@ typedef struct tcp_conn {
     bool write_busy; /* uv_write in flight */
     bool above_low;  /* pending reached the low-water mark since the last on_writable */
     bool retry_next; /* the handle closes after a failed connect; then try next_addr */
+    bool write_failed; /* writes are dropped; reading goes on to learn why (a TLS alert) */
+    uv_timer_t linger; /* bounds that reading */
+    bool linger_live;
     uv_getaddrinfo_t gai;
     uv_connect_t conn_req;
     uv_write_t write_req;
@@ -82,7 +85,8 @@ static void report_closed(tcp_conn *c)
 /* Everything released? Then report. */
 static void maybe_report(tcp_conn *c)
 {
-    if (c->state == T_CLOSING && !c->tcp_live && !c->gai_busy) report_closed(c);
+    if (c->state == T_CLOSING && !c->tcp_live && !c->gai_busy && !c->linger_live)
+        report_closed(c);
 }
 
 static void connect_to(tcp_conn *c, const struct sockaddr *sa);
@@ -100,10 +104,14 @@ static void on_handle_closed(uv_handle_t *h)
     maybe_report(c);
 }
 
+static void on_linger_closed(uv_handle_t *h);
+
 static void close_handle(tcp_conn *c)
 {
     if (c->tcp_live && !uv_is_closing((uv_handle_t *)&c->tcp))
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    if (c->linger_live && !uv_is_closing((uv_handle_t *)&c->linger))
+        uv_close((uv_handle_t *)&c->linger, on_linger_closed);
 }
 
 static void abort_conn(tcp_conn *c, int err)
@@ -139,12 +147,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if (n == 0) return;
     if (n == UV_EOF) {
         latch(c, 0, "the server closed the connection");
-        abort_conn(c, 0);
+        abort_conn(c, c->err);
         return;
     }
     latch(c, MQTT5_ERR_CONNECTION_CLOSED, "read from %s:%u failed: %s", c->host, c->opt.port,
           uv_strerror((int)n));
-    abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+    abort_conn(c, c->err);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -173,6 +181,41 @@ static int buf_append(buf *b, const uint8_t *p, size_t n)
 static void start_shutdown(tcp_conn *c);
 static void on_written(uv_write_t *req, int status);
 
+static void on_linger_closed(uv_handle_t *h)
+{
+    tcp_conn *c = h->data;
+    c->linger_live = false;
+    maybe_report(c);
+}
+
+static void on_linger(uv_timer_t *t)
+{
+    tcp_conn *c = t->data;
+    abort_conn(c, c->err);
+}
+
+/*
+ * A write failed (typically ECONNRESET). The peer often explained itself first: a TLS 1.3
+ * server rejecting our certificate sends alert 116 and resets the connection while our CONNECT
+ * is on its way. So keep reading briefly, letting the bytes already received climb (the TLS
+ * filter then reports the alert), and close when reading ends or after 200 ms.
+ */
+static void write_failed(tcp_conn *c, int uverr)
+{
+    latch(c, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host, c->opt.port,
+          uv_strerror(uverr));
+    if (c->write_failed || c->state >= T_CLOSING) return;
+    c->write_failed = true;
+    c->inflight.len = c->queued.len = 0;
+    if (c->state != T_OPEN || uv_timer_init(c->loop, &c->linger) != 0) {
+        abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+        return;
+    }
+    c->linger.data = c;
+    c->linger_live = true;
+    uv_timer_start(&c->linger, on_linger, 200, 0);
+}
+
 static void start_write(tcp_conn *c)
 {
     if (c->write_busy || c->queued.len == 0) return;
@@ -183,9 +226,7 @@ static void start_write(tcp_conn *c)
     uv_buf_t ub = uv_buf_init((char *)c->inflight.p, (unsigned)c->inflight.len);
     int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
     if (rc != 0) {
-        latch(c, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host, c->opt.port,
-              uv_strerror(rc));
-        abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+        write_failed(c, rc);
         return;
     }
     c->write_busy = true;
@@ -197,10 +238,10 @@ static void on_written(uv_write_t *req, int status)
     c->write_busy = false;
     c->inflight.len = 0;
     if (status < 0) {
-        if (status != UV_ECANCELED)
-            latch(c, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host,
-                  c->opt.port, uv_strerror(status));
-        abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+        if (status == UV_ECANCELED)
+            abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+        else
+            write_failed(c, status);
         return;
     }
     start_write(c);
@@ -218,6 +259,7 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
 {
     tcp_conn *c = CONN(f);
     if (c->state != T_OPEN) return MQTT5_ERR_INVALID_STATE;
+    if (c->write_failed) return 0; /* dropped: the close that follows reports the failure */
     size_t i = 0, off = 0;
     if (!c->write_busy && c->queued.len == 0) {
         uv_buf_t ub[16];
@@ -228,10 +270,8 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
         }
         int w = uv_try_write((uv_stream_t *)&c->tcp, ub, (unsigned)m);
         if (w < 0 && w != UV_EAGAIN) {
-            latch(c, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host,
-                  c->opt.port, uv_strerror(w));
-            abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
-            return MQTT5_ERR_CONNECTION_CLOSED;
+            write_failed(c, w);
+            return 0;
         }
         size_t done = w > 0 ? (size_t)w : 0;
         (void)total;

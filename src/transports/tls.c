@@ -236,10 +236,16 @@ static void tls_on_closed(mqtt5_filter *f, int err, const char *detail)
     if (was == ST_CLOSED) return;
     c->state = ST_CLOSED;
     if (!c->latched) {
-        if (err == 0 && (was == ST_HANDSHAKE || was == ST_CONNECTING))
-            latch(c, MQTT5_ERR_TLS_HANDSHAKE, "connection closed during the TLS handshake");
-        else
+        if (was == ST_HANDSHAKE && (err == 0 || err == MQTT5_ERR_CONNECTION_CLOSED)) {
+            /* closed or reset before the handshake ended: a plain (non-TLS) port does this */
+            char d[256];
+            snprintf(d, sizeof d,
+                     "connection closed during the TLS handshake%s%s%s; is the port a TLS port?",
+                     detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+            latch(c, MQTT5_ERR_TLS_HANDSHAKE, d);
+        } else {
             latch(c, err, detail);
+        }
     }
     if (f->upper && f->upper->ops->on_closed)
         f->upper->ops->on_closed(f->upper, c->err, c->detail[0] ? c->detail : NULL);

@@ -1,0 +1,589 @@
+/*
+ * tests/integration/test_integration.c - end-to-end tests of the client runtime over TCP and
+ * TLS against a real mosquitto (issue 4).
+ *
+ * Run by ctest as `fixture.sh run <this exe>`: the fixture generates a PKI and starts mosquitto
+ * with plain, TLS, mutual-TLS and wrong-name listeners plus a node ALPN front, and exports
+ * FX_PKI and FX_PORT_{TCP,TLS,MTLS,WRONG,ALPN} (see fixture.sh). Only the public API is used
+ * (client.h, runtime.h, tls.h, client_core.h, packet.h; log.h when MQTT5_LOG_LEVEL is set).
+ * FX_TEST_FILTER=<glob> runs only the matching tests.
+ *
+ * Success: plain TCP QoS 0/1/2 between two clients (and each client's own subscription); TLS
+ * trusting ca_file, ca_dir and ca_bytes; mutual TLS with EC and RSA client keys from files and
+ * from memory; "localhost" against the DNS SAN and "127.0.0.1" against the IP SAN; ALPN
+ * x-amzn-mqtt-ca through the front, reported by mqtt5_client_alpn().
+ * Failure (the first CONNECTION_FAILURE's error, with a non-empty detail): untrusted CA, host
+ * name mismatch, missing client certificate under TLS 1.2 and 1.3, TLS to a plain port, ALPN
+ * refused, connection refused, connect timeout (a listener that never answers, 1 s budget),
+ * unresolvable host.
+ * Every test runs in its own event-loop group; every client is released and its on_terminated
+ * awaited, then the group's on_shutdown (fx_harness_teardown), so the leak check at exit holds.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "helpers/fx_client.h"
+#include "helpers/fx_env.h"
+#include "mqtt5/client.h"
+#include "mqtt5/log.h"
+#include "mqtt5/packet.h"
+#include "mqtt5/runtime.h"
+#include "mqtt5/tls.h"
+
+/* ---- common steps -------------------------------------------------------------------------- */
+
+static uint16_t need_port(const char *var)
+{
+    uint16_t p = fx_env_port(var);
+    if (p == 0) {
+        fprintf(stderr, "%s not set: run this test through tests/integration/fixture.sh run\n",
+                var);
+        fail();
+    }
+    return p;
+}
+
+/* A per-test topic prefix: "it/<pid>/<tag>". */
+static const char *topic_of(const char *tag, const char *leaf)
+{
+    static char ring[8][256];
+    static unsigned next;
+    char *b = ring[next++ % 8];
+    snprintf(b, sizeof ring[0], "it/%ld/%s/%s", (long)getpid(), tag, leaf);
+    return b;
+}
+
+/* Create and start a client; wait for CONNECTION_SUCCESS. */
+static fx_client *connect_client(fx_harness *h, const char *name, mqtt5_client_options *o)
+{
+    int err = 0;
+    mqtt5_codec_status st;
+    memset(&st, 0, sizeof st);
+    fx_client *fc = fx_client_create(h, name, o, &err, &st);
+    assert_non_null(fc);
+    assert_int_equal(fx_client_start(fc), 0);
+    fx_event ev;
+    if (fx_client_wait_event(fc, MQTT5_LC_CONNECTION_SUCCESS, 0, FX_WAIT_MS, &ev) < 0) {
+        fx_client_dump(fc);
+        fail_msg("%s: no CONNECTION_SUCCESS within %u ms", name, FX_WAIT_MS);
+    }
+    assert_int_equal(ev.connack_reason, 0);
+    /* nothing failed on the way */
+    assert_true(fx_client_wait_event(fc, MQTT5_LC_CONNECTION_FAILURE, 0, 0, NULL) < 0);
+    return fc;
+}
+
+static void stop_and_release(fx_client *fc)
+{
+    assert_int_equal(fx_client_stop(fc, FX_WAIT_MS), 0);
+    assert_int_equal(fx_client_release(fc, FX_WAIT_MS), 0);
+}
+
+/* Connect, subscribe to an own topic, publish QoS 1 to it, receive it back, stop, release.
+ * Proves bytes flow both ways over the transport. */
+static void roundtrip(fx_harness *h, const char *name, mqtt5_client_options *o)
+{
+    fx_client *fc = connect_client(h, name, o);
+    char tv[32];
+    fx_client_tls_version(fc, tv, sizeof tv);
+    printf("    %s: connected to %s:%u (tls version '%s')\n", name, o->host, o->port, tv);
+    if (o->tls != NULL) {
+        assert_true(tv[0] != '\0' && strcmp(tv, "(null)") != 0);
+    }
+
+    const char *topic = topic_of(name, "roundtrip");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(fc, topic, 1, &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_GRANTED_QOS_1);
+
+    char payload[128];
+    int n = snprintf(payload, sizeof payload, "roundtrip over %s", name);
+    assert_int_equal(fx_publish(fc, topic, 1, payload, (size_t)n, &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_SUCCESS);
+    if (fx_client_wait_messages(fc, 1, FX_WAIT_MS) < 1) {
+        fx_client_dump(fc);
+        fail_msg("%s: own message did not come back", name);
+    }
+    assert_int_equal(fx_client_count_msg(fc, topic, payload, (size_t)n, 1), 1);
+    stop_and_release(fc);
+}
+
+/* Start a client that must fail; return its first CONNECTION_FAILURE in *out (waiting up to
+ * wait_ms), check the error and a non-empty detail, then stop and release it. */
+static void expect_failure(fx_harness *h, const char *name, mqtt5_client_options *o, int expected,
+                           uint32_t wait_ms, fx_event *out)
+{
+    o->core.reconnect_min_ms = 5000; /* no second attempt before we stop it */
+    o->core.reconnect_max_ms = 5000;
+    int err = 0;
+    fx_client *fc = fx_client_create(h, name, o, &err, NULL);
+    assert_non_null(fc);
+    assert_int_equal(fx_client_start(fc), 0);
+    fx_event ev;
+    if (fx_client_wait_event(fc, MQTT5_LC_CONNECTION_FAILURE, 0, wait_ms, &ev) < 0) {
+        fx_client_dump(fc);
+        fail_msg("%s: no CONNECTION_FAILURE within %u ms", name, wait_ms);
+    }
+    printf("    %s: %s after %llu ms, detail: %s\n", name, mqtt5_error_name(ev.error),
+           (unsigned long long)(ev.at_ms - fc->started_at), ev.has_detail ? ev.detail : "(NULL)");
+    if (ev.error != expected || !ev.has_detail || ev.detail[0] == '\0') {
+        fx_client_dump(fc);
+    }
+    assert_true(fx_client_wait_event(fc, MQTT5_LC_CONNECTION_SUCCESS, 0, 0, NULL) < 0);
+    assert_string_equal(mqtt5_error_name(ev.error), mqtt5_error_name(expected));
+    assert_true(ev.has_detail);
+    assert_true(ev.detail[0] != '\0');
+    if (out != NULL) {
+        *out = ev;
+    }
+    stop_and_release(fc);
+}
+
+/* TLS options trusting Test CA through ca_file. */
+static void tls_ca_file(mqtt5_tls_options *t)
+{
+    mqtt5_tls_options_init(t);
+    t->ca_file = fx_pki("ca.crt");
+}
+
+/* ---- success: plain TCP -------------------------------------------------------------------- */
+
+/* Publisher and subscriber both subscribe to it/<pid>/tcp/#; the publisher sends QoS 0, 1 and
+ * 2; both receive all three with topic, payload and QoS intact. */
+static void test_tcp_publish_qos012(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = need_port("FX_PORT_TCP");
+    mqtt5_client_options o;
+
+    fx_client_options(h, &o, "127.0.0.1", port);
+    fx_client *sub = connect_client(h, "tcp-sub", &o);
+    fx_client_options(h, &o, "127.0.0.1", port);
+    fx_client *pub = connect_client(h, "tcp-pub", &o);
+
+    const char *filter = topic_of("tcp", "#");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(sub, filter, 2, &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_GRANTED_QOS_2);
+    assert_int_equal(fx_subscribe(pub, filter, 2, &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_GRANTED_QOS_2);
+
+    /* payloads: text, binary with every byte value (NULs included), 20 KiB */
+    static uint8_t bin[512], big[20000];
+    for (size_t i = 0; i < sizeof bin; i++) {
+        bin[i] = (uint8_t)i;
+    }
+    for (size_t i = 0; i < sizeof big; i++) {
+        big[i] = (uint8_t)(i * 7u + 3u);
+    }
+    struct {
+        uint8_t qos;
+        const char *topic;
+        const void *payload;
+        size_t len;
+    } cases[3] = {
+        {0, topic_of("tcp", "qos0"), "hello at QoS 0", 14},
+        {1, topic_of("tcp", "qos1/bin\xC3\xBC"), bin, sizeof bin}, /* a UTF-8 topic level */
+        {2, topic_of("tcp", "qos2/big"), big, sizeof big},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(
+            fx_publish(pub, cases[i].topic, cases[i].qos, cases[i].payload, cases[i].len, &reason),
+            0);
+        /* QoS 0 completes when written (no ack); QoS 1 PUBACK / QoS 2 PUBCOMP reason 0 */
+        assert_int_equal(reason, cases[i].qos == 0 ? -1 : MQTT5_RC_SUCCESS);
+    }
+
+    fx_client *both[2] = {sub, pub};
+    for (size_t c = 0; c < 2; c++) {
+        if (fx_client_wait_messages(both[c], 3, FX_WAIT_MS) < 3) {
+            fx_client_dump(both[c]);
+            fail_msg("%s received fewer than 3 messages", both[c]->name);
+        }
+        for (size_t i = 0; i < 3; i++) {
+            if (fx_client_count_msg(both[c], cases[i].topic, cases[i].payload, cases[i].len,
+                                    cases[i].qos) != 1) {
+                fx_client_dump(both[c]);
+                fail_msg("%s: message %zu (QoS %u) missing or altered", both[c]->name, i,
+                         cases[i].qos);
+            }
+        }
+    }
+    stop_and_release(pub);
+    stop_and_release(sub);
+}
+
+/* ---- success: TLS, trust sources and host names -------------------------------------------- */
+
+static void test_tls_ca_file(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS")); /* IP SAN */
+    o.tls = &t;
+    roundtrip(h, "tls-ca-file", &o);
+}
+
+static void test_tls_ca_dir(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    mqtt5_tls_options_init(&t);
+    t.ca_dir = fx_pki("cadir");
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    o.tls = &t;
+    roundtrip(h, "tls-ca-dir", &o);
+}
+
+static void test_tls_ca_bytes(void **state)
+{
+    fx_harness *h = *state;
+    size_t len = 0;
+    uint8_t *ca = fx_read_file(fx_pki("ca.crt"), &len);
+    assert_non_null(ca);
+    mqtt5_tls_options t;
+    mqtt5_tls_options_init(&t);
+    t.ca_bytes = ca;
+    t.ca_len = len;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    o.tls = &t;
+    int err = 0;
+    /* the options are read only during new: free the PEM right after */
+    fx_client *fc = fx_client_create(h, "tls-ca-bytes", &o, &err, NULL);
+    memset(ca, 0, len);
+    free(ca);
+    assert_non_null(fc);
+    assert_int_equal(fx_client_start(fc), 0);
+    fx_event ev;
+    if (fx_client_wait_event(fc, MQTT5_LC_CONNECTION_SUCCESS, 0, FX_WAIT_MS, &ev) < 0) {
+        fx_client_dump(fc);
+        fail_msg("tls-ca-bytes: no CONNECTION_SUCCESS");
+    }
+    const char *topic = topic_of("tls-ca-bytes", "rt");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(fc, topic, 1, &reason), 0);
+    assert_int_equal(fx_publish(fc, topic, 1, "ca-bytes", 8, &reason), 0);
+    assert_int_equal(fx_client_wait_messages(fc, 1, FX_WAIT_MS), 1);
+    assert_int_equal(fx_client_count_msg(fc, topic, "ca-bytes", 8, 1), 1);
+    stop_and_release(fc);
+}
+
+/* "localhost" is verified against DNS:localhost (and sent as SNI). */
+static void test_tls_host_localhost(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "localhost", need_port("FX_PORT_TLS"));
+    o.tls = &t;
+    roundtrip(h, "tls-localhost", &o);
+}
+
+/* "127.0.0.1" is verified against IP:127.0.0.1, with TLS 1.2 pinned for variety. */
+static void test_tls_host_ip_tls12(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.max_version = MQTT5_TLS_VERSION_1_2;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    o.tls = &t;
+    roundtrip(h, "tls-ip-tls12", &o);
+}
+
+/* ---- success: mutual TLS ------------------------------------------------------------------- */
+
+static void mtls_from_files(void **state, const char *name, const char *crt, const char *key)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.cert_file = fx_pki(crt);
+    t.key_file = fx_pki(key);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "localhost", need_port("FX_PORT_MTLS"));
+    o.tls = &t;
+    roundtrip(h, name, &o);
+}
+
+static void mtls_from_memory(void **state, const char *name, const char *crt, const char *key,
+                             uint16_t max_version)
+{
+    fx_harness *h = *state;
+    size_t clen = 0, klen = 0;
+    uint8_t *cert = fx_read_file(fx_pki(crt), &clen);
+    uint8_t *pkey = fx_read_file(fx_pki(key), &klen);
+    assert_non_null(cert);
+    assert_non_null(pkey);
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.cert_bytes = cert;
+    t.cert_len = clen;
+    t.key_bytes = pkey;
+    t.key_len = klen;
+    t.max_version = max_version;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_MTLS"));
+    o.tls = &t;
+    int err = 0;
+    fx_client *fc = fx_client_create(h, name, &o, &err, NULL);
+    /* the client keeps its own copies: wipe and free ours before connecting */
+    memset(cert, 0, clen);
+    memset(pkey, 0, klen);
+    free(cert);
+    free(pkey);
+    assert_non_null(fc);
+    assert_int_equal(fx_client_start(fc), 0);
+    if (fx_client_wait_event(fc, MQTT5_LC_CONNECTION_SUCCESS, 0, FX_WAIT_MS, NULL) < 0) {
+        fx_client_dump(fc);
+        fail_msg("%s: no CONNECTION_SUCCESS", name);
+    }
+    const char *topic = topic_of(name, "rt");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(fc, topic, 1, &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_GRANTED_QOS_1);
+    assert_int_equal(fx_publish(fc, topic, 1, name, strlen(name), &reason), 0);
+    assert_int_equal(reason, MQTT5_RC_SUCCESS);
+    assert_int_equal(fx_client_wait_messages(fc, 1, FX_WAIT_MS), 1);
+    assert_int_equal(fx_client_count_msg(fc, topic, name, strlen(name), 1), 1);
+    stop_and_release(fc);
+}
+
+static void test_mtls_ec_files(void **state)
+{
+    mtls_from_files(state, "mtls-ec-files", "client.crt", "client.key");
+}
+
+static void test_mtls_rsa_files(void **state)
+{
+    mtls_from_files(state, "mtls-rsa-files", "client-rsa.crt", "client-rsa.key");
+}
+
+static void test_mtls_ec_memory(void **state)
+{
+    mtls_from_memory(state, "mtls-ec-memory", "client.crt", "client.key", 0);
+}
+
+static void test_mtls_rsa_memory_tls12(void **state)
+{
+    mtls_from_memory(state, "mtls-rsa-memory-tls12", "client-rsa.crt", "client-rsa.key",
+                     MQTT5_TLS_VERSION_1_2);
+}
+
+/* ---- success: ALPN ------------------------------------------------------------------------- */
+
+static void test_alpn_front_selected(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = fx_env_port("FX_PORT_ALPN");
+    if (port == 0) {
+        printf("    FX_PORT_ALPN not set (no node): skipped\n");
+        skip();
+    }
+    static const char *const alpn[] = {"x-amzn-mqtt-ca"};
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.alpn = alpn;
+    t.alpn_count = 1;
+    t.require_alpn = true;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", port);
+    o.tls = &t;
+    fx_client *fc = connect_client(h, "alpn-selected", &o);
+    char got[64];
+    fx_client_alpn(fc, got, sizeof got);
+    printf("    alpn-selected: mqtt5_client_alpn() = '%s'\n", got);
+    assert_string_equal(got, "x-amzn-mqtt-ca");
+    /* MQTT really flows through the front */
+    const char *topic = topic_of("alpn", "rt");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(fc, topic, 1, &reason), 0);
+    assert_int_equal(fx_publish(fc, topic, 1, "via front", 9, &reason), 0);
+    assert_int_equal(fx_client_wait_messages(fc, 1, FX_WAIT_MS), 1);
+    assert_int_equal(fx_client_count_msg(fc, topic, "via front", 9, 1), 1);
+    stop_and_release(fc);
+}
+
+/* ---- failures: TLS ------------------------------------------------------------------------- */
+
+static void test_fail_untrusted_ca(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    mqtt5_tls_options_init(&t);
+    t.ca_file = fx_pki("other-ca.crt");
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    o.tls = &t;
+    expect_failure(h, "untrusted-ca", &o, MQTT5_ERR_TLS_UNTRUSTED_CERT, FX_WAIT_MS, NULL);
+}
+
+static void test_fail_hostname_mismatch(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "localhost", need_port("FX_PORT_WRONG"));
+    o.tls = &t;
+    fx_event ev;
+    expect_failure(h, "hostname-mismatch", &o, MQTT5_ERR_TLS_HOSTNAME_MISMATCH, FX_WAIT_MS, &ev);
+    assert_non_null(strstr(ev.detail, "wrong.example"));
+}
+
+static void client_cert_required(void **state, const char *name, uint16_t max_version)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.max_version = max_version;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_MTLS"));
+    o.tls = &t;
+    expect_failure(h, name, &o, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, FX_WAIT_MS, NULL);
+}
+
+static void test_fail_no_client_cert_tls12(void **state)
+{
+    client_cert_required(state, "no-client-cert-tls12", MQTT5_TLS_VERSION_1_2);
+}
+
+/* TLS 1.3: the handshake completes on the client side; alert 116 arrives on the first read. */
+static void test_fail_no_client_cert_tls13(void **state)
+{
+    client_cert_required(state, "no-client-cert-tls13", MQTT5_TLS_VERSION_1_3);
+}
+
+static void test_fail_tls_to_plain_port(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    o.tls = &t;
+    expect_failure(h, "tls-to-plain", &o, MQTT5_ERR_TLS_HANDSHAKE, FX_WAIT_MS, NULL);
+}
+
+static void test_fail_alpn_rejected(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = fx_env_port("FX_PORT_ALPN");
+    if (port == 0) {
+        printf("    FX_PORT_ALPN not set (no node): skipped\n");
+        skip();
+    }
+    static const char *const alpn[] = {"mqtt"};
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    t.alpn = alpn;
+    t.alpn_count = 1;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", port);
+    o.tls = &t;
+    expect_failure(h, "alpn-rejected", &o, MQTT5_ERR_TLS_ALPN_REJECTED, FX_WAIT_MS, NULL);
+}
+
+/* ---- failures: TCP and DNS ----------------------------------------------------------------- */
+
+static void test_fail_connect_refused(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = fx_unused_port();
+    assert_true(port != 0);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", port);
+    expect_failure(h, "connect-refused", &o, MQTT5_ERR_CONNECT_REFUSED, FX_WAIT_MS, NULL);
+}
+
+/* A listener that never accepts: TCP completes in the kernel, the TLS handshake hears nothing,
+ * and the 1 s connect budget (DNS + TCP + TLS) runs out. */
+static void test_fail_connect_timeout(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = 0;
+    int fd = fx_listen_silent(&port);
+    assert_true(fd >= 0);
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", port);
+    o.tls = &t;
+    o.socket.connect_timeout_ms = 1000;
+    o.core.connack_timeout_ms = 5000; /* make sure it is not the CONNACK timeout that fires */
+    fx_event ev;
+    uint64_t t0 = fx_now_ms();
+    expect_failure(h, "connect-timeout", &o, MQTT5_ERR_CONNECT_TIMEOUT, 5000, &ev);
+    uint64_t elapsed = ev.at_ms - t0;
+    printf("    connect-timeout: failure %llu ms after start (expected 1000 +- 500)\n",
+           (unsigned long long)elapsed);
+    close(fd);
+    assert_in_range(elapsed, 500, 1500);
+}
+
+static void test_fail_dns(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "nonexistent.invalid", need_port("FX_PORT_TCP"));
+    expect_failure(h, "dns", &o, MQTT5_ERR_DNS, 15000, NULL);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, fx_harness_setup, fx_harness_teardown)
+
+int main(void)
+{
+    const char *lvl = getenv("MQTT5_LOG_LEVEL");
+    mqtt5_log_level level;
+    if (lvl != NULL && mqtt5_log_level_parse(lvl, &level) == 0) {
+        mqtt5_log_to_stderr(level);
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* FX_TEST_FILTER=test_fail_* runs a subset (cmocka glob) */
+    const char *filter = getenv("FX_TEST_FILTER");
+    if (filter != NULL && filter[0] != '\0') {
+        cmocka_set_test_filter(filter);
+    }
+
+    const struct CMUnitTest tests[] = {
+        FX_TEST(test_tcp_publish_qos012),
+        FX_TEST(test_tls_ca_file),
+        FX_TEST(test_tls_ca_dir),
+        FX_TEST(test_tls_ca_bytes),
+        FX_TEST(test_tls_host_localhost),
+        FX_TEST(test_tls_host_ip_tls12),
+        FX_TEST(test_mtls_ec_files),
+        FX_TEST(test_mtls_rsa_files),
+        FX_TEST(test_mtls_ec_memory),
+        FX_TEST(test_mtls_rsa_memory_tls12),
+        FX_TEST(test_alpn_front_selected),
+        FX_TEST(test_fail_untrusted_ca),
+        FX_TEST(test_fail_hostname_mismatch),
+        FX_TEST(test_fail_no_client_cert_tls12),
+        FX_TEST(test_fail_no_client_cert_tls13),
+        FX_TEST(test_fail_tls_to_plain_port),
+        FX_TEST(test_fail_alpn_rejected),
+        FX_TEST(test_fail_connect_refused),
+        FX_TEST(test_fail_connect_timeout),
+        FX_TEST(test_fail_dns),
+    };
+    return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
+}
