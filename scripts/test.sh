@@ -4,7 +4,10 @@
 # 2. gcc build with ASan+UBSan and -Werror: unit tests, differential test against mqtt-packet,
 #    install/pkg-config check;
 # 3. clang build with ASan+UBSan and -Werror: the same tests plus a timed libFuzzer run per
-#    decoder target (MQTT5_FUZZ_SECONDS, default 60).
+#    decoder target (MQTT5_FUZZ_SECONDS, default 60);
+# 4. clang build with ThreadSanitizer: the runtime's unit tests and every integration test
+#    (real mosquitto, TLS fronts, MQTT.js), where the loop threads meet the callers' threads.
+# Integration tests start their own servers on random loopback ports (tests/integration/fixture.sh).
 # Output ends with ctest's summary line; the exit status is non-zero if anything failed.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,13 +18,21 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== gcc, ASan+UBSan"
 cmake -S "$root" -B "$root/build-test-gcc" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_REQUIRE_INTEROP=ON >/dev/null
+    -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_REQUIRE_INTEROP=ON \
+    -DMQTT5_REQUIRE_INTEGRATION=ON >/dev/null
 cmake --build "$root/build-test-gcc" -j"$jobs"
 ctest --test-dir "$root/build-test-gcc" --output-on-failure -j"$jobs"
 
 echo "== clang, ASan+UBSan, libFuzzer ${fuzz_seconds}s per target"
 cmake -S "$root" -B "$root/build-test-clang" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
     -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_BENCH=ON -DMQTT5_BUILD_FUZZ=ON -DMQTT5_REQUIRE_INTEROP=ON \
-    -DMQTT5_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+    -DMQTT5_REQUIRE_INTEGRATION=ON -DMQTT5_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build "$root/build-test-clang" -j"$jobs"
 ctest --test-dir "$root/build-test-clang" --output-on-failure -j"$jobs"
+
+echo "== clang, ThreadSanitizer: runtime and integration tests"
+cmake -S "$root" -B "$root/build-test-tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    -DMQTT5_TSAN=ON -DMQTT5_BUILD_TOOLS=OFF -DMQTT5_REQUIRE_INTEGRATION=ON >/dev/null
+cmake --build "$root/build-test-tsan" -j"$jobs"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir "$root/build-test-tsan" --output-on-failure -j"$jobs" -R 'unit.test_runtime|integration\.'

@@ -13,6 +13,12 @@
  *
  * Errors: a builder returns a negative mqtt5_error and names the keyword in status->field
  * ("cert_filepath", "pri_key_filepath", "endpoint", "keep_alive_interval_sec", ...).
+ *
+ * Rules worth knowing: keep_alive_interval_sec must exceed ping_timeout_ms / 1000 (both nonzero);
+ * maximum_packet_size is 64..268435460; will_delay_interval_sec without a will is ignored; the
+ * TLS keywords are ignored by a plain-TCP client. A connect_options field counts as set when
+ * its pointer is non-NULL, its number nonzero, its has_* flag true or its property present (so a
+ * keep-alive of 0 is asked for with the keyword, not there).
  */
 #ifndef MQTT5_BUILDER_H
 #define MQTT5_BUILDER_H

@@ -54,6 +54,9 @@ typedef void (*mqtt5_lifecycle_fn)(void *user, const mqtt5_lifecycle_event *ev,
                                    const char *detail);
 typedef void (*mqtt5_publish_fn)(void *user, const mqtt5_inbound_publish *msg);
 typedef void (*mqtt5_completion_fn)(void *user, const mqtt5_op_completion *done);
+/* Enhanced authentication: an AUTH from the server (see client_core.h); answer it with
+ * mqtt5_client_auth(). */
+typedef void (*mqtt5_auth_fn)(void *user, const mqtt5_disconnect *auth);
 
 typedef struct mqtt5_client_options {
     mqtt5_event_loop_group *group; /* required; the client holds a reference */
@@ -68,6 +71,7 @@ typedef struct mqtt5_client_options {
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;  /* may be NULL */
     mqtt5_publish_fn on_publish;      /* may be NULL (messages are acknowledged and dropped) */
+    mqtt5_auth_fn on_auth; /* required when core.connect carries an authenticationMethod */
 } mqtt5_client_options;
 
 /* Defaults: the core's defaults, socket defaults, no TLS, no proxy, no callbacks. */
@@ -95,6 +99,12 @@ int mqtt5_client_unsubscribe(mqtt5_client *c, const mqtt5_unsubscribe *u,
  * thread; send_ack from any thread. */
 int mqtt5_client_take_ack(mqtt5_client *c, uint64_t ack_handle);
 int mqtt5_client_send_ack(mqtt5_client *c, uint64_t ack_handle, uint8_t reason_code);
+
+/* Send AUTH: reason 0x18 (continue) or 0x19 (re-authenticate); `props` may carry
+ * authenticationData, reasonString and user properties (the method is the CONNECT's). Any
+ * thread; a refusal by the core is logged (the server's answer comes through on_auth). */
+int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *props,
+                      mqtt5_codec_status *status);
 
 /* A snapshot of the core's counters, refreshed by the loop after every event. */
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out);

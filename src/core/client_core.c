@@ -202,6 +202,14 @@ static void drop_disconnect(mqtt5_client_core *c)
     c->disconnect_due = false;
 }
 
+/* Overwrite memory that held secrets (the CONNECT template's password, the CONNECT as sent);
+ * volatile stores, so the compiler cannot drop them as dead before the free. */
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (p && n--) *v++ = 0;
+}
+
 int mqtt5_client_core_destroy(mqtt5_client_core *c)
 {
     if (!c) return MQTT5_OK;
@@ -211,6 +219,9 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_alias_in_cleanup(&c->alias_in);
     drop_disconnect(c);
     client_auth_reset(c);
+    wipe(c->big_buf, c->big_size);
+    wipe(c->out_buf, c->out_cap);
+    wipe(c->connect_copy, c->connect_copy_size);
     client_free(c, c->big_buf, c->big_size);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
     client_free(c, c->out_buf, c->out_cap);

@@ -21,7 +21,7 @@
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
 #include "transports/tcp.h"
-#include "transports/tls_internal.h"
+#include "transports/tls_filter.h"
 
 #define HIGH_WATER 65536u
 #define RELEASE_LINGER_MS 2000u
@@ -36,6 +36,7 @@ typedef enum cmd_kind {
     CMD_SUBSCRIBE,
     CMD_UNSUBSCRIBE,
     CMD_SEND_ACK,
+    CMD_AUTH,
     CMD_RELEASE,
 } cmd_kind;
 
@@ -65,6 +66,7 @@ struct mqtt5_client {
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
+    mqtt5_auth_fn on_auth;
     mqtt5_client_private_options priv;
     uint32_t max_ops;
     _Atomic uint32_t queued_ops; /* from the call to the completion */
@@ -146,6 +148,12 @@ static void core_on_publish(void *user, const mqtt5_inbound_publish *msg)
 {
     mqtt5_client *c = user;
     if (c->on_publish) c->on_publish(c->user, msg);
+}
+
+static void core_on_auth(void *user, const mqtt5_disconnect *auth)
+{
+    mqtt5_client *c = user;
+    if (c->on_auth) c->on_auth(c->user, auth);
 }
 
 static void core_on_complete(void *user, const mqtt5_op_completion *done)
@@ -525,6 +533,19 @@ static void run_cmd(mqtt5_cmd *base)
         mqtt5_client_core_send_ack(c->core, now, cmd->ack_handle, cmd->reason);
         cmd_free(cmd);
         break;
+    case CMD_AUTH: {
+        mqtt5_packet pkt;
+        size_t used;
+        mqtt5_codec_status st;
+        int rc = mqtt5_packet_decode(cmd->bytes, cmd->len, 0, &pkt, &used, NULL);
+        if (rc == 0)
+            rc = mqtt5_client_core_auth(c->core, now, pkt.u.auth.reason_code,
+                                        &pkt.u.auth.properties, &st);
+        if (rc != 0)
+            MQTT5_LOG(MQTT5_LOG_WARN, MQTT5_LOG_CLIENT, "AUTH refused: %s", mqtt5_error_name(rc));
+        cmd_free(cmd);
+        break;
+    }
     default:
         run_op(c, cmd, now);
         break;
@@ -697,6 +718,25 @@ int mqtt5_client_send_ack(mqtt5_client *c, uint64_t ack_handle, uint8_t reason_c
     return 0;
 }
 
+int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *props,
+                      mqtt5_codec_status *st)
+{
+    if (!c) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "client", NULL);
+    if (atomic_load(&c->released)) return set_status(st, MQTT5_ERR_TERMINATED, "client", NULL);
+    if (reason != 0x18 && reason != 0x19)
+        return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "reason", "0x18 or 0x19");
+    mqtt5_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = MQTT5_AUTH;
+    pkt.u.auth.reason_code = reason;
+    if (props) pkt.u.auth.properties = *props;
+    client_cmd *cmd = NULL;
+    int rc = cmd_with_packet(c, CMD_AUTH, &pkt, &cmd, st);
+    if (rc != 0) return rc;
+    cmd_post(c, cmd);
+    return 0;
+}
+
 int mqtt5_client_take_ack(mqtt5_client *c, uint64_t ack_handle)
 {
     if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
@@ -777,6 +817,7 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     c->user = o->user;
     c->on_lifecycle = o->on_lifecycle;
     c->on_publish = o->on_publish;
+    c->on_auth = o->on_auth;
     if (priv) c->priv = *priv;
     int rc = 0;
     if (o->tls) {
@@ -791,6 +832,7 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     core.callbacks.on_lifecycle = core_on_lifecycle;
     core.callbacks.on_publish = core_on_publish;
     core.callbacks.on_complete = core_on_complete;
+    core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
     if (!core.random_u64 && core.random_seed == 0)
         core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
     rc = mqtt5_client_core_new(&core, &c->core, st);

@@ -14,6 +14,7 @@
 
 #include "mqtt5/tls.h"
 #include "transports/filter.h"
+#include "transports/tls_filter.h"
 
 struct mqtt5_tls_ctx {
     SSL_CTX *ssl;
@@ -50,10 +51,5 @@ int mqtt5_tls_client_cert_cb(SSL *ssl, X509 **cert, EVP_PKEY **key);
  */
 int mqtt5_tls_map_error(const mqtt5_tls_diag *d, int ssl_error, char *detail, size_t cap);
 
-/*
- * A new TLS filter for `host` (a DNS name or an IP literal; the context's server_name wins).
- * The caller stacks it with mqtt5_filter_stack(). 0, MQTT5_ERR_NOMEM or MQTT5_ERR_TLS_HANDSHAKE.
- */
-int mqtt5_tls_filter_new(mqtt5_tls_ctx *ctx, const char *host, mqtt5_filter **out);
 
 #endif
