@@ -5,8 +5,8 @@
 set -eu
 what=${1:-test}
 
-build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev libuv1-dev mosquitto openssl"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates iproute2 libmosquitto-dev libpaho-mqtt-dev"
+build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev libuv1-dev mosquitto openssl iproute2"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates libmosquitto-dev libpaho-mqtt-dev"
 case $what in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
@@ -43,7 +43,8 @@ fi
 
 if [ "$what" = test ]; then
     here=$(cd "$(dirname "$0")/.." && pwd)
-    if [ ! -d "$here/tests/interop/node_modules/mqtt-packet" ]; then
+    if [ ! -d "$here/tests/interop/node_modules/mqtt-packet" ] ||
+        [ ! -d "$here/tests/interop/node_modules/mqtt" ]; then
         echo "install-deps: npm ci in tests/interop"
         (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
     fi

@@ -8,8 +8,8 @@
  * on that loop thread, never while an SDK lock is held. Commands from one thread take effect in
  * the order they were made.
  *
- * Operations. publish/subscribe/unsubscribe return 0 and later call `done` exactly once (on the
- * loop thread), or return a negative mqtt5_error at once, name the bad field in `status`, and
+ * Operations. publish/subscribe/unsubscribe return 0 and later call `done(user, completion)`
+ * exactly once (on the loop thread; completion->user_ctx is opt->user_ctx, NULL without opt), or return a negative mqtt5_error at once, name the bad field in `status`, and
  * never call `done`. Refusals that depend on the state (offline policy, a feature the server
  * lacks, the client stopped) arrive as that completion's error.
  *

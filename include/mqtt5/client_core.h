@@ -155,7 +155,12 @@ typedef struct mqtt5_client_core_options {
     uint64_t random_seed;
     uint32_t max_queued_ops;          /* 1024 incomplete operations */
     size_t max_queued_bytes;          /* 4 MiB of incomplete operations */
-    uint16_t receive_maximum;         /* 100: ours, enforced inbound */
+    uint16_t receive_maximum;         /* 100: ours, sent in CONNECT */
+    /* false (default): a server that sends more unacknowledged QoS 1/2 messages than our Receive
+     * Maximum is tolerated (mosquitto 2.0 floods a resumed session's queue this way) and each
+     * connection logs it once in stats.receive_maximum_exceeded; true: DISCONNECT 0x93, as the
+     * specification allows. */
+    bool receive_maximum_strict;
     uint32_t max_inbound_packet_size; /* 131072: sent as Maximum Packet Size */
     size_t write_batch_size; /* 16384: bytes per mem_send batch (bigger packets go alone) */
     mqtt5_alias_out alias_out;
@@ -183,6 +188,7 @@ typedef struct mqtt5_client_stats {
     uint64_t packets_sent[16], packets_received[16]; /* by packet type */
     uint64_t connect_attempts, connect_failures, disconnections;
     uint64_t pings_sent, ack_timeouts;
+    uint64_t receive_maximum_exceeded; /* messages beyond our Receive Maximum (tolerated) */
     size_t memory_in_use, memory_peak;
 } mqtt5_client_stats;
 

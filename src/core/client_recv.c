@@ -20,7 +20,7 @@ static uint64_t make_handle(const mqtt5_client_core *c, uint8_t qos, uint16_t id
 static void owe_control(mqtt5_client_core *c, uint8_t type, uint16_t id, uint8_t reason)
 {
     if (!client_control_push(c, type, id, reason))
-        protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
+        protocol_error(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR);
 }
 
 static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
@@ -45,8 +45,11 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
     }
     if (pub.qos > 0) {
         if (c->inbound_unacked >= c->opt.receive_maximum) {
-            protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
-            return;
+            if (c->opt.receive_maximum_strict) {
+                protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
+                return;
+            }
+            c->stats.receive_maximum_exceeded++; /* tolerated: deliver, acknowledge */
         }
         c->inbound_unacked++;
         if (pub.qos == 2) client_packet_ids_reserve(&c->inbound_qos2, pub.packet_id);

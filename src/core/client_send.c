@@ -12,9 +12,25 @@
 
 /* ---- control ring --------------------------------------------------------------------------- */
 
+/* Double the ring of owed acknowledgements (a server beyond our Receive Maximum, tolerated). */
+static bool control_grow(mqtt5_client_core *c)
+{
+    size_t cap = c->control_cap * 2u;
+    if (cap > (size_t)4 * 65536u + 16u) return false; /* more than ids can be outstanding */
+    client_control *q = client_alloc(c, cap * sizeof *q);
+    if (!q) return false;
+    for (size_t i = 0; i < c->control_len; i++)
+        q[i] = c->control[(c->control_head + i) % c->control_cap];
+    client_free(c, c->control, c->control_cap * sizeof *c->control);
+    c->control = q;
+    c->control_cap = cap;
+    c->control_head = 0;
+    return true;
+}
+
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason)
 {
-    if (c->control_len == c->control_cap) return false;
+    if (c->control_len == c->control_cap && !control_grow(c)) return false;
     size_t at = (c->control_head + c->control_len) % c->control_cap;
     c->control[at] = (client_control){type, reason, packet_id};
     c->control_len++;

@@ -113,7 +113,7 @@ static void cmd_free(client_cmd *cmd)
 static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type type, int error)
 {
     if (cmd->done) {
-        mqtt5_op_completion done = {0, cmd->user, type, error, NULL};
+        mqtt5_op_completion done = {0, cmd->opt.user_ctx, type, error, NULL};
         cmd->done(cmd->user, &done);
     }
     atomic_fetch_sub(&c->queued_ops, 1);
@@ -163,7 +163,7 @@ static void core_on_complete(void *user, const mqtt5_op_completion *done)
     if (!cmd) return;
     if (cmd->done) {
         mqtt5_op_completion d = *done;
-        d.user_ctx = cmd->user;
+        d.user_ctx = cmd->opt.user_ctx;
         cmd->done(cmd->user, &d);
     }
     atomic_fetch_sub(&c->queued_ops, 1);

@@ -20,6 +20,7 @@ static sb *connected_with_receive_maximum(uint16_t n)
     mqtt5_client_core_options o;
     sb_options_default(&o);
     o.receive_maximum = n;
+    o.receive_maximum_strict = true;
     return connected(&o);
 }
 
@@ -262,6 +263,38 @@ static void receive_maximum_exceeded_by_qos1_in_one_read(void **state)
     assert_int_equal(k->p.type, MQTT5_DISCONNECT);
     assert_int_equal(k->p.u.disconnect.reason_code, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
     sb_expect_no_packet(b);
+    sb_free(b);
+}
+
+static void receive_maximum_exceeded_tolerated_by_default(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    sb_options_default(&o);
+    o.receive_maximum = 2;
+    assert_false(o.receive_maximum_strict);
+    sb *b = connected(&o);
+    /* a flood beyond Receive Maximum in one read (mosquitto resuming a session): every message
+     * is delivered and acknowledged, in order, and the connection stays up */
+    char hex[64 * 40] = "";
+    for (int i = 1; i <= 40; i++)
+        snprintf(hex + strlen(hex), sizeof hex - strlen(hex), "32 07 0001 61 %04x 00 31 ", i);
+    sb_send_hex(b, hex);
+    assert_int_equal(sb_received_count(b), 40);
+    for (int i = 1; i <= 40; i++) {
+        char ack[32];
+        snprintf(ack, sizeof ack, "40 02 %04x", i);
+        sb_expect_hex(b, ack);
+    }
+    sb_send_hex(b, "34 07 0001 61 0051 00 32 34 07 0001 61 0052 00 32 34 07 0001 61 0053 00 32");
+    sb_expect_hex(b, "50 02 0051");
+    sb_expect_hex(b, "50 02 0052");
+    sb_expect_hex(b, "50 02 0053");
+    sb_expect_events(b, "");
+    assert_true(sb_transport_is_open(b));
+    mqtt5_client_stats st;
+    mqtt5_client_core_stats(sb_core(b), &st);
+    assert_int_equal(st.receive_maximum_exceeded, 38 + 1);
     sb_free(b);
 }
 
@@ -571,6 +604,7 @@ int main(void)
         cmocka_unit_test(receive_maximum_exceeded_by_qos2),
         cmocka_unit_test(receive_maximum_slot_freed_by_pubcomp),
         cmocka_unit_test(receive_maximum_exceeded_by_qos1_in_one_read),
+        cmocka_unit_test(receive_maximum_exceeded_tolerated_by_default),
         cmocka_unit_test(manual_puback_success_and_failure),
         cmocka_unit_test(manual_pubrec_success_then_pubrel),
         cmocka_unit_test(manual_pubrec_failure),

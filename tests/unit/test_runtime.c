@@ -295,7 +295,7 @@ static void test_client_new_names_bad_options(void **state)
 }
 
 static struct {
-    _Atomic int attempting, failures, stopped, completions, stopped_errors;
+    _Atomic int attempting, failures, stopped, completions, stopped_errors, ctx_ok;
 } seen;
 
 static void count_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
@@ -307,9 +307,14 @@ static void count_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const c
     if (ev->type == MQTT5_LC_STOPPED) seen.stopped++;
 }
 
+static int ctx_marker;
+
 static void count_completion(void *user, const mqtt5_op_completion *done)
 {
-    (void)user;
+    /* `user` is the call's argument, user_ctx the operation options' */
+    if (user == &seen && done->user_ctx == (void *)&ctx_marker &&
+        done->op_type == MQTT5_PUBLISH)
+        seen.ctx_ok++;
     seen.completions++;
     if (done->error == MQTT5_ERR_STOPPED || done->error == MQTT5_ERR_TERMINATED)
         seen.stopped_errors++;
@@ -354,8 +359,9 @@ static void test_client_release_while_connecting(void **state)
     memset(&p, 0, sizeof p);
     p.qos = 1;
     p.topic = S("a/b");
+    mqtt5_op_options opt = {(void *)&ctx_marker, 0};
     for (int i = 0; i < 10; i++)
-        assert_int_equal(mqtt5_client_publish(c, &p, NULL, count_completion, NULL, NULL), 0);
+        assert_int_equal(mqtt5_client_publish(c, &p, &opt, count_completion, &seen, NULL), 0);
     sleep_ms(100);
     mqtt5_future *f = mqtt5_future_new();
     assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
@@ -366,6 +372,7 @@ static void test_client_release_while_connecting(void **state)
     assert_int_equal(seen.stopped, 1);
     assert_int_equal(seen.completions, 10);
     assert_int_equal(seen.stopped_errors, 10);
+    assert_int_equal(seen.ctx_ok, 10);
     close(ls);
     sleep_ms(50); /* the group's joiner finishes freeing (LeakSanitizer runs at exit) */
 }

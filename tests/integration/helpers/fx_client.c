@@ -126,6 +126,12 @@ static void on_publish(void *user, const mqtt5_inbound_publish *m)
 {
     fx_client *fc = user;
     const mqtt5_publish *p = m->publish;
+    if (fc->tap != NULL) {
+        fc->tap(fc->tap_ctx, m);
+        if (fc->tap_no_record) {
+            return;
+        }
+    }
     char *topic = malloc(p->topic.len + 1);
     uint8_t *payload = malloc(p->payload.len + 1);
     if (topic == NULL || payload == NULL) {
@@ -282,6 +288,73 @@ size_t fx_client_event_count(fx_client *fc)
     size_t n = fc->n_events;
     pthread_mutex_unlock(&fc->mu);
     return n;
+}
+
+void fx_client_set_tap(fx_client *fc, fx_publish_tap tap, void *ctx, bool record)
+{
+    pthread_mutex_lock(&fc->mu);
+    fc->tap = tap;
+    fc->tap_ctx = ctx;
+    fc->tap_no_record = !record;
+    pthread_mutex_unlock(&fc->mu);
+}
+
+size_t fx_client_count_events(fx_client *fc, mqtt5_lifecycle_type type)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&fc->mu);
+    for (size_t i = 0; i < fc->n_events; i++) {
+        n += fc->events[i].type == type;
+    }
+    pthread_mutex_unlock(&fc->mu);
+    return n;
+}
+
+int fx_client_check_lifecycle(fx_client *fc, const char **final, char *why, size_t cap)
+{
+    enum { IDLE, ATTEMPTING, CONNECTED, STOPPED } st = IDLE;
+    static const char *const names[] = {"idle", "attempting", "connected", "stopped"};
+    int rc = 0;
+    pthread_mutex_lock(&fc->mu);
+    if (fc->dropped_events != 0) {
+        snprintf(why, cap, "%zu events dropped (more than %d)", fc->dropped_events, FX_MAX_EVENTS);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < fc->n_events; i++) {
+        mqtt5_lifecycle_type t = fc->events[i].type;
+        bool ok = false;
+        switch (t) {
+        case MQTT5_LC_ATTEMPTING_CONNECT:
+            ok = st == IDLE || st == STOPPED;
+            st = ATTEMPTING;
+            break;
+        case MQTT5_LC_CONNECTION_SUCCESS:
+            ok = st == ATTEMPTING;
+            st = CONNECTED;
+            break;
+        case MQTT5_LC_CONNECTION_FAILURE:
+            ok = st == ATTEMPTING;
+            st = IDLE;
+            break;
+        case MQTT5_LC_DISCONNECTION:
+            ok = st == CONNECTED;
+            st = IDLE;
+            break;
+        case MQTT5_LC_STOPPED:
+            ok = st == IDLE;
+            st = STOPPED;
+            break;
+        }
+        if (!ok) {
+            snprintf(why, cap, "event %zu (%s) out of order", i, mqtt5_lifecycle_type_name(t));
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&fc->mu);
+    if (final != NULL) {
+        *final = names[st];
+    }
+    return rc;
 }
 
 size_t fx_client_wait_messages(fx_client *fc, size_t n, uint32_t timeout_ms)

@@ -42,6 +42,9 @@ typedef struct fx_msg {
     uint8_t qos;
 } fx_msg;
 
+/* Optional observer of received PUBLISHes (see fx_client_set_tap). */
+typedef void (*fx_publish_tap)(void *ctx, const mqtt5_inbound_publish *msg);
+
 typedef struct fx_client {
     mqtt5_client *client;
     char name[64];
@@ -57,6 +60,9 @@ typedef struct fx_client {
     char tls_version[32]; /* from mqtt5_client_tls_version() there */
     bool released, terminated;
     uint64_t started_at; /* fx_now_ms() at fx_client_start */
+    fx_publish_tap tap;  /* NULL unless fx_client_set_tap */
+    void *tap_ctx;
+    bool tap_no_record; /* the tap sees messages, the recorder does not keep them */
 } fx_client;
 
 typedef struct fx_harness {
@@ -96,6 +102,18 @@ void fx_client_dump(fx_client *fc);
 /* Copy of the ALPN / TLS version recorded at the last CONNECTION_SUCCESS. */
 void fx_client_alpn(fx_client *fc, char *out, size_t cap);
 void fx_client_tls_version(fx_client *fc, char *out, size_t cap);
+
+/* Before fx_client_start: call tap(ctx, msg) on the loop thread for every received PUBLISH (the
+ * whole packet, properties included, valid during the call), before it is recorded; with
+ * record false the recorder keeps no copy (for high volumes). */
+void fx_client_set_tap(fx_client *fc, fx_publish_tap tap, void *ctx, bool record);
+/* Number of recorded lifecycle events of `type`. */
+size_t fx_client_count_events(fx_client *fc, mqtt5_lifecycle_type type);
+/* Check the recorded lifecycle sequence against (ATTEMPTING (FAILURE | SUCCESS DISCONNECTION))*
+ * with STOPPED only between attempts, none dropped. Returns 0 and the final state in *final
+ * ("idle", "attempting", "connected" = the last SUCCESS has no DISCONNECTION yet, "stopped"),
+ * or -1 with a description of the first violation in why. */
+int fx_client_check_lifecycle(fx_client *fc, const char **final, char *why, size_t cap);
 
 /* Blocking operations over mqtt5_future. Return the completion's error (or the call's refusal,
  * or MQTT5_ERR_TIMEOUT); *reason (may be NULL) gets the ack's first reason code, -1 without. */
