@@ -108,6 +108,10 @@ typedef struct mqtt5_lifecycle_event {
     const mqtt5_connack *connack;              /* SUCCESS; FAILURE when a CONNACK arrived */
     const mqtt5_disconnect *disconnect;        /* DISCONNECTION caused by a server DISCONNECT */
     const mqtt5_negotiated_settings *settings; /* SUCCESS */
+    /* FAILURE / DISCONNECTION caused by the server's misbehaviour: the reason code of the
+     * DISCONNECT the client sends (0x93 Receive Maximum exceeded, 0x82 protocol error, ...);
+     * 0 otherwise. */
+    uint8_t sent_reason_code;
 } mqtt5_lifecycle_event;
 
 typedef struct mqtt5_inbound_publish {

@@ -238,7 +238,9 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
 void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int error,
                            const mqtt5_connack *connack, const mqtt5_disconnect *disconnect)
 {
-    mqtt5_lifecycle_event ev = {type, error, connack, disconnect, NULL};
+    mqtt5_lifecycle_event ev = {type, error, connack, disconnect, NULL, 0};
+    if (type == MQTT5_LC_CONNECTION_FAILURE || type == MQTT5_LC_DISCONNECTION)
+        ev.sent_reason_code = c->failing_reason;
     switch (type) {
     case MQTT5_LC_ATTEMPTING_CONNECT:
         c->attempt_open = true;
@@ -348,7 +350,9 @@ void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
         c->state != MQTT5_CS_CONNECTED)
         return; /* already ending */
     bool can_send = c->transport_open && c->state != MQTT5_CS_CONNECTING;
+    c->failing_reason = can_send ? reason : 0;
     emit_final(c, error, connack, server);
+    c->failing_reason = 0;
     clear_connection_timers(c);
     c->connect_due = false;
     if (reason && can_send) {

@@ -125,6 +125,7 @@ struct mqtt5_client_core {
     size_t big_size;
 
     mqtt5_client_stats stats;
+    uint8_t failing_reason; /* the DISCONNECT reason being sent, during emit_final */
 };
 
 /* ---- memory (client_core.c) ---- */

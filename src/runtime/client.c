@@ -134,6 +134,12 @@ static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
                           ev->type == MQTT5_LC_DISCONNECTION)
                              ? c->event_detail
                              : NULL;
+    char sent[96];
+    if (!detail && ev->sent_reason_code) {
+        snprintf(sent, sizeof sent, "the client sent DISCONNECT 0x%02x (%s)", ev->sent_reason_code,
+                 mqtt5_reason_code_name(ev->sent_reason_code));
+        detail = sent;
+    }
     if (ev->type == MQTT5_LC_CONNECTION_FAILURE || ev->type == MQTT5_LC_DISCONNECTION)
         MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u: %s%s%s",
                   mqtt5_lifecycle_type_name(ev->type), c->host, c->port,

@@ -212,6 +212,7 @@ static void receive_maximum_exceeded_by_qos2(void **state)
     sb_expect_hex(b, "50 02 0001");
     sb_expect_hex(b, "50 02 0002");
     sb_send_hex(b, "34 07 0001 61 0003 00 33"); /* a third one awaiting PUBREL: too many */
+    assert_int_equal(sb_last_event(b)->sent_reason_code, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
     sb_expect_hex(b, "e0 01 93");
     sb_expect_no_packet(b);
     sb_expect_events(b, "DISCONNECTION MQTT5_ERR_PROTOCOL_ERROR");

@@ -106,6 +106,7 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
     sb_event *e = sb_xmalloc(sizeof(*e));
     e->type = ev->type;
     e->error = ev->error;
+    e->sent_reason_code = ev->sent_reason_code;
     e->time = b->now;
     e->state =
         (b->core && !b->destroying) ? mqtt5_client_core_state(b->core) : (mqtt5_client_state)-1;

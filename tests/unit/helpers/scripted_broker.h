@@ -29,6 +29,7 @@ typedef struct sb sb;
 typedef struct sb_event {
     mqtt5_lifecycle_type type;
     int error;
+    uint8_t sent_reason_code; /* of the DISCONNECT the client sends because of this event */
     uint64_t time;
     mqtt5_client_state state; /* mqtt5_client_core_state() inside the callback */
     bool has_connack;
