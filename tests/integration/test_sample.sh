@@ -1,0 +1,238 @@
+#!/bin/sh
+# tests/integration/test_sample.sh - end-to-end checks of samples/mqtt5_pubsub against a real
+# mosquitto (tests/integration/fixture.sh: throw-away PKI, random 127.0.0.1 ports):
+#   1. golden output of the default run over mutual TLS (client id masked; within each message
+#      the PubAck and Received lines may come in either order), exit 0, nothing on stderr;
+#   2. --count 8 across a broker SIGKILL and restart: the sample resubscribes (clean session),
+#      republishes what was lost, exits 0 with "8 message(s) received.";
+#   3. a CA that did not sign the server (other-ca.crt): fails fast, exit 1, the failure lines
+#      naming MQTT5_ERR_TLS_UNTRUSTED_CERT;
+#   4. usage errors (unknown option, bad number, bad choice, missing --endpoint, unreadable
+#      --cert, --cert without --key, ...): exit 2, argparse-style message, nothing on stdout;
+#   5. --proxy_host: a clean MQTT5_ERR_NOT_SUPPORTED, exit 1; --help: exit 0.
+#
+# Usage: test_sample.sh <build dir>   (ctest runs it so, with MOSQUITTO set; FX_KEEP=1 keeps the
+# temp dir with every run's stdout/stderr)
+set -u
+build=${1:-${MQTT5_BUILD_DIR:-}}
+[ -n "$build" ] || { echo "usage: $0 <build dir>" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+sample="$build/samples/mqtt5_pubsub"
+expected="$here/expected/pubsub_default.txt"
+[ -x "$sample" ] || { echo "test_sample: $sample not built" >&2; exit 1; }
+unset MQTT5_LOG_LEVEL
+
+# shellcheck source=SCRIPTDIR/fixture.sh
+. "$here/fixture.sh"
+fx_init || exit 1
+fx_gen_pki "$FX_DIR/pki" || exit 1
+FX_PKI="$FX_DIR/pki"
+export FX_PKI
+fx_start_mosquitto || exit 1
+pki=$FX_PKI
+
+failures=0
+tab=$(printf '\t')
+
+pass() { echo "ok - $*"; }
+fail() {
+    echo "not ok - $*"
+    failures=$((failures + 1))
+}
+
+# show NAME: the captured output of a run, for a failure report.
+show() {
+    echo "    --- stdout of $1:"
+    sed 's/^/    | /' "$FX_DIR/$1.out"
+    echo "    --- stderr of $1:"
+    sed 's/^/    | /' "$FX_DIR/$1.err"
+}
+
+# run NAME ARGS...: the sample with a hard time limit; stdout/stderr in $FX_DIR/NAME.{out,err};
+# exit status in $rc, seconds taken in $took.
+run() {
+    _name=$1
+    shift
+    _t0=$(date +%s)
+    timeout -s KILL 300 "$sample" "$@" >"$FX_DIR/$_name.out" 2>"$FX_DIR/$_name.err"
+    rc=$?
+    took=$(($(date +%s) - _t0))
+}
+
+mask() { sed 's/mqtt5-sample-[0-9a-f]\{8\}/mqtt5-sample-XXXXXXXX/g'; }
+
+# normalize: within each "Publishing message" block, sort the PubAck/Received lines (their
+# order depends on which packet the broker sends first); everything else keeps its place.
+normalize() {
+    awk -v OFS="$tab" '
+        /^Publishing message to topic / { b++; blk = 1; print b, 0, $0; next }
+        blk && (/^PubAck received with / || /^Received message from topic/) { print b, 1, $0; next }
+        { b++; blk = 0; print b, 0, $0 }' |
+        LC_ALL=C sort -t "$tab" -k1,1n -k2,2n -k3 | cut -f3-
+}
+
+mtls() {
+    echo --endpoint localhost --port "$FX_PORT_MTLS" --cert "$pki/client.crt" \
+        --key "$pki/client.key"
+}
+
+# ---- 1. golden output ---------------------------------------------------------------------------
+# shellcheck disable=SC2046
+run default $(mtls) --ca_file "$pki/ca.crt"
+mask <"$FX_DIR/default.out" | normalize >"$FX_DIR/default.norm"
+normalize <"$expected" >"$FX_DIR/expected.norm"
+if [ "$rc" -ne 0 ]; then
+    fail "default run: exit status $rc, expected 0"
+    show default
+elif ! diff -u "$FX_DIR/expected.norm" "$FX_DIR/default.norm" >"$FX_DIR/default.diff"; then
+    fail "default run: output differs from expected/pubsub_default.txt"
+    sed 's/^/    /' "$FX_DIR/default.diff"
+elif [ -s "$FX_DIR/default.err" ]; then
+    fail "default run: unexpected stderr"
+    show default
+else
+    pass "default run: golden output, exit 0 ($took s)"
+fi
+
+# ---- 2. broker killed and restarted in the middle of --count 8 ---------------------------------
+: >"$FX_DIR/restart.out"
+# shellcheck disable=SC2046
+timeout -s KILL 300 "$sample" $(mtls) --ca_file "$pki/ca.crt" --count 8 \
+    >"$FX_DIR/restart.out" 2>"$FX_DIR/restart.err" &
+spid=$!
+i=0
+while [ "$i" -lt 300 ] &&
+    ! grep -q "^Publishing message to topic 'test/topic': Hello from mqtt5 sample \[3\]\$" \
+        "$FX_DIR/restart.out"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.5
+fx_stop_mosquitto KILL
+sleep 1.5
+restarted=1
+fx_restart_mosquitto TERM >/dev/null 2>&1 # the stop is a no-op now (already down); then start
+fx_port_listening "$FX_PORT_MTLS" || restarted=0
+wait "$spid"
+rc=$?
+o="$FX_DIR/restart.out"
+if [ "$restarted" -ne 1 ]; then
+    fail "restart: mosquitto did not come back"
+    tail -n 20 "$FX_MOSQ_LOG" | sed 's/^/    /'
+elif [ "$rc" -ne 0 ]; then
+    fail "restart: exit status $rc, expected 0"
+    show restart
+elif ! grep -qx '8 message(s) received\.' "$o"; then
+    fail "restart: no '8 message(s) received.'"
+    show restart
+elif ! grep -qx 'Lifecycle Disconnection' "$o" ||
+    ! grep -qx "Resubscribing to topic 'test/topic' (session not resumed)\.\.\." "$o"; then
+    fail "restart: no disconnection / resubscription seen"
+    show restart
+elif ! grep -qx 'Client Stopped!' "$o"; then
+    fail "restart: did not stop cleanly"
+    show restart
+else
+    pass "restart: broker SIGKILLed and restarted, resubscribed, 8 message(s) received, exit 0"
+fi
+
+# ---- 3. wrong CA: fail fast ---------------------------------------------------------------------
+# shellcheck disable=SC2046
+run wrongca $(mtls) --ca_file "$pki/other-ca.crt"
+mask <"$FX_DIR/wrongca.out" >"$FX_DIR/wrongca.masked"
+cat >"$FX_DIR/wrongca.head" <<'EOF'
+
+Starting MQTT5 PubSub Sample
+
+MQTT5 Client Created
+Connecting to localhost with client ID 'mqtt5-sample-XXXXXXXX'...
+Lifecycle Connection Failure
+EOF
+head -n 6 "$FX_DIR/wrongca.masked" >"$FX_DIR/wrongca.got"
+last=$(sed -n 7p "$FX_DIR/wrongca.masked")
+lines=$(wc -l <"$FX_DIR/wrongca.masked")
+prefix='Connection failed with exception:MQTT5_ERR_TLS_UNTRUSTED_CERT: server certificate is not trusted'
+if [ "$rc" -ne 1 ]; then
+    fail "wrong CA: exit status $rc, expected 1"
+    show wrongca
+elif ! cmp -s "$FX_DIR/wrongca.head" "$FX_DIR/wrongca.got" || [ "$lines" -ne 7 ]; then
+    fail "wrong CA: unexpected output"
+    show wrongca
+elif case $last in "$prefix ("*")") false ;; *) true ;; esac; then
+    fail "wrong CA: failure line does not name MQTT5_ERR_TLS_UNTRUSTED_CERT with a detail"
+    show wrongca
+elif ! grep -q '^Error: connection failed: MQTT5_ERR_TLS_UNTRUSTED_CERT' "$FX_DIR/wrongca.err"; then
+    fail "wrong CA: no 'Error: ...' line on stderr"
+    show wrongca
+elif [ "$took" -gt 15 ]; then
+    fail "wrong CA: took $took s (no fail-fast)"
+else
+    pass "wrong CA: exit 1, MQTT5_ERR_TLS_UNTRUSTED_CERT ($took s)"
+fi
+
+# ---- 4. usage errors: exit 2 --------------------------------------------------------------------
+# usage NAME EXPECTED-ERROR-PREFIX ARGS...
+usage() {
+    _n=$1 _want=$2
+    shift 2
+    run "$_n" "$@"
+    _first=$(sed -n 1p "$FX_DIR/$_n.err")
+    _last=$(tail -n 1 "$FX_DIR/$_n.err")
+    if [ "$rc" -ne 2 ]; then
+        fail "usage ($_n): exit status $rc, expected 2"
+        show "$_n"
+    elif [ -s "$FX_DIR/$_n.out" ]; then
+        fail "usage ($_n): unexpected stdout"
+        show "$_n"
+    elif case $_first in "usage: mqtt5_pubsub "*) false ;; *) true ;; esac; then
+        fail "usage ($_n): no usage line"
+        show "$_n"
+    elif case $_last in "mqtt5_pubsub: error: $_want"*) false ;; *) true ;; esac; then
+        fail "usage ($_n): expected 'mqtt5_pubsub: error: $_want...'"
+        show "$_n"
+    else
+        pass "usage ($_n): exit 2, $_last"
+    fi
+}
+usage unknown "unrecognized arguments: --bogus" --endpoint localhost --bogus
+usage positional "unrecognized arguments: extra" --endpoint localhost extra
+usage count "argument --count: invalid int value: 'x'" --endpoint localhost --count x
+usage count_eq "argument --count: invalid int value: '1.5'" --endpoint=localhost --count=1.5
+usage count_neg "argument --count: invalid count: '-1'" --endpoint localhost --count -1
+usage port "argument --port: invalid port value: '70000'" --endpoint localhost --port 70000
+usage no_endpoint "the following arguments are required: --endpoint" --count 3
+usage no_value "argument --endpoint: expected one argument" --endpoint
+usage verbosity "argument --verbosity: invalid choice: 'Loud'" --endpoint localhost --verbosity Loud
+usage cert_missing "argument --cert: can't open '$FX_DIR/missing.crt': [Errno 2]" \
+    --endpoint localhost --cert "$FX_DIR/missing.crt" --key "$pki/client.key"
+usage cert_dir "argument --cert: can't open '$FX_DIR': [Errno 21]" \
+    --endpoint localhost --cert "$FX_DIR" --key "$pki/client.key"
+usage ca_missing "argument --ca_file: can't open '$FX_DIR/none.crt'" \
+    --endpoint localhost --ca_file "$FX_DIR/none.crt"
+usage cert_alone "arguments --cert and --key" --endpoint localhost --cert "$pki/client.crt"
+
+# ---- 5. proxy (not supported yet), --help -------------------------------------------------------
+# shellcheck disable=SC2046
+run proxy $(mtls) --ca_file "$pki/ca.crt" --proxy_host 127.0.0.1 --proxy_port 3128
+if [ "$rc" -eq 1 ] && grep -q 'MQTT5_ERR_NOT_SUPPORTED' "$FX_DIR/proxy.err" &&
+    ! grep -q '^Connecting' "$FX_DIR/proxy.out"; then
+    pass "proxy: MQTT5_ERR_NOT_SUPPORTED, exit 1"
+else
+    fail "proxy: expected exit 1 with MQTT5_ERR_NOT_SUPPORTED (got $rc)"
+    show proxy
+fi
+run help --help
+if [ "$rc" -eq 0 ] && head -n 1 "$FX_DIR/help.out" | grep -q '^usage: mqtt5_pubsub ' &&
+    grep -q -- '--verbosity' "$FX_DIR/help.out"; then
+    pass "--help: exit 0"
+else
+    fail "--help: exit status $rc"
+    show help
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "test_sample: $failures check(s) failed"
+    exit 1
+fi
+echo "test_sample: all checks passed"
+exit 0
