@@ -17,5 +17,6 @@
 #include "mqtt5/runtime.h"
 #include "mqtt5/client.h"
 #include "mqtt5/builder.h"
+#include "mqtt5/sigv4.h"
 
 #endif

@@ -1,8 +1,9 @@
 #!/bin/sh
 # check_layers.sh - enforces the layer rules of docs/architecture.md beyond the core's sans-I/O
 # rule: libuv is included only by the runtime and the TCP filter (TLS, the filter interface and
-# the builders stay I/O-free), OpenSSL only by the TLS filter files and the builders (which wipe
-# key copies with OPENSSL_cleanse), and samples and tools use the public API only.
+# the builders stay I/O-free), OpenSSL only by the TLS filter files, the builders (which wipe
+# key copies with OPENSSL_cleanse) and the SigV4 signer in src/auth (SHA-256/HMAC), and samples
+# and tools use the public API only.
 # Usage: check_layers.sh SOURCE_DIR
 set -eu
 src="$1/src"
@@ -14,8 +15,8 @@ report() {
 }
 uv=$(grep -lE '#include *<uv\.h>' -r "$src" | grep -vE "^$src/(runtime/|transports/tcp\.[ch]$)" || true)
 [ -z "$uv" ] || report "<uv.h> outside src/runtime and src/transports/tcp.*" "$uv"
-ossl=$(grep -lE '#include *<openssl/' -r "$src" | grep -vE "^$src/(transports/tls[a-z_]*\.[ch]|builder/[a-z_]+\.c)$" || true)
-[ -z "$ossl" ] || report "<openssl/...> outside src/transports/tls* and src/builder" "$ossl"
+ossl=$(grep -lE '#include *<openssl/' -r "$src" | grep -vE "^$src/(transports/tls[a-z_]*\.[ch]|transports/ws_handshake\.c|builder/[a-z_]+\.c|auth/[a-z0-9_]+\.[ch])$" || true)
+[ -z "$ossl" ] || report "<openssl/...> outside src/transports/tls*, src/builder and src/auth" "$ossl"
 priv=$(grep -lE '#include *"(core|runtime|transports|builder|common)/' -r "$1/samples" "$1/tools" 2>/dev/null || true)
 [ -z "$priv" ] || report "samples/tools reach into src/" "$priv"
 [ "$fail" -eq 0 ] && echo "layers: libuv, OpenSSL and private headers only where allowed"
