@@ -259,10 +259,10 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
 {
     tcp_conn *c = CONN(f);
     if (c->state != T_OPEN) return MQTT5_ERR_INVALID_STATE;
-    if (c->write_failed) return 0; /* dropped: the close that follows reports the failure */
+    if (c->write_failed || n == 0) return 0; /* failed: the close that follows reports it */
     size_t i = 0, off = 0;
     if (!c->write_busy && c->queued.len == 0) {
-        uv_buf_t ub[16];
+        uv_buf_t ub[16] = {{0}};
         size_t m = n < 16 ? n : 16, total = 0;
         for (size_t k = 0; k < m; k++) {
             ub[k] = uv_buf_init((char *)v[k].p, (unsigned)v[k].n);

@@ -65,6 +65,8 @@ int mqtt5_tls_verify_cb(int preverify_ok, X509_STORE_CTX *x)
     name_of(cert ? X509_get_subject_name(cert) : NULL, d->subject, sizeof d->subject);
     name_of(cert ? X509_get_issuer_name(cert) : NULL, d->issuer, sizeof d->issuer);
     if (cert) sans_of(cert, d->names, sizeof d->names);
+    X509 *leaf = X509_STORE_CTX_get0_cert(x);
+    name_of(leaf ? X509_get_subject_name(leaf) : NULL, d->leaf, sizeof d->leaf);
     return preverify_ok;
 }
 
@@ -84,9 +86,19 @@ static int verify_failure(const mqtt5_tls_diag *d, char *detail, size_t cap)
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        snprintf(detail, cap, "certificate '%s' (issuer '%s') not trusted by %s", d->subject,
-                 d->issuer, d->ctx->trust);
+        if (d->verify_depth > 0 && d->leaf[0])
+            snprintf(detail, cap,
+                     "certificate '%s': its chain ends at '%s' (issuer '%s'), not trusted by %s",
+                     d->leaf, d->subject, d->issuer, d->ctx->trust);
+        else
+            snprintf(detail, cap, "certificate '%s' (issuer '%s') not trusted by %s", d->subject,
+                     d->issuer, d->ctx->trust);
         return MQTT5_ERR_TLS_UNTRUSTED_CERT;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        snprintf(detail, cap, "certificate '%s' at depth %d: %s", d->subject, d->verify_depth,
+                 X509_verify_cert_error_string(d->verify_error));
+        return MQTT5_ERR_TLS_CERT_EXPIRED;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
         snprintf(detail, cap, "certificate names %s do not match host '%s'", d->names, d->host);
@@ -103,9 +115,9 @@ static int alert_failure(const mqtt5_tls_diag *d, int alert, char *detail, size_
     const char *desc = SSL_alert_desc_string_long(alert);
     if (alert == 116) {
         snprintf(detail, cap,
-                 "server requires a client certificate (TLS 1.3 alert 116%s); "
-                 "set cert and key",
-                 d->handshake_done ? " after the handshake" : "");
+                 "TLS alert 116 (certificate required)%s; configure a client certificate "
+                 "and key",
+                 d->handshake_done ? " after the TLS 1.3 handshake" : "");
         return MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED;
     }
     if (alert == 40 && d->asked_no_cert) {

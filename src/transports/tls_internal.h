@@ -35,6 +35,7 @@ typedef struct mqtt5_tls_diag {
     int verify_error; /* first X509_V_ERR_* seen, 0 for none */
     int verify_depth;
     char subject[96], issuer[96], names[128]; /* RFC 2253 names; the leaf's SANs (<= 4) */
+    char leaf[96];                            /* the server certificate's subject */
 } mqtt5_tls_diag;
 
 /* Add one reference (a connection keeps its context alive). */

@@ -240,7 +240,7 @@ static unsigned count_broker_dup(const char *client_id, unsigned *total)
         return 0;
     }
     char needle[160], dup_needle[200];
-    snprintf(needle, sizeof needle, "Received PUBLISH from %s (", client_id);
+    snprintf(needle, sizeof needle, "Received PUBLISH from %.100s (", client_id);
     snprintf(dup_needle, sizeof dup_needle, "%sd1,", needle);
     unsigned n = 0, all = 0;
     const char *s = (const char *)log;
@@ -269,10 +269,10 @@ static unsigned broker_max_outstanding(const char *client_id, unsigned *conns)
         return 0;
     }
     char as[160], pub0[200], pub1[200], ack[200];
-    snprintf(as, sizeof as, " as %s (", client_id);
-    snprintf(pub0, sizeof pub0, "Sending PUBLISH to %s (d0, q1,", client_id);
-    snprintf(pub1, sizeof pub1, "Sending PUBLISH to %s (d1, q1,", client_id);
-    snprintf(ack, sizeof ack, "Received PUBACK from %s (", client_id);
+    snprintf(as, sizeof as, " as %.100s (", client_id);
+    snprintf(pub0, sizeof pub0, "Sending PUBLISH to %.100s (d0, q1,", client_id);
+    snprintf(pub1, sizeof pub1, "Sending PUBLISH to %.100s (d1, q1,", client_id);
+    snprintf(ack, sizeof ack, "Received PUBACK from %.100s (", client_id);
     long cur = 0, max = 0;
     char *line = (char *)log;
     while (line != NULL && *line != '\0') {

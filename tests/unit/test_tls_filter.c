@@ -143,6 +143,18 @@ static void test_wrong_ca_untrusted(void **state)
     tls_peer_free(&t);
 }
 
+static void test_expired_server_cert(void **state)
+{
+    (void)state;
+    tls_peer t;
+    mqtt5_tls_options o = trust_ca();
+    start(&t, &o, &(tls_server_opts){.expired_cert = true}, "localhost", 0);
+    assert_int_equal(t.opens, 0);
+    assert_failed(&t, MQTT5_ERR_TLS_CERT_EXPIRED, "certificate 'CN=localhost' at depth 0");
+    assert_non_null(strstr(t.close_detail, "expired"));
+    tls_peer_free(&t);
+}
+
 static void test_hostname_mismatch(void **state)
 {
     (void)state;
@@ -261,7 +273,7 @@ static void test_client_cert_required_tls13_first_read(void **state)
     tls_peer_connect(&t);
     assert_int_equal(t.opens, 1); /* the client's handshake ended before the server checked */
     assert_true(t.server_failed);
-    assert_failed(&t, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, "alert 116 after the handshake");
+    assert_failed(&t, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, "alert 116 (certificate required) after the TLS 1.3 handshake");
     tls_peer_free(&t);
 }
 
@@ -498,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_tls12_echo_with_ca_file),
         cmocka_unit_test(test_write_before_handshake_refused),
         cmocka_unit_test(test_wrong_ca_untrusted),
+        cmocka_unit_test(test_expired_server_cert),
         cmocka_unit_test(test_hostname_mismatch),
         cmocka_unit_test(test_ip_mismatch),
         cmocka_unit_test(test_ip_literal_no_sni),

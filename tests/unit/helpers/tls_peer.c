@@ -133,7 +133,8 @@ void tls_peer_init(tls_peer *t, const tls_pki *pki, const tls_server_opts *o,
     t->raw = o->raw;
     t->server_ctx = SSL_CTX_new(TLS_server_method());
     if (!t->server_ctx) abort();
-    SSL_CTX_use_certificate(t->server_ctx, pki->server_x509);
+    SSL_CTX_use_certificate(t->server_ctx,
+                            o->expired_cert ? pki->expired_server_x509 : pki->server_x509);
     SSL_CTX_use_PrivateKey(t->server_ctx, pki->server_key);
     if (o->max_version) SSL_CTX_set_max_proto_version(t->server_ctx, o->max_version);
     if (o->require_cert) {

@@ -29,6 +29,7 @@ typedef struct tls_server_opts {
     bool trust_other_ca; /* verify clients against the unrelated CA */
     enum tls_alpn_mode alpn;
     bool raw; /* not TLS: swallow client bytes, send nothing by itself */
+    bool expired_cert; /* present the expired server certificate */
 } tls_server_opts;
 
 typedef struct tls_peer {

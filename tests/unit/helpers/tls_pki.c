@@ -101,6 +101,12 @@ void tls_pki_make(tls_pki *pki)
     pki->ca_x509 = make_cert("Test CA", ca_key, NULL, NULL, KIND_CA);
     pki->other_ca_x509 = make_cert("Other CA", other_key, NULL, NULL, KIND_CA);
     pki->server_x509 = make_cert("localhost", pki->server_key, pki->ca_x509, ca_key, KIND_SERVER);
+    pki->expired_server_x509 =
+        make_cert("localhost", pki->server_key, pki->ca_x509, ca_key, KIND_SERVER);
+    /* valid from two days ago until yesterday, re-signed */
+    X509_gmtime_adj(X509_getm_notBefore(pki->expired_server_x509), -2 * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(pki->expired_server_x509), -86400);
+    must(X509_sign(pki->expired_server_x509, ca_key, EVP_sha256()) > 0, "X509_sign");
     X509 *ec_cert = make_cert("test-client", ec_key, pki->ca_x509, ca_key, KIND_CLIENT);
     X509 *rsa_cert = make_cert("rsa-client", rsa_key, pki->ca_x509, ca_key, KIND_CLIENT);
 
@@ -134,6 +140,7 @@ void tls_pki_free(tls_pki *pki)
     X509_free(pki->ca_x509);
     X509_free(pki->other_ca_x509);
     X509_free(pki->server_x509);
+    X509_free(pki->expired_server_x509);
     EVP_PKEY_free(pki->server_key);
     memset(pki, 0, sizeof *pki);
 }

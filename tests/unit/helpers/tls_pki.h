@@ -19,7 +19,7 @@ typedef struct tls_pem {
 
 typedef struct tls_pki {
     char dir[64];
-    X509 *ca_x509, *server_x509, *other_ca_x509;
+    X509 *ca_x509, *server_x509, *other_ca_x509, *expired_server_x509; /* expired: same key */
     EVP_PKEY *server_key;
     tls_pem ca, other_ca, server_cert, ec_cert, ec_key, rsa_cert, rsa_key, stray_key;
 } tls_pki;
