@@ -60,7 +60,10 @@ extern "C" {
     X(MQTT5_ERR_TIMEOUT, -43, "wait timed out")                                                    \
     X(MQTT5_ERR_NOT_SUPPORTED, -44, "not supported by this build")                                 \
     X(MQTT5_ERR_WOULD_DEADLOCK, -45, "blocking wait on an event-loop thread would deadlock")       \
-    X(MQTT5_ERR_TERMINATED, -46, "client was released")
+    X(MQTT5_ERR_TERMINATED, -46, "client was released")                                            \
+    X(MQTT5_ERR_WEBSOCKET_HANDSHAKE, -47, "WebSocket upgrade refused or invalid")                  \
+    X(MQTT5_ERR_WEBSOCKET_PROTOCOL, -48, "WebSocket protocol violation")                           \
+    X(MQTT5_ERR_WEBSOCKET_FRAME_TOO_LARGE, -49, "WebSocket frame exceeds the size limit")
 
 typedef enum mqtt5_error {
 #define MQTT5_ERROR_ENUM_(name, value, msg) name = value,

@@ -200,8 +200,8 @@ static void parse_event(const sb *b, const char *item, exp_event *x)
 {
     char buf[96];
     memset(x, 0, sizeof(*x));
-    snprintf(x->text, sizeof(x->text), "%s", item);
-    snprintf(buf, sizeof(buf), "%s", item);
+    snprintf(x->text, sizeof(x->text), "%.95s", item);
+    snprintf(buf, sizeof(buf), "%.95s", item);
     char *save = NULL;
     char *tok = strtok_r(buf, " \t", &save);
     x->type = -1;
