@@ -26,6 +26,7 @@
 #include "mqtt5/client_core.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/tls.h"
+#include "mqtt5/websocket.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,9 @@ typedef struct mqtt5_client_options {
     const mqtt5_tls_options *tls;  /* NULL = plain TCP; loaded at new (bad files fail there) */
     mqtt5_socket_options socket;
     const mqtt5_http_proxy_options *http_proxy; /* NULL */
+    /* NULL = MQTT right over TCP/TLS; else MQTT over WebSockets (ws://, or wss:// with tls),
+     * the Host header being host, or host:port when the port is not 80 (ws) / 443 (wss) */
+    const mqtt5_websocket_options *websocket;
     /* Everything MQTT: CONNECT template, session, timeouts, queues, aliases. Its callbacks are
      * ignored: the runtime installs its own and calls the ones below. */
     mqtt5_client_core_options core;

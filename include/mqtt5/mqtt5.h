@@ -18,5 +18,6 @@
 #include "mqtt5/client.h"
 #include "mqtt5/builder.h"
 #include "mqtt5/sigv4.h"
+#include "mqtt5/websocket.h"
 
 #endif

@@ -22,6 +22,7 @@
 #include "runtime/loop.h"
 #include "transports/tcp.h"
 #include "transports/tls_filter.h"
+#include "transports/ws.h"
 
 #define HIGH_WATER 65536u
 #define RELEASE_LINGER_MS 2000u
@@ -63,6 +64,10 @@ struct mqtt5_client {
     char host[256];
     uint16_t port;
     mqtt5_socket_options sock;
+    mqtt5_ws_request *ws;      /* the WebSocket request template (Host first), or NULL */
+    size_t ws_max_frame;
+    mqtt5_ws_transform_fn ws_transform;
+    void *ws_transform_user;
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
@@ -250,6 +255,38 @@ static void chain_destroy(mqtt5_client *c)
     c->bottom = c->top = NULL;
 }
 
+/* Destroy filters stacked so far (nothing connected yet). */
+static void chain_destroy_partial(mqtt5_client *c)
+{
+    mqtt5_filter *f = c->bottom;
+    while (f) {
+        mqtt5_filter *up = f->upper;
+        f->ops->destroy(f);
+        f = up;
+    }
+    c->bottom = c->top = NULL;
+}
+
+/* A WebSocket filter from the client's request template (Host first, then the extra headers). */
+static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
+{
+    size_t n = mqtt5_ws_request_header_count(c->ws);
+    mqtt5_ws_header *extra = n > 1 ? malloc((n - 1) * sizeof *extra) : NULL;
+    if (n > 1 && !extra) return MQTT5_ERR_NOMEM;
+    for (size_t i = 1; i < n; i++) extra[i - 1] = mqtt5_ws_request_header_at(c->ws, i);
+    mqtt5_ws_options wo = {0};
+    wo.host = mqtt5_ws_request_header_at(c->ws, 0).value;
+    wo.path = mqtt5_ws_request_path(c->ws);
+    wo.headers = extra;
+    wo.header_count = n ? n - 1 : 0;
+    wo.max_frame = c->ws_max_frame;
+    wo.transform = c->ws_transform;
+    wo.transform_user = c->ws_transform_user;
+    int rc = mqtt5_ws_filter_new(&wo, out);
+    free(extra);
+    return rc;
+}
+
 static void chain_connect(mqtt5_client *c, uint64_t now)
 {
     mqtt5_tcp_options to = {c->host, c->port, c->sock.tcp_nodelay, c->sock.tcp_keepalive_s,
@@ -271,18 +308,31 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
         return;
     }
     c->bottom = tcp;
+    c->top = tcp;
     if (tls) {
-        mqtt5_filter_stack(tcp, tls);
-        mqtt5_filter_stack(tls, &c->sink);
+        mqtt5_filter_stack(c->top, tls);
         c->top = tls;
-    } else {
-        mqtt5_filter_stack(tcp, &c->sink);
-        c->top = tcp;
     }
+    mqtt5_filter *ws = NULL;
+    if (c->ws) {
+        rc = ws_filter_from_template(c, &ws);
+        if (rc != 0) {
+            chain_destroy_partial(c);
+            c->closed_event = true;
+            c->closed_err = rc;
+            snprintf(c->closed_detail, sizeof c->closed_detail,
+                     "cannot set up the WebSocket: %s", mqtt5_error_str(rc));
+            c->conn = CONN_CLOSING;
+            return;
+        }
+        mqtt5_filter_stack(c->top, ws);
+        c->top = ws;
+    }
+    mqtt5_filter_stack(c->top, &c->sink);
     c->conn = CONN_CONNECTING;
     c->connect_deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s)", c->host, c->port,
-              c->tls ? "tls" : "tcp");
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)", c->host, c->port,
+              c->tls ? "tls" : "tcp", c->ws ? "+websocket" : "");
     c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
 }
 
@@ -417,6 +467,8 @@ static void finish_after_handles(mqtt5_client *c)
     if (!c->timer_closed || atomic_load(&c->pending_cmds) != 0) return;
     mqtt5_tls_ctx_release(c->tls);
     c->tls = NULL;
+    mqtt5_ws_request_free(c->ws);
+    c->ws = NULL;
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
     if (c->priv.owns_group) {
         mqtt5_event_loop_group_release(c->group, after_private_group, c);
@@ -789,6 +841,26 @@ const char *mqtt5_client_tls_version(const mqtt5_client *c)
 
 /* ---- creation ------------------------------------------------------------------------------ */
 
+/* The WebSocket request template: Host header, path, extra headers, validated and copied. */
+static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
+                           mqtt5_codec_status *st)
+{
+    char host[300];
+    bool v6 = strchr(c->host, ':') != NULL;
+    bool default_port = c->tls ? c->port == 443 : c->port == 80;
+    if (default_port)
+        snprintf(host, sizeof host, v6 ? "[%s]" : "%s", c->host);
+    else
+        snprintf(host, sizeof host, v6 ? "[%s]:%u" : "%s:%u", c->host, c->port);
+    int rc = mqtt5_ws_request_new(host, w->path, w->headers, w->header_count, &c->ws);
+    if (rc != 0)
+        return set_status(st, rc, "websocket", "bad path or header (see mqtt5/websocket.h)");
+    c->ws_max_frame = w->max_frame;
+    c->ws_transform = w->transform;
+    c->ws_transform_user = w->transform_user;
+    return 0;
+}
+
 void mqtt5_client_options_init(mqtt5_client_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -833,6 +905,14 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
             return rc;
         }
     }
+    if (o->websocket) {
+        rc = ws_template_new(c, o->websocket, st);
+        if (rc != 0) {
+            mqtt5_tls_ctx_release(c->tls);
+            a->release(a->ctx, c, sizeof *c);
+            return rc;
+        }
+    }
     mqtt5_client_core_options core = o->core;
     core.callbacks.user = c;
     core.callbacks.on_lifecycle = core_on_lifecycle;
@@ -843,6 +923,7 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
     rc = mqtt5_client_core_new(&core, &c->core, st);
     if (rc != 0) {
+        mqtt5_ws_request_free(c->ws);
         mqtt5_tls_ctx_release(c->tls);
         a->release(a->ctx, c, sizeof *c);
         return rc;
@@ -851,6 +932,7 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
     if (!attach) {
         mqtt5_client_core_destroy(c->core);
+        mqtt5_ws_request_free(c->ws);
         mqtt5_tls_ctx_release(c->tls);
         a->release(a->ctx, c, sizeof *c);
         return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);

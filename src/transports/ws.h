@@ -30,26 +30,7 @@
 /* A 128 KiB MQTT packet (the core's default Maximum Packet Size) plus slack for headers. */
 #define MQTT5_WS_DEFAULT_MAX_FRAME (128u * 1024u + 16u)
 
-/* The transform's completion; see mqtt5_ws_transform_fn. */
-typedef void (*mqtt5_ws_done_fn)(void *done_ctx, int error);
-
-/*
- * The user handshake transform (e.g. an AWS SigV4 presign), called once per connection attempt
- * from connect(), on the loop thread; the lower filter connects meanwhile and the request is
- * written only when both are done. It may change the path and query and add, replace or remove
- * headers of `req` (mqtt5_ws_request_set_path/_set_header), then:
- *  - returns 0 and calls done(done_ctx, 0) exactly once, either before returning or later on
- *    the loop thread; done(done_ctx, err < 0) fails the attempt with `err`, which becomes the
- *    connection's error (detail "the WebSocket handshake transform failed: ...");
- *  - or returns a negative mqtt5_error without calling done (and never calls it): the same
- *    failure, at once.
- * `req` stays valid until done is called and must not be touched after. done stays safe to call
- * after the filter was closed or even destroyed: the filter hands the pending request over to
- * the completion, which then only frees it. So the owner of `user` must keep it alive until
- * done was called, but need not track the connection.
- */
-typedef int (*mqtt5_ws_transform_fn)(void *user, mqtt5_ws_request *req, mqtt5_ws_done_fn done,
-                                     void *done_ctx);
+/* mqtt5_ws_done_fn and mqtt5_ws_transform_fn, with their rules: mqtt5/websocket.h. */
 
 typedef struct mqtt5_ws_options {
     const char *host; /* required: the Host header value ("broker.example:8443", "[::1]:80") */

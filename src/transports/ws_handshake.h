@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtt5/websocket.h"
+
 /* The response head (status line and headers, up to the empty line) may not exceed this. */
 #define MQTT5_WS_MAX_RESPONSE_HEAD 16384u
 /* A Sec-WebSocket-Key: base64 of 16 bytes, plus NUL. */
@@ -18,33 +20,7 @@
 /* A Sec-WebSocket-Accept: base64 of a SHA-1, plus NUL. */
 #define MQTT5_WS_ACCEPT_SIZE 29u
 
-/* ---- the request the transform hook edits ---- */
-
-typedef struct mqtt5_ws_header {
-    const char *name, *value;
-} mqtt5_ws_header;
-
-/* The upgrade request: a path with its query and a header list (Host first). Opaque. */
-typedef struct mqtt5_ws_request mqtt5_ws_request;
-
-/* The path and query ("/mqtt?X-Amz-Signature=..."); valid until the next set_path. */
-const char *mqtt5_ws_request_path(const mqtt5_ws_request *r);
-/* Replace the path and query (copied). It must start with '/' and hold no space or control
- * character: 0, MQTT5_ERR_INVALID_ARGUMENT or MQTT5_ERR_NOMEM. */
-int mqtt5_ws_request_set_path(mqtt5_ws_request *r, const char *path);
-/* The value of a header (name matched case-insensitively) or NULL. */
-const char *mqtt5_ws_request_header(const mqtt5_ws_request *r, const char *name);
-/*
- * Add a header, or replace the value of the first one with that name (case-insensitive); value
- * NULL removes every header of that name. Both are copied. The name must be an HTTP token and
- * the value hold no control character but tab. The WebSocket headers the filter owns (Upgrade,
- * Connection, Sec-WebSocket-Key, -Version, -Protocol, -Extensions) are refused:
- * MQTT5_ERR_INVALID_ARGUMENT. MQTT5_ERR_NOMEM.
- */
-int mqtt5_ws_request_set_header(mqtt5_ws_request *r, const char *name, const char *value);
-/* Number of headers and the i-th one (for logging and tests). */
-size_t mqtt5_ws_request_header_count(const mqtt5_ws_request *r);
-mqtt5_ws_header mqtt5_ws_request_header_at(const mqtt5_ws_request *r, size_t i);
+/* ---- the request the transform hook edits (accessors in mqtt5/websocket.h) ---- */
 
 /* A request for `host` (the Host header value) and `path` (NULL: "/mqtt") with the extra
  * headers, validated as by the setters. */

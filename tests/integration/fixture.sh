@@ -12,7 +12,8 @@
 # Exported: FX_DIR (temp dir), FX_PKI (PKI dir: ca.crt, server.crt/.key, client.crt/.key,
 #   client-rsa.crt/.key, other-ca.crt/.key, wrong.crt/.key, cadir/), FX_PORT_TCP (plain MQTT),
 #   FX_PORT_TLS (server-auth TLS), FX_PORT_MTLS (TLS, client certificate required),
-#   FX_PORT_WRONG (TLS with a certificate for DNS:wrong.example only), FX_PORT_ALPN (node TLS
+#   FX_PORT_WRONG (TLS with a certificate for DNS:wrong.example only), FX_PORT_WS and
+#   FX_PORT_WSS (MQTT over WebSockets, plain and TLS), FX_PORT_ALPN (node TLS
 #   front selecting only the protocols given to fx_start_alpn_front, piped to FX_PORT_TCP; unset
 #   without node), FX_MOSQ_PID, FX_MOSQ_CONF, FX_MOSQ_LOG, FX_PIDS_FILE.
 # Environment: MOSQUITTO (default: `mosquitto` on PATH, else /usr/sbin or /usr/local/sbin),
@@ -201,6 +202,18 @@ require_certificate true
 listener $FX_PORT_WRONG 127.0.0.1
 certfile $_fx_k/wrong.crt
 keyfile $_fx_k/wrong.key
+
+# MQTT over WebSockets (ws://); socket_domain, or libwebsockets binds every interface
+listener $FX_PORT_WS 127.0.0.1
+protocol websockets
+socket_domain ipv4
+
+# MQTT over secure WebSockets (wss://), server authentication only
+listener $FX_PORT_WSS 127.0.0.1
+protocol websockets
+socket_domain ipv4
+certfile $_fx_k/server.crt
+keyfile $_fx_k/server.key
 EOF
 }
 
@@ -211,7 +224,8 @@ fx_launch_mosquitto() {
     FX_MOSQ_PID=$!
     export FX_MOSQ_PID
     fx_record_pid "$FX_MOSQ_PID"
-    fx_wait_ports "$FX_MOSQ_PID" 50 "$FX_PORT_TCP" "$FX_PORT_TLS" "$FX_PORT_MTLS" "$FX_PORT_WRONG"
+    fx_wait_ports "$FX_MOSQ_PID" 50 "$FX_PORT_TCP" "$FX_PORT_TLS" "$FX_PORT_MTLS" "$FX_PORT_WRONG" \
+        "$FX_PORT_WS" "$FX_PORT_WSS"
 }
 
 # fx_start_mosquitto: plain, TLS, mTLS and wrong-name listeners (fx_gen_pki first, into
@@ -228,8 +242,9 @@ fx_start_mosquitto() {
     while [ "$_fx_try" -lt 3 ]; do
         _fx_try=$((_fx_try + 1))
         FX_PORT_TCP=$(fx_free_port) && FX_PORT_TLS=$(fx_free_port) &&
-            FX_PORT_MTLS=$(fx_free_port) && FX_PORT_WRONG=$(fx_free_port) || return 1
-        export FX_PORT_TCP FX_PORT_TLS FX_PORT_MTLS FX_PORT_WRONG
+            FX_PORT_MTLS=$(fx_free_port) && FX_PORT_WRONG=$(fx_free_port) &&
+            FX_PORT_WS=$(fx_free_port) && FX_PORT_WSS=$(fx_free_port) || return 1
+        export FX_PORT_TCP FX_PORT_TLS FX_PORT_MTLS FX_PORT_WRONG FX_PORT_WS FX_PORT_WSS
         fx_write_mosquitto_conf
         fx_launch_mosquitto
         case $? in

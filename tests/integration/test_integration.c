@@ -39,6 +39,7 @@
 #include "mqtt5/packet.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/tls.h"
+#include "mqtt5/websocket.h"
 
 /* ---- common steps -------------------------------------------------------------------------- */
 
@@ -549,6 +550,88 @@ static void test_fail_dns(void **state)
 
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, fx_harness_setup, fx_harness_teardown)
 
+/* ---- MQTT over WebSockets (mosquitto's websockets listeners) --------------------------------- */
+
+static void test_ws_roundtrip(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_websocket_options ws = {0};
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    o.websocket = &ws;
+    roundtrip(h, "ws", &o);
+}
+
+static void test_wss_roundtrip(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_tls_options t;
+    tls_ca_file(&t);
+    mqtt5_websocket_options ws = {0};
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "localhost", need_port("FX_PORT_WSS"));
+    o.tls = &t;
+    o.websocket = &ws;
+    roundtrip(h, "wss", &o);
+}
+
+typedef struct ws_hook {
+    int calls;
+    int fail_with; /* 0: succeed */
+} ws_hook;
+
+/* A synchronous transform: adds a header and a query, as an authorizer or a presign would. */
+static int ws_transform(void *user, mqtt5_ws_request *req, mqtt5_ws_done_fn done, void *ctx)
+{
+    ws_hook *hk = user;
+    hk->calls++;
+    if (hk->fail_with) return hk->fail_with;
+    if (mqtt5_ws_request_set_header(req, "x-amz-customauthorizer-name", "tester") != 0 ||
+        mqtt5_ws_request_set_path(req, "/mqtt?token=abc%20def") != 0)
+        return MQTT5_ERR_INVALID_ARGUMENT;
+    done(ctx, 0);
+    return 0;
+}
+
+static void test_ws_transform_hook(void **state)
+{
+    fx_harness *h = *state;
+    ws_hook hk = {0, 0};
+    mqtt5_websocket_options ws = {0};
+    ws.transform = ws_transform;
+    ws.transform_user = &hk;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    o.websocket = &ws;
+    roundtrip(h, "ws-transform", &o);
+    assert_true(hk.calls >= 1); /* once per connection attempt */
+}
+
+static void test_fail_ws_transform(void **state)
+{
+    fx_harness *h = *state;
+    ws_hook hk = {0, MQTT5_ERR_TLS_CREDENTIALS};
+    mqtt5_websocket_options ws = {0};
+    ws.transform = ws_transform;
+    ws.transform_user = &hk;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    o.websocket = &ws;
+    expect_failure(h, "ws-transform-fails", &o, MQTT5_ERR_TLS_CREDENTIALS, FX_WAIT_MS, NULL);
+    assert_int_equal(hk.calls, 1);
+}
+
+/* The plain MQTT port does not speak HTTP: the upgrade fails with a clear error. */
+static void test_fail_ws_to_mqtt_port(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_websocket_options ws = {0};
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    o.websocket = &ws;
+    expect_failure(h, "ws-to-mqtt-port", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
+}
+
 int main(void)
 {
     const char *lvl = getenv("MQTT5_LOG_LEVEL");
@@ -584,6 +667,11 @@ int main(void)
         FX_TEST(test_fail_connect_refused),
         FX_TEST(test_fail_connect_timeout),
         FX_TEST(test_fail_dns),
+        FX_TEST(test_ws_roundtrip),
+        FX_TEST(test_wss_roundtrip),
+        FX_TEST(test_ws_transform_hook),
+        FX_TEST(test_fail_ws_transform),
+        FX_TEST(test_fail_ws_to_mqtt_port),
     };
     return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

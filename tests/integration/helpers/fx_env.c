@@ -331,7 +331,7 @@ int fx_mosquitto_start(uint32_t timeout_ms)
     record_pid(pid);
 
     static const char *const vars[] = {"FX_PORT_TCP", "FX_PORT_TLS", "FX_PORT_MTLS",
-                                       "FX_PORT_WRONG"};
+                                       "FX_PORT_WRONG", "FX_PORT_WS", "FX_PORT_WSS"};
     uint64_t end = fx_now_ms() + timeout_ms;
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         uint16_t port = fx_env_port(vars[i]);
