@@ -19,5 +19,6 @@
 #include "mqtt5/builder.h"
 #include "mqtt5/sigv4.h"
 #include "mqtt5/websocket.h"
+#include "mqtt5/sigv4_websocket.h"
 
 #endif

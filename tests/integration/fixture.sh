@@ -291,6 +291,30 @@ fx_restart_mosquitto() {
     }
 }
 
+# fx_start_sigv4_front: node stand-in for AWS IoT's WebSocket endpoint (sigv4_front.js) that
+# checks the SigV4-presigned upgrade URL, then forwards to FX_PORT_WS. Exports FX_PORT_SIGV4 and
+# the credentials it accepts: FX_SIGV4_AKID, FX_SIGV4_SECRET, FX_SIGV4_REGION.
+fx_start_sigv4_front() {
+    _fx_node=${NODE:-node}
+    command -v "$_fx_node" >/dev/null 2>&1 || { fx_log "node not found"; return 1; }
+    _fx_js="${FX_SRC_DIR:-$(cd "$(dirname "$0")" && pwd)}/sigv4_front.js"
+    [ -f "$_fx_js" ] || { fx_log "$_fx_js missing (set FX_SRC_DIR)"; return 1; }
+    FX_PORT_SIGV4=$(fx_free_port) || return 1
+    FX_SIGV4_AKID=AKIDEXAMPLE
+    FX_SIGV4_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+    FX_SIGV4_REGION=us-east-1
+    "$_fx_node" "$_fx_js" "$FX_PORT_SIGV4" "$FX_PORT_WS" "$FX_SIGV4_AKID" "$FX_SIGV4_SECRET" \
+        "$FX_SIGV4_REGION" >>"$FX_DIR/sigv4_front.log" 2>&1 &
+    FX_SIGV4_PID=$!
+    fx_record_pid "$FX_SIGV4_PID"
+    export FX_PORT_SIGV4 FX_SIGV4_PID FX_SIGV4_AKID FX_SIGV4_SECRET FX_SIGV4_REGION
+    fx_wait_ports "$FX_SIGV4_PID" 100 "$FX_PORT_SIGV4" || {
+        fx_log "SigV4 front did not start:"
+        cat "$FX_DIR/sigv4_front.log" >&2
+        return 1
+    }
+}
+
 # fx_start_alpn_front PROTO...: node TLS server (server.crt) selecting only PROTO..., piping each
 # connection to FX_PORT_TCP; a client offering none of them fails the handshake (alert 120).
 fx_start_alpn_front() {
@@ -359,6 +383,7 @@ fx_run() {
     fx_start_mosquitto || return 1
     if command -v "${NODE:-node}" >/dev/null 2>&1; then
         fx_start_alpn_front x-amzn-mqtt-ca || return 1
+        fx_start_sigv4_front || return 1
     else
         fx_log "node not found: FX_PORT_ALPN unset (ALPN tests skip)"
     fi

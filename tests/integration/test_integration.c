@@ -39,6 +39,7 @@
 #include "mqtt5/packet.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/tls.h"
+#include "mqtt5/sigv4_websocket.h"
 #include "mqtt5/websocket.h"
 
 /* ---- common steps -------------------------------------------------------------------------- */
@@ -632,6 +633,78 @@ static void test_fail_ws_to_mqtt_port(void **state)
     expect_failure(h, "ws-to-mqtt-port", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
 }
 
+/* ---- SigV4-signed WebSockets through sigv4_front.js (checks the presigned URL) --------------- */
+
+static const char *need_env(const char *var)
+{
+    const char *v = getenv(var);
+    if (v == NULL || v[0] == '\0') {
+        fprintf(stderr, "%s not set: run through fixture.sh run (needs node)\n", var);
+        fail();
+    }
+    return v;
+}
+
+static void sigv4_options(fx_harness *h, mqtt5_client_options *o, mqtt5_websocket_options *ws,
+                          mqtt5_sigv4_websocket_signer *signer)
+{
+    memset(signer, 0, sizeof *signer);
+    signer->region = need_env("FX_SIGV4_REGION");
+    signer->credentials.access_key_id = need_env("FX_SIGV4_AKID");
+    signer->credentials.secret_access_key = need_env("FX_SIGV4_SECRET");
+    memset(ws, 0, sizeof *ws);
+    ws->transform = mqtt5_sigv4_websocket_transform;
+    ws->transform_user = signer;
+    fx_client_options(h, o, "127.0.0.1", need_port("FX_PORT_SIGV4"));
+    o->websocket = ws;
+}
+
+static void test_sigv4_ws_roundtrip(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    roundtrip(h, "sigv4", &o);
+}
+
+/* A session token rides after the signature, unsigned: the front ignores it when checking. */
+static void test_sigv4_ws_session_token(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.credentials.session_token = "FwoGZXIvYXdzEBYaDH/+token=";
+    roundtrip(h, "sigv4-token", &o);
+}
+
+static void test_fail_sigv4_wrong_secret(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.credentials.secret_access_key = "not-the-secret";
+    fx_event ev;
+    expect_failure(h, "sigv4-wrong-secret", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, &ev);
+    assert_non_null(strstr(ev.detail, "403"));
+}
+
+static void test_fail_sigv4_wrong_region(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.region = "eu-west-1";
+    expect_failure(h, "sigv4-wrong-region", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
+}
+
 int main(void)
 {
     const char *lvl = getenv("MQTT5_LOG_LEVEL");
@@ -672,6 +745,10 @@ int main(void)
         FX_TEST(test_ws_transform_hook),
         FX_TEST(test_fail_ws_transform),
         FX_TEST(test_fail_ws_to_mqtt_port),
+        FX_TEST(test_sigv4_ws_roundtrip),
+        FX_TEST(test_sigv4_ws_session_token),
+        FX_TEST(test_fail_sigv4_wrong_secret),
+        FX_TEST(test_fail_sigv4_wrong_region),
     };
     return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

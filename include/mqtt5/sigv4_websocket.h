@@ -1,0 +1,44 @@
+/*
+ * mqtt5/sigv4_websocket.h - AWS SigV4 signing of the WebSocket upgrade (the AWS IoT form:
+ * service iotdevicegateway, a presigned "/mqtt?X-Amz-..." URL, the session token appended after
+ * the signature) as a mqtt5_ws_transform_fn, re-signed with the current time on every
+ * connection attempt.
+ *
+ * Credentials come from a callback asked on every attempt (so a reconnect after expiry signs
+ * with fresh ones), or are fixed. The credential providers of the AWS default chain plug in
+ * through that callback.
+ */
+#ifndef MQTT5_SIGV4_WEBSOCKET_H
+#define MQTT5_SIGV4_WEBSOCKET_H
+
+#include "mqtt5/sigv4.h"
+#include "mqtt5/websocket.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Fill `out` (strings valid until the signing ended, within the call) or return a negative
+ * mqtt5_error, which fails the connection attempt. Runs on the client's loop thread. */
+typedef int (*mqtt5_sigv4_credentials_fn)(void *user, mqtt5_sigv4_credentials *out);
+
+typedef struct mqtt5_sigv4_websocket_signer {
+    const char *region;                    /* required, e.g. "us-east-1" */
+    const char *service;                   /* NULL = "iotdevicegateway" */
+    mqtt5_sigv4_credentials credentials;   /* used when get_credentials is NULL */
+    mqtt5_sigv4_credentials_fn get_credentials;
+    void *get_credentials_user;
+    /* test seam: the signing time as "YYYYMMDDTHHMMSSZ"; NULL = the UTC clock */
+    const char *fixed_datetime;
+} mqtt5_sigv4_websocket_signer;
+
+/* A mqtt5_ws_transform_fn: pass it with a mqtt5_sigv4_websocket_signer as transform_user (kept
+ * alive by the caller as long as the client). It presigns the request path for the request's
+ * Host header and completes at once. */
+int mqtt5_sigv4_websocket_transform(void *signer, mqtt5_ws_request *req, mqtt5_ws_done_fn done,
+                                    void *done_ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
