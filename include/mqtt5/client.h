@@ -70,7 +70,9 @@ typedef struct mqtt5_client_options {
      * the Host header being host, or host:port when the port is not 80 (ws) / 443 (wss) */
     const mqtt5_websocket_options *websocket;
     /* Everything MQTT: CONNECT template, session, timeouts, queues, aliases. Its callbacks are
-     * ignored: the runtime installs its own and calls the ones below. */
+     * ignored: the runtime installs its own and calls the ones below. max_queued_ops and
+     * max_queued_bytes (encoded sizes) are enforced by the operation calls themselves: past
+     * them a call returns MQTT5_ERR_QUEUE_FULL at once. */
     mqtt5_client_core_options core;
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;  /* may be NULL */

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,11 +75,15 @@ struct mqtt5_client {
     mqtt5_auth_fn on_auth;
     mqtt5_client_private_options priv;
     uint32_t max_ops;
+    size_t max_bytes;            /* 0 = no limit */
     _Atomic uint32_t queued_ops; /* from the call to the completion */
+    _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
     _Atomic bool released;
 
     /* loop thread only */
+    mqtt5_cmd pump_item; /* deferred to the end of a command round */
+    bool pump_deferred;
     uv_timer_t timer;
     bool attached, timer_closed;
     mqtt5_filter sink;
@@ -122,6 +127,7 @@ static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type typ
         cmd->done(cmd->user, &done);
     }
     atomic_fetch_sub(&c->queued_ops, 1);
+    atomic_fetch_sub(&c->queued_bytes, cmd->len);
     cmd_free(cmd);
 }
 
@@ -178,6 +184,7 @@ static void core_on_complete(void *user, const mqtt5_op_completion *done)
         cmd->done(cmd->user, &d);
     }
     atomic_fetch_sub(&c->queued_ops, 1);
+    atomic_fetch_sub(&c->queued_bytes, cmd->len);
     cmd_free(cmd);
 }
 
@@ -609,6 +616,16 @@ static void run_cmd(mqtt5_cmd *base)
         break;
     }
     atomic_fetch_sub(&c->pending_cmds, 1);
+    if (!c->pump_deferred) { /* one pump for all of this round's commands */
+        c->pump_deferred = true;
+        mqtt5_loop_defer(c->loop, &c->pump_item);
+    }
+}
+
+static void run_deferred_pump(mqtt5_cmd *item)
+{
+    mqtt5_client *c = (mqtt5_client *)((char *)item - offsetof(mqtt5_client, pump_item));
+    c->pump_deferred = false;
     pump(c);
 }
 
@@ -683,6 +700,13 @@ static int op_call(mqtt5_client *c, cmd_kind kind, mqtt5_packet *pkt,
         atomic_fetch_sub(&c->queued_ops, 1);
         return rc;
     }
+    if (c->max_bytes && atomic_fetch_add(&c->queued_bytes, cmd->len) + cmd->len > c->max_bytes) {
+        atomic_fetch_sub(&c->queued_bytes, cmd->len);
+        atomic_fetch_sub(&c->queued_ops, 1);
+        cmd_free(cmd);
+        return set_status(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_bytes bytes pending");
+    }
+    if (!c->max_bytes) atomic_fetch_add(&c->queued_bytes, cmd->len);
     cmd->done = done;
     cmd->user = user;
     if (opt) cmd->opt = *opt;
@@ -919,6 +943,12 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     core.callbacks.on_publish = core_on_publish;
     core.callbacks.on_complete = core_on_complete;
     core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
+    /* the queue bounds are enforced by the calls (so a refusal is immediate, never a silent
+     * completion later); the core behind them never refuses for size */
+    uint32_t max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
+    size_t max_bytes = core.max_queued_bytes;
+    core.max_queued_ops = UINT32_MAX;
+    core.max_queued_bytes = 0;
     if (!core.random_u64 && core.random_seed == 0)
         core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
     rc = mqtt5_client_core_new(&core, &c->core, st);
@@ -928,7 +958,9 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         a->release(a->ctx, c, sizeof *c);
         return rc;
     }
-    c->max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
+    c->max_ops = max_ops;
+    c->max_bytes = max_bytes;
+    c->pump_item.run = run_deferred_pump;
     client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
     if (!attach) {
         mqtt5_client_core_destroy(c->core);

@@ -27,6 +27,7 @@ typedef struct mqtt5_loop {
     uv_thread_t thread;
     uv_mutex_t mu;
     mqtt5_cmd *head, *tail; /* under mu */
+    mqtt5_cmd *deferred_head, *deferred_tail; /* loop thread only: run after each drain round */
     char name[24];          /* "mqtt5-loop-0" */
     uint8_t read_buf[65536]; /* every TCP read of this loop lands here, passes up, is done */
     bool started;
@@ -47,6 +48,9 @@ struct mqtt5_event_loop_group {
 mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g);
 /* Append `cmd` to the loop's FIFO and wake it. Never fails. */
 void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd);
+/* Loop thread only: run `item` once the current round of commands has run (so that many
+ * commands for one client cause one pump, and many publishes one write). */
+void mqtt5_loop_defer(mqtt5_loop *loop, mqtt5_cmd *item);
 /* True on this loop's thread / on any SDK loop thread. */
 bool mqtt5_loop_is_current(const mqtt5_loop *loop);
 bool mqtt5_on_any_loop_thread(void);

@@ -33,7 +33,28 @@ void mqtt5_event_loop_group_options_init(mqtt5_event_loop_group_options *o)
     o->threads = 1;
 }
 
-/* Run every queued command; commands posted meanwhile are picked up in later rounds. */
+void mqtt5_loop_defer(mqtt5_loop *loop, mqtt5_cmd *item)
+{
+    item->next = NULL;
+    if (loop->deferred_tail)
+        loop->deferred_tail->next = item;
+    else
+        loop->deferred_head = item;
+    loop->deferred_tail = item;
+}
+
+static void run_deferred(mqtt5_loop *loop)
+{
+    while (loop->deferred_head) {
+        mqtt5_cmd *item = loop->deferred_head;
+        loop->deferred_head = item->next;
+        if (!loop->deferred_head) loop->deferred_tail = NULL;
+        item->run(item);
+    }
+}
+
+/* Run every queued command, then what they deferred (one pump per client); commands posted
+ * meanwhile are picked up in later rounds. */
 static void on_wake(uv_async_t *h)
 {
     mqtt5_loop *loop = h->data;
@@ -48,6 +69,7 @@ static void on_wake(uv_async_t *h)
             cmd->run(cmd);
             cmd = next;
         }
+        run_deferred(loop);
     }
     uv_async_send(&loop->wake); /* still more: yield to I/O, come back next iteration */
 }

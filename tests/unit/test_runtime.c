@@ -377,6 +377,47 @@ static void test_client_release_while_connecting(void **state)
     sleep_ms(50); /* the group's joiner finishes freeing (LeakSanitizer runs at exit) */
 }
 
+/* The queue bounds are enforced by the call itself: QUEUE_FULL at once, never a publish that
+ * returns 0 and then completes with QUEUE_FULL (or, without a callback, vanishes). */
+static void test_client_queue_bounds_refuse_at_call(void **state)
+{
+    (void)state;
+    memset(&seen, 0, sizeof seen);
+    mqtt5_event_loop_group *g = NULL;
+    assert_int_equal(mqtt5_event_loop_group_new(NULL, &g), 0);
+    mqtt5_client_options o;
+    mqtt5_client_options_init(&o);
+    o.group = g;
+    o.host = "127.0.0.1";
+    o.port = 1;
+    o.core.max_queued_bytes = 300; /* about three 78-byte QoS 1 publishes */
+    o.core.max_queued_ops = 1000;
+    mqtt5_client *c = NULL;
+    assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
+    mqtt5_event_loop_group_release(g, NULL, NULL);
+    uint8_t payload[64] = {0};
+    mqtt5_publish p;
+    memset(&p, 0, sizeof p);
+    p.qos = 1;
+    p.topic = S("bench/t");
+    p.payload = (mqtt5_bytes){payload, sizeof payload};
+    int accepted = 0, refused = 0;
+    mqtt5_codec_status st;
+    for (int i = 0; i < 10; i++) {
+        int rc = mqtt5_client_publish(c, &p, NULL, count_completion, &seen, &st);
+        if (rc == 0) accepted++;
+        if (rc == MQTT5_ERR_QUEUE_FULL) refused++;
+    }
+    assert_int_equal(accepted, 3);
+    assert_int_equal(refused, 7);
+    mqtt5_future *f = mqtt5_future_new();
+    assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
+    assert_int_equal(mqtt5_future_wait(f, 10000), 0);
+    mqtt5_future_release(f);
+    assert_int_equal(seen.completions, 3); /* only the accepted ones complete */
+    sleep_ms(50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_log_levels_and_parse),
         cmocka_unit_test(test_client_new_names_bad_options),
         cmocka_unit_test(test_client_release_while_connecting),
+        cmocka_unit_test(test_client_queue_bounds_refuse_at_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
