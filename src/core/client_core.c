@@ -9,6 +9,9 @@
 #include "core/client_copy.h"
 #include "core/client_internal.h"
 
+/* the three packet-id sets' words, one allocation */
+#define ID_WORDS_SIZE (3u * CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t))
+
 #define DISCONNECT_TIMEOUT_MS 10000u
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -170,7 +173,8 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     c->decoder_buf = client_alloc(c, o->max_inbound_packet_size);
     c->out_cap = o->write_batch_size;
     c->out_buf = client_alloc(c, c->out_cap);
-    if (!c->connect_copy || !c->control || !c->decoder_buf || !c->out_buf) {
+    c->id_words = client_alloc(c, ID_WORDS_SIZE); /* never zeroed in bulk: see client_packet_ids.h */
+    if (!c->connect_copy || !c->control || !c->decoder_buf || !c->out_buf || !c->id_words) {
         mqtt5_client_core_destroy(c);
         return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client buffers");
     }
@@ -181,9 +185,9 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
                        o->max_inbound_packet_size);
     client_rng_init(&c->rng, o->random_u64, o->random_ctx, o->random_seed);
     client_backoff_init(&c->backoff, o->jitter, o->reconnect_min_ms, o->reconnect_max_ms);
-    client_packet_ids_init(&c->ids);
-    client_packet_ids_init(&c->inbound_qos2);
-    client_packet_ids_init(&c->held_acks);
+    client_packet_ids_init(&c->ids, c->id_words);
+    client_packet_ids_init(&c->inbound_qos2, c->id_words + CLIENT_PACKET_IDS_WORDS);
+    client_packet_ids_init(&c->held_acks, c->id_words + 2 * CLIENT_PACKET_IDS_WORDS);
     client_alias_out_init(&c->alias_out, &c->counted, o->alias_out, o->alias_out_cache);
     client_alias_in_init(&c->alias_in, &c->counted,
                          o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
@@ -227,6 +231,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_free(c, c->out_buf, c->out_cap);
     client_free(c, c->decoder_buf, c->opt.max_inbound_packet_size);
     client_free(c, c->control, c->control_cap * sizeof *c->control);
+    client_free(c, c->id_words, ID_WORDS_SIZE);
     client_free(c, c->connect_copy, c->connect_copy_size);
     mqtt5_allocator al = c->alloc;
     al.release(al.ctx, c, sizeof *c);
@@ -296,7 +301,7 @@ static void reset_connection(mqtt5_client_core *c)
     c->control_head = c->control_len = 0;
     mqtt5_decoder_init(&c->decoder, c->decoder_buf, c->opt.max_inbound_packet_size,
                        c->opt.max_inbound_packet_size);
-    client_packet_ids_init(&c->held_acks);
+    client_packet_ids_reset(&c->held_acks);
     c->inbound_unacked = 0;
     c->generation++;
 }
@@ -557,7 +562,7 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     settings_from_connack(c, ca);
     c->has_settings = true;
     c->session_resumed = ca->session_present;
-    if (!ca->session_present) client_packet_ids_init(&c->inbound_qos2);
+    if (!ca->session_present) client_packet_ids_reset(&c->inbound_qos2);
     c->state = MQTT5_CS_CONNECTED;
     c->ever_connected = true;
     if (c->opt.iot_core) {

@@ -101,6 +101,7 @@ struct mqtt5_client_core {
     uint8_t *decoder_buf;
     client_packet_ids inbound_qos2; /* PUBREC sent (or owed), waiting for PUBREL */
     client_packet_ids held_acks;    /* taken by the user, not yet sent */
+    uint64_t *id_words; /* 3 x CLIENT_PACKET_IDS_WORDS: storage of ids, inbound_qos2, held_acks */
     uint32_t inbound_unacked;       /* QoS 1/2 received and not fully acknowledged */
     bool ack_taken;                 /* set by take_ack during on_publish */
     uint64_t current_ack_handle;

@@ -9,11 +9,14 @@
 
 #include "core/client_packet_ids.h"
 
-/* ~8 KiB each: heap, not stack */
+/* The set and its 8 KiB of words in one heap block; the words are filled with garbage first, as
+ * the set never zeroes them in bulk (a word reads as 0 until first written). */
 static client_packet_ids *new_ids(void)
 {
-    client_packet_ids *p = test_alloc(sizeof(*p));
-    client_packet_ids_init(p);
+    client_packet_ids *p = test_alloc(sizeof(*p) + CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
+    uint64_t *words = (uint64_t *)(p + 1);
+    memset(words, 0xA5, CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
+    client_packet_ids_init(p, words);
     return p;
 }
 
@@ -69,7 +72,7 @@ static void wraps_after_65535(void **state)
     assert_int_equal(client_packet_ids_acquire(p), 2);
 
     /* the whole cycle, acquiring and releasing one at a time, never yields 0 */
-    client_packet_ids_init(p);
+    client_packet_ids_reset(p);
     for (uint32_t i = 1; i <= 2 * 65535u; i++) {
         uint16_t id = client_packet_ids_acquire(p);
         assert_int_equal(id, (i - 1) % 65535u + 1);
@@ -156,9 +159,13 @@ static void reserve_rules(void **state)
 static void zeroed_struct_starts_at_one(void **state)
 {
     (void)state;
-    client_packet_ids *p = test_alloc(sizeof(*p));
+    /* a zeroed struct on fresh words (next 0 reads as 1) */
+    client_packet_ids *p = test_alloc(sizeof(*p) + CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
     memset(p, 0, sizeof(*p));
+    p->used = (uint64_t *)(p + 1);
+    memset(p->used, 0xFF, CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t)); /* garbage, untouched */
     assert_int_equal(client_packet_ids_acquire(p), 1);
+    assert_false(client_packet_ids_is_used(p, 64)); /* an untouched word reads as empty */
 }
 
 /* Acquire in the common case touches one or two words: 65535 acquire/release pairs with a
