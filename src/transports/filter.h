@@ -5,11 +5,12 @@
  * tcp -> [tls-to-proxy -> proxy] -> tls -> [ws] -> sink. `connect`, `write` and `close` travel
  * down (called on f->lower), `on_open`, `on_read`, `on_writable` and `on_closed` travel up
  * (called on f->upper). This header only declares the interface: it must not include libuv,
- * OpenSSL or any other I/O header, and it holds no implementation beyond trivial inline glue.
+ * OpenSSL or any other I/O header; the few helpers every filter shares live in filter.c.
  */
 #ifndef MQTT5_TRANSPORTS_FILTER_H
 #define MQTT5_TRANSPORTS_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,23 @@ struct mqtt5_filter {
     mqtt5_filter *lower, *upper;
     void *ctx; /* the implementation's own state */
 };
+
+/* The first error of a filter, kept until the lower side has closed and then reported up. */
+typedef struct mqtt5_filter_error {
+    bool set;
+    int err; /* 0: a clean close */
+    char detail[256];
+} mqtt5_filter_error;
+
+/* Keep `err` and its detail (NULL: none) unless an error was kept already. */
+void mqtt5_filter_error_set(mqtt5_filter_error *e, int err, const char *detail);
+void mqtt5_filter_error_setf(mqtt5_filter_error *e, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Keep `err` even if an error was kept (e.g. the last address tried is the one to report). */
+void mqtt5_filter_error_replacef(mqtt5_filter_error *e, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Call the upper filter's on_closed with the kept error and detail (NULL when empty). */
+void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e);
 
 /* Put `upper` directly on top of `lower`. */
 static inline void mqtt5_filter_stack(mqtt5_filter *lower, mqtt5_filter *upper)

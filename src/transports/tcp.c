@@ -8,7 +8,6 @@
  * handle and request of the filter, so the upper side may destroy the chain from it.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,27 +45,10 @@ typedef struct tcp_conn {
     struct addrinfo *addrs, *next_addr;
     struct sockaddr_storage literal;
     buf inflight, queued;
-    int err;
-    char detail[256];
-    bool latched;
+    mqtt5_filter_error e; /* first error, reported up once every handle is closed */
 } tcp_conn;
 
 #define CONN(f) ((tcp_conn *)(f)->ctx)
-
-static void latch(tcp_conn *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void latch(tcp_conn *c, int err, const char *fmt, ...)
-{
-    if (c->latched) return;
-    c->latched = true;
-    c->err = err;
-    c->detail[0] = '\0';
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->detail, sizeof c->detail, fmt, ap);
-        va_end(ap);
-    }
-}
 
 static void report_closed(tcp_conn *c)
 {
@@ -77,9 +59,8 @@ static void report_closed(tcp_conn *c)
         c->addrs = NULL;
     }
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_TCP, "%s:%u closed (%s%s%s)", c->host, c->opt.port,
-              c->err ? mqtt5_error_name(c->err) : "ok", c->detail[0] ? ": " : "", c->detail);
-    if (c->f.upper && c->f.upper->ops->on_closed)
-        c->f.upper->ops->on_closed(c->f.upper, c->err, c->detail[0] ? c->detail : NULL);
+              c->e.err ? mqtt5_error_name(c->e.err) : "ok", c->e.detail[0] ? ": " : "", c->e.detail);
+    mqtt5_filter_report_closed(&c->f, &c->e);
 }
 
 /* Everything released? Then report. */
@@ -118,7 +99,7 @@ static void abort_conn(tcp_conn *c, int err)
 {
     if (c->state >= T_CLOSING) return;
     c->state = T_CLOSING;
-    latch(c, err, NULL);
+    mqtt5_filter_error_set(&c->e, err, NULL);
     if (c->gai_busy) uv_cancel((uv_req_t *)&c->gai);
     close_handle(c);
     maybe_report(c);
@@ -146,13 +127,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
     if (n == 0) return;
     if (n == UV_EOF) {
-        latch(c, 0, "the server closed the connection");
-        abort_conn(c, c->err);
+        mqtt5_filter_error_setf(&c->e, 0, "the server closed the connection");
+        abort_conn(c, c->e.err);
         return;
     }
-    latch(c, MQTT5_ERR_CONNECTION_CLOSED, "read from %s:%u failed: %s", c->host, c->opt.port,
+    mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "read from %s:%u failed: %s", c->host, c->opt.port,
           uv_strerror((int)n));
-    abort_conn(c, c->err);
+    abort_conn(c, c->e.err);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -191,7 +172,7 @@ static void on_linger_closed(uv_handle_t *h)
 static void on_linger(uv_timer_t *t)
 {
     tcp_conn *c = t->data;
-    abort_conn(c, c->err);
+    abort_conn(c, c->e.err);
 }
 
 /*
@@ -202,7 +183,7 @@ static void on_linger(uv_timer_t *t)
  */
 static void write_failed(tcp_conn *c, int uverr)
 {
-    latch(c, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host, c->opt.port,
+    mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "write to %s:%u failed: %s", c->host, c->opt.port,
           uv_strerror(uverr));
     if (c->write_failed || c->state >= T_CLOSING) return;
     c->write_failed = true;
@@ -280,7 +261,7 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
     }
     for (; i < n; i++, off = 0) {
         if (buf_append(&c->queued, v[i].p + off, v[i].n - off) != 0) {
-            latch(c, MQTT5_ERR_NOMEM, "out of memory queueing %zu bytes", v[i].n - off);
+            mqtt5_filter_error_setf(&c->e, MQTT5_ERR_NOMEM, "out of memory queueing %zu bytes", v[i].n - off);
             abort_conn(c, MQTT5_ERR_NOMEM);
             return MQTT5_ERR_NOMEM;
         }
@@ -311,8 +292,8 @@ static void on_connected(uv_connect_t *req, int status)
             uv_ip_name(c->next_addr->ai_addr, addr, sizeof addr);
         else
             uv_ip_name((const struct sockaddr *)&c->literal, addr, sizeof addr);
-        c->latched = false; /* the last address's failure is the one reported */
-        latch(c, map_connect_error(status), "connect to %s port %u failed: %s", addr, c->opt.port,
+        /* the last address's failure is the one reported */
+        mqtt5_filter_error_replacef(&c->e, map_connect_error(status), "connect to %s port %u failed: %s", addr, c->opt.port,
               uv_strerror(status));
         if (c->next_addr && c->next_addr->ai_next) {
             c->next_addr = c->next_addr->ai_next;
@@ -320,7 +301,7 @@ static void on_connected(uv_connect_t *req, int status)
             uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
             return;
         }
-        abort_conn(c, c->err);
+        abort_conn(c, c->e.err);
         return;
     }
     c->state = T_OPEN;
@@ -328,7 +309,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (c->opt.keepalive_s) uv_tcp_keepalive(&c->tcp, 1, c->opt.keepalive_s);
     int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc != 0) {
-        latch(c, MQTT5_ERR_CONNECTION_CLOSED, "cannot read: %s", uv_strerror(rc));
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "cannot read: %s", uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
         return;
     }
@@ -341,7 +322,7 @@ static void connect_to(tcp_conn *c, const struct sockaddr *sa)
     c->state = T_CONNECTING;
     int rc = uv_tcp_init(c->loop, &c->tcp);
     if (rc != 0) {
-        latch(c, MQTT5_ERR_IO, "uv_tcp_init: %s", uv_strerror(rc));
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_IO, "uv_tcp_init: %s", uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_IO);
         return;
     }
@@ -350,10 +331,9 @@ static void connect_to(tcp_conn *c, const struct sockaddr *sa)
     c->conn_req.data = c;
     rc = uv_tcp_connect(&c->conn_req, &c->tcp, sa, on_connected);
     if (rc != 0) {
-        c->latched = false;
-        latch(c, map_connect_error(rc), "connect to %s port %u failed: %s", c->host, c->opt.port,
+        mqtt5_filter_error_replacef(&c->e, map_connect_error(rc), "connect to %s port %u failed: %s", c->host, c->opt.port,
               uv_strerror(rc));
-        abort_conn(c, c->err);
+        abort_conn(c, c->e.err);
     }
 }
 
@@ -367,7 +347,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     if (status < 0 || !res) {
-        latch(c, MQTT5_ERR_DNS, "cannot resolve '%s': %s", c->host,
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_DNS, "cannot resolve '%s': %s", c->host,
               status < 0 ? uv_strerror(status) : "no address");
         if (res) uv_freeaddrinfo(res);
         abort_conn(c, MQTT5_ERR_DNS);
@@ -398,7 +378,7 @@ static int tcp_connect(mqtt5_filter *f)
     c->gai.data = c;
     int rc = uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->host, port, &hints);
     if (rc != 0) {
-        latch(c, MQTT5_ERR_DNS, "cannot resolve '%s': %s", c->host, uv_strerror(rc));
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_DNS, "cannot resolve '%s': %s", c->host, uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_DNS);
         return 0;
     }
@@ -431,13 +411,13 @@ static void tcp_close(mqtt5_filter *f, int err)
     tcp_conn *c = CONN(f);
     if (c->state >= T_FLUSHING && !(c->state == T_FLUSHING && err != 0)) return;
     if (c->state == T_IDLE) {
-        latch(c, err, NULL);
+        mqtt5_filter_error_set(&c->e, err, NULL);
         c->state = T_CLOSING;
         maybe_report(c);
         return;
     }
     if (err == 0 && c->state == T_OPEN) {
-        latch(c, 0, NULL);
+        mqtt5_filter_error_set(&c->e, 0, NULL);
         c->state = T_FLUSHING;
         uv_read_stop((uv_stream_t *)&c->tcp);
         if (tcp_pending(f) == 0) start_shutdown(c);

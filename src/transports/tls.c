@@ -26,9 +26,8 @@ typedef struct tls_conn {
     BIO *rbio, *wbio; /* owned by ssl */
     mqtt5_tls_diag diag;
     enum tls_state state;
-    bool sni, latched;
-    int err; /* first error, reported up when the lower side has closed */
-    char detail[256];
+    bool sni;
+    mqtt5_filter_error e; /* first error, reported up when the lower side has closed */
     char host[256];
 } tls_conn;
 
@@ -50,18 +49,10 @@ static int drain(tls_conn *c)
     return rc;
 }
 
-static void latch(tls_conn *c, int err, const char *detail)
-{
-    if (c->latched) return;
-    c->latched = true;
-    c->err = err;
-    snprintf(c->detail, sizeof c->detail, "%s", detail ? detail : "");
-}
-
 /* Stop the connection with `err`; the report goes up once the lower filter closed. */
 static void fail(tls_conn *c, int err, const char *detail)
 {
-    latch(c, err, detail);
+    mqtt5_filter_error_set(&c->e, err, detail);
     if (c->state >= ST_CLOSING) return;
     c->state = ST_CLOSING;
     (void)drain(c); /* an alert OpenSSL queued, if any */
@@ -128,7 +119,7 @@ static void read_records(tls_conn *c)
             return;
         }
         if (e == SSL_ERROR_ZERO_RETURN) { /* peer's close_notify: answer it, then close */
-            latch(c, 0, NULL);
+            mqtt5_filter_error_set(&c->e, 0, NULL);
             ERR_clear_error();
             (void)SSL_shutdown(c->ssl);
             ERR_clear_error();
@@ -188,7 +179,7 @@ static int tls_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
             int r = SSL_write(c->ssl, p, chunk);
             if (r <= 0) {
                 fail_ssl(c, SSL_get_error(c->ssl, r));
-                return c->err ? c->err : MQTT5_ERR_TLS_HANDSHAKE;
+                return c->e.err ? c->e.err : MQTT5_ERR_TLS_HANDSHAKE;
             }
             p += r;
             left -= (size_t)r;
@@ -212,7 +203,7 @@ static void tls_close(mqtt5_filter *f, int err)
     if (c->state >= ST_CLOSING) return;
     enum tls_state was = c->state;
     c->state = ST_CLOSING;
-    latch(c, err, NULL);
+    mqtt5_filter_error_set(&c->e, err, NULL);
     if (err == 0 && was == ST_OPEN) { /* one close_notify; we do not wait for the answer */
         ERR_clear_error();
         (void)SSL_shutdown(c->ssl);
@@ -235,20 +226,19 @@ static void tls_on_closed(mqtt5_filter *f, int err, const char *detail)
     enum tls_state was = c->state;
     if (was == ST_CLOSED) return;
     c->state = ST_CLOSED;
-    if (!c->latched) {
+    if (!c->e.set) {
         if (was == ST_HANDSHAKE && (err == 0 || err == MQTT5_ERR_CONNECTION_CLOSED)) {
             /* closed or reset before the handshake ended: a plain (non-TLS) port does this */
             char d[256];
             snprintf(d, sizeof d,
                      "connection closed during the TLS handshake%s%s%s; is the port a TLS port?",
                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-            latch(c, MQTT5_ERR_TLS_HANDSHAKE, d);
+            mqtt5_filter_error_set(&c->e, MQTT5_ERR_TLS_HANDSHAKE, d);
         } else {
-            latch(c, err, detail);
+            mqtt5_filter_error_set(&c->e, err, detail);
         }
     }
-    if (f->upper && f->upper->ops->on_closed)
-        f->upper->ops->on_closed(f->upper, c->err, c->detail[0] ? c->detail : NULL);
+    mqtt5_filter_report_closed(f, &c->e);
 }
 
 static int tls_query(const mqtt5_filter *f, int what, void *out)

@@ -48,9 +48,7 @@ struct ws_conn {
     mqtt5_ws_decoder dec;
     uint8_t rnd[64]; /* random bytes for mask keys, used 4 at a time */
     size_t rnd_at;
-    bool latched;
-    int err; /* first error, reported up when the lower side has closed */
-    char detail[256];
+    mqtt5_filter_error e; /* first error, reported up when the lower side has closed */
 };
 
 #define CONN(f) ((ws_conn *)(f)->ctx)
@@ -59,14 +57,6 @@ typedef struct iov_cursor {
     const mqtt5_iov *v;
     size_t n, i, off;
 } iov_cursor;
-
-static void latch(ws_conn *c, int err, const char *detail)
-{
-    if (c->latched) return;
-    c->latched = true;
-    c->err = err;
-    snprintf(c->detail, sizeof c->detail, "%s", detail ? detail : "");
-}
 
 static int lower_write(ws_conn *c, const uint8_t *p, size_t n)
 {
@@ -135,7 +125,7 @@ static int send_close(ws_conn *c, uint16_t code)
 /* Stop with `err`; when open, a close frame with `status` goes first (best effort). */
 static void fail(ws_conn *c, int err, uint16_t status, const char *detail)
 {
-    latch(c, err, detail);
+    mqtt5_filter_error_set(&c->e, err, detail);
     if (c->state >= ST_CLOSING) return;
     enum ws_state was = c->state;
     c->state = ST_CLOSING;
@@ -251,7 +241,7 @@ static void on_close_frame(ws_conn *c, const uint8_t *p, size_t n)
         snprintf(d, sizeof d, "server closed the WebSocket with status %u%s%s%s%s%s%s", code,
                  name[0] ? " (" : "", name, name[0] ? ")" : "", k ? ": '" : "", why, k ? "'" : "");
     }
-    latch(c, 0, d);
+    mqtt5_filter_error_set(&c->e, 0, d);
     c->state = ST_CLOSING;
     (void)send_close(c, code ? code : WS_NORMAL);
     if (c->f.lower) c->f.lower->ops->close(c->f.lower, 0);
@@ -447,7 +437,7 @@ static void ws_close(mqtt5_filter *f, int err)
     if (c->state >= ST_CLOSING) return;
     enum ws_state was = c->state;
     c->state = ST_CLOSING;
-    latch(c, err, NULL);
+    mqtt5_filter_error_set(&c->e, err, NULL);
     if (err == 0 && was == ST_OPEN) (void)send_close(c, WS_NORMAL);
     if (f->lower) f->lower->ops->close(f->lower, err);
 }
@@ -465,25 +455,24 @@ static void ws_on_closed(mqtt5_filter *f, int err, const char *detail)
     enum ws_state was = c->state;
     if (was == ST_CLOSED) return;
     c->state = ST_CLOSED;
-    if (!c->latched) {
+    if (!c->e.set) {
         if (was == ST_HANDSHAKE && (err == 0 || err == MQTT5_ERR_CONNECTION_CLOSED)) {
             char d[256];
             snprintf(d, sizeof d,
                      "connection closed during the WebSocket upgrade%s%s%s; is it a WebSocket "
                      "port and path?",
                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-            latch(c, MQTT5_ERR_WEBSOCKET_HANDSHAKE, d);
+            mqtt5_filter_error_set(&c->e, MQTT5_ERR_WEBSOCKET_HANDSHAKE, d);
         } else if (was == ST_OPEN && err == 0 && !detail) {
-            latch(c, 0, "server closed the connection without a WebSocket close frame");
+            mqtt5_filter_error_set(&c->e, 0, "server closed the connection without a WebSocket close frame");
         } else {
-            latch(c, err, detail);
+            mqtt5_filter_error_set(&c->e, err, detail);
         }
     }
     free(c->head);
     c->head = NULL;
     c->head_n = c->head_cap = 0;
-    if (f->upper && f->upper->ops->on_closed)
-        f->upper->ops->on_closed(f->upper, c->err, c->detail[0] ? c->detail : NULL);
+    mqtt5_filter_report_closed(f, &c->e);
 }
 
 static int ws_query(const mqtt5_filter *f, int what, void *out)
