@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -705,6 +706,65 @@ static void test_fail_sigv4_wrong_region(void **state)
     expect_failure(h, "sigv4-wrong-region", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
 }
 
+/* ---- manual acknowledgement through the runtime -------------------------------------------- */
+
+typedef struct held_ack {
+    fx_client *fc;
+    _Atomic uint64_t handle;
+    _Atomic int take_rc;
+} held_ack;
+
+static void take_ack_tap(void *ctx, const mqtt5_inbound_publish *msg)
+{
+    held_ack *ha = ctx;
+    if (msg->publish->qos != 1) return;
+    ha->take_rc = mqtt5_client_take_ack(ha->fc->client, msg->ack_handle);
+    ha->handle = msg->ack_handle;
+}
+
+static uint64_t pubacks_sent(fx_client *fc)
+{
+    mqtt5_client_stats st;
+    assert_int_equal(mqtt5_client_get_stats(fc->client, &st), 0);
+    return st.packets_sent[MQTT5_PUBACK];
+}
+
+/* A PUBACK taken inside the callback leaves only when send_ack is called (from another thread);
+ * take_ack outside the loop thread is refused. */
+static void test_manual_ack_held_until_sent(void **state)
+{
+    fx_harness *h = *state;
+    uint16_t port = need_port("FX_PORT_TCP");
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", port);
+    int err = 0;
+    fx_client *sub = fx_client_create(h, "ack-sub", &o, &err, NULL);
+    assert_non_null(sub);
+    held_ack ha = {sub, 0, -1};
+    fx_client_set_tap(sub, take_ack_tap, &ha, true);
+    assert_int_equal(fx_client_start(sub), 0);
+    assert_true(fx_client_wait_event(sub, MQTT5_LC_CONNECTION_SUCCESS, 0, FX_WAIT_MS, NULL) >= 0);
+    fx_client_options(h, &o, "127.0.0.1", port);
+    fx_client *pub = connect_client(h, "ack-pub", &o);
+
+    const char *topic = topic_of("ack", "held");
+    int reason = -2;
+    assert_int_equal(fx_subscribe(sub, topic, 1, &reason), 0);
+    assert_int_equal(fx_publish(pub, topic, 1, "hold me", 7, &reason), 0);
+    assert_true(fx_client_wait_messages(sub, 1, FX_WAIT_MS) >= 1);
+    assert_int_equal(ha.take_rc, 0);
+    assert_true(ha.handle != 0);
+    assert_int_equal(mqtt5_client_take_ack(sub->client, ha.handle), MQTT5_ERR_INVALID_STATE);
+    fx_sleep_ms(200);
+    assert_int_equal(pubacks_sent(sub), 0); /* held */
+    assert_int_equal(mqtt5_client_send_ack(sub->client, ha.handle, 0x00), 0);
+    uint64_t sent = 0;
+    for (int i = 0; i < 100 && (sent = pubacks_sent(sub)) == 0; i++) fx_sleep_ms(20);
+    assert_int_equal(sent, 1);
+    stop_and_release(pub);
+    stop_and_release(sub);
+}
+
 int main(void)
 {
     const char *lvl = getenv("MQTT5_LOG_LEVEL");
@@ -740,6 +800,7 @@ int main(void)
         FX_TEST(test_fail_connect_refused),
         FX_TEST(test_fail_connect_timeout),
         FX_TEST(test_fail_dns),
+        FX_TEST(test_manual_ack_held_until_sent),
         FX_TEST(test_ws_roundtrip),
         FX_TEST(test_wss_roundtrip),
         FX_TEST(test_ws_transform_hook),
