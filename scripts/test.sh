@@ -5,7 +5,7 @@
 #    install/pkg-config check;
 # 3. clang build with ASan+UBSan and -Werror: the same tests plus a timed libFuzzer run per
 #    decoder target (MQTT5_FUZZ_SECONDS, default 30);
-# 4. clang build with ThreadSanitizer: the runtime's unit tests and every integration test
+# 4. clang build with ThreadSanitizer: the runtime's and HTTP client's unit tests and every integration test
 #    (real mosquitto, TLS fronts, MQTT.js), where the loop threads meet the callers' threads.
 # Integration tests start their own servers on random loopback ports (tests/integration/fixture.sh).
 # Output ends with ctest's summary line; the exit status is non-zero if anything failed.
@@ -35,4 +35,4 @@ cmake -S "$root" -B "$root/build-test-tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_C
     -DMQTT5_TSAN=ON -DMQTT5_BUILD_TOOLS=OFF -DMQTT5_REQUIRE_INTEGRATION=ON >/dev/null
 cmake --build "$root/build-test-tsan" -j"$jobs"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir "$root/build-test-tsan" --output-on-failure -j"$jobs" -R 'unit.test_runtime|integration\.'
+    ctest --test-dir "$root/build-test-tsan" --output-on-failure -j"$jobs" -R 'unit.test_runtime|unit.test_http_client|integration\.'

@@ -24,6 +24,7 @@
 #define MQTT5_BUILDER_H
 
 #include "mqtt5/client.h"
+#include "mqtt5/credentials.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,30 +63,30 @@ typedef struct mqtt5_builder_options {
     const char *username;             /* NULL; the metrics suffix is appended */
     const uint8_t *password;          /* NULL */
     size_t password_len;
-    int64_t session_expiry_interval_sec;      /* -1 = not sent (0: session ends on close) */
-    int8_t request_response_information;      /* -1 = not sent, else 0/1 */
-    int8_t request_problem_information;       /* -1 = not sent, else 0/1 */
-    int32_t receive_maximum;                  /* -1 = the client's 100 */
-    int64_t maximum_packet_size;              /* -1 = the client's 131072 */
-    int64_t will_delay_interval_sec;          /* -1 = not sent */
-    const mqtt5_will *will;                   /* NULL */
+    int64_t session_expiry_interval_sec;        /* -1 = not sent (0: session ends on close) */
+    int8_t request_response_information;        /* -1 = not sent, else 0/1 */
+    int8_t request_problem_information;         /* -1 = not sent, else 0/1 */
+    int32_t receive_maximum;                    /* -1 = the client's 100 */
+    int64_t maximum_packet_size;                /* -1 = the client's 131072 */
+    int64_t will_delay_interval_sec;            /* -1 = not sent */
+    const mqtt5_will *will;                     /* NULL */
     const mqtt5_user_property *user_properties; /* NULL; user_property_count 0 */
     size_t user_property_count;
     /* A whole CONNECT template; fields it sets win over the keywords above. NULL. */
     const mqtt5_connect *connect_options;
     /* client behaviour */
-    mqtt5_session_behavior session_behavior;          /* CLEAN */
+    mqtt5_session_behavior session_behavior;                           /* CLEAN */
     mqtt5_ext_validation extended_validation_and_flow_control_options; /* AUTO */
-    mqtt5_offline_policy offline_queue_behavior;      /* FAIL_QOS0_PUBLISH_ON_DISCONNECT */
-    mqtt5_jitter retry_jitter_mode;                   /* FULL */
-    uint32_t min_reconnect_delay_ms;                  /* 1000 */
-    uint32_t max_reconnect_delay_ms;                  /* 120000 */
+    mqtt5_offline_policy offline_queue_behavior;             /* FAIL_QOS0_PUBLISH_ON_DISCONNECT */
+    mqtt5_jitter retry_jitter_mode;                          /* FULL */
+    uint32_t min_reconnect_delay_ms;                         /* 1000 */
+    uint32_t max_reconnect_delay_ms;                         /* 120000 */
     uint32_t min_connected_time_to_reset_reconnect_delay_ms; /* 30000 */
-    uint32_t ping_timeout_ms;                         /* 30000 */
-    uint32_t connack_timeout_ms;                      /* 20000 */
-    uint32_t ack_timeout_sec;                         /* 60; 0 = none */
+    uint32_t ping_timeout_ms;                                /* 30000 */
+    uint32_t connack_timeout_ms;                             /* 20000 */
+    uint32_t ack_timeout_sec;                                /* 60; 0 = none */
     mqtt5_topic_aliasing_options topic_aliasing_options;
-    bool enable_metrics_collection;                   /* true */
+    bool enable_metrics_collection; /* true */
     /* callbacks (all may be NULL), all given user_data */
     void *user_data;
     mqtt5_publish_fn on_publish_received;
@@ -109,6 +110,19 @@ int mqtt5_builder_mtls_from_bytes(const uint8_t *cert, size_t cert_len, const ui
 /* Server-authenticated TLS (use_tls) or plain TCP (then the default port is 1883). */
 int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt5_client **out,
                               mqtt5_codec_status *status);
+
+/*
+ * MQTT over WebSockets to AWS IoT Core, the upgrade presigned with SigV4 (service
+ * iotdevicegateway) in `region` with credentials asked of `credentials_provider` on every
+ * connection attempt (NULL = the default chain of mqtt5/credentials.h, on the client's
+ * event-loop group; e.g. pass mqtt5_credentials_provider_new_cognito() for Cognito). The
+ * client keeps a reference on the provider until it terminated. Server-authenticated TLS
+ * (ca_filepath etc. apply); default port 443 and ALPN "http/1.1" unless alpn_list is given.
+ * Errors name the keyword: "region", "credentials_provider", or the builder options'.
+ */
+int mqtt5_builder_websockets_with_default_aws_signing(
+    const char *region, mqtt5_credentials_provider *credentials_provider,
+    const mqtt5_builder_options *o, mqtt5_client **out, mqtt5_codec_status *status);
 
 #ifdef __cplusplus
 }

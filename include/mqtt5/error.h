@@ -55,7 +55,7 @@ extern "C" {
     X(MQTT5_ERR_TLS_CLIENT_CERT_REJECTED, -38, "server rejected the client certificate")           \
     X(MQTT5_ERR_TLS_ALPN_REJECTED, -39, "server accepts none of the offered ALPN protocols")       \
     X(MQTT5_ERR_TLS_HANDSHAKE, -40, "TLS handshake failed")                                        \
-    X(MQTT5_ERR_TLS_CREDENTIALS, -41, "TLS certificate or key unusable")                          \
+    X(MQTT5_ERR_TLS_CREDENTIALS, -41, "TLS certificate or key unusable")                           \
     X(MQTT5_ERR_FILE, -42, "file could not be read")                                               \
     X(MQTT5_ERR_TIMEOUT, -43, "wait timed out")                                                    \
     X(MQTT5_ERR_NOT_SUPPORTED, -44, "not supported by this build")                                 \
@@ -63,7 +63,14 @@ extern "C" {
     X(MQTT5_ERR_TERMINATED, -46, "client was released")                                            \
     X(MQTT5_ERR_WEBSOCKET_HANDSHAKE, -47, "WebSocket upgrade refused or invalid")                  \
     X(MQTT5_ERR_WEBSOCKET_PROTOCOL, -48, "WebSocket protocol violation")                           \
-    X(MQTT5_ERR_WEBSOCKET_FRAME_TOO_LARGE, -49, "WebSocket frame exceeds the size limit")
+    X(MQTT5_ERR_WEBSOCKET_FRAME_TOO_LARGE, -49, "WebSocket frame exceeds the size limit")          \
+    X(MQTT5_ERR_PROVIDER_NOT_ENABLED, -50,                                                         \
+      "credentials provider not configured in this environment")                                   \
+    X(MQTT5_ERR_MALFORMED, -51, "malformed file or document")                                      \
+    X(MQTT5_ERR_HTTP_STATUS, -52, "HTTP request answered with an error status")                    \
+    X(MQTT5_ERR_CREDENTIALS_EXPIRED, -53, "credentials expired")                                   \
+    X(MQTT5_ERR_NOT_FOUND, -54, "not found")                                                       \
+    X(MQTT5_ERR_PROCESS, -55, "credential process failed")
 
 typedef enum mqtt5_error {
 #define MQTT5_ERROR_ENUM_(name, value, msg) name = value,

@@ -34,6 +34,8 @@ typedef enum mqtt5_log_subject {
     MQTT5_LOG_BUILDER,
     MQTT5_LOG_PROXY,
     MQTT5_LOG_WEBSOCKET,
+    MQTT5_LOG_HTTP,
+    MQTT5_LOG_CREDENTIALS,
 } mqtt5_log_subject;
 
 /* `line` is one formatted line without a newline, valid during the call. */

@@ -20,5 +20,6 @@
 #include "mqtt5/sigv4.h"
 #include "mqtt5/websocket.h"
 #include "mqtt5/sigv4_websocket.h"
+#include "mqtt5/credentials.h"
 
 #endif

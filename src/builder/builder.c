@@ -9,10 +9,14 @@
  * mqtt5_client_new, which loads them into the TLS context (tls_ctx.c copies, parses and wipes the
  * key). This file makes no copy of the key, so there is nothing of it to wipe here.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builder/builder_internal.h"
+#include "mqtt5/credentials.h"
 #include "mqtt5/runtime.h"
+#include "mqtt5/sigv4_websocket.h"
 #include "runtime/client_private.h"
 #include "runtime/log_internal.h"
 
@@ -43,7 +47,8 @@ static int fail(mqtt5_codec_status *st, int err, const char *field, const char *
 }
 
 static int build(const mqtt5_builder_options *o, const mqtt5_builder_tls_input *tin,
-                 mqtt5_client **out, mqtt5_codec_status *status)
+                 const mqtt5_client_private_options *extra, mqtt5_client **out,
+                 mqtt5_codec_status *status)
 {
     mqtt5_codec_status local;
     if (!status) status = &local;
@@ -56,8 +61,10 @@ static int build(const mqtt5_builder_options *o, const mqtt5_builder_tls_input *
     if (rc) return rc;
 
     mqtt5_client_private_options priv = {
-        .owns_group = false,
+        .owns_group = extra && extra->owns_group,
         .free_user = r->dispatch ? mqtt5_builder_dispatch_free : NULL,
+        .release_extra = extra ? extra->release_extra : NULL,
+        .release_extra_ctx = extra ? extra->release_extra_ctx : NULL,
     };
     mqtt5_event_loop_group *own_group = NULL;
     if (!r->client.group) {
@@ -78,6 +85,7 @@ static int build(const mqtt5_builder_options *o, const mqtt5_builder_tls_input *
     rc = mqtt5_client_new_internal(&r->client, &priv, out, status);
     if (rc) {
         /* on failure the client took over neither the group nor the dispatch block */
+        /* (a group the caller made and passed as owned stays the caller's on failure) */
         if (own_group) mqtt5_event_loop_group_release(own_group, NULL, NULL);
         *out = NULL;
         status->error = rc;
@@ -100,7 +108,7 @@ int mqtt5_builder_mtls_from_path(const char *cert_filepath, const char *pri_key_
         .cert_filepath = cert_filepath,
         .pri_key_filepath = pri_key_filepath,
     };
-    return build(o, &tin, out, status);
+    return build(o, &tin, NULL, out, status);
 }
 
 int mqtt5_builder_mtls_from_bytes(const uint8_t *cert, size_t cert_len, const uint8_t *key,
@@ -114,7 +122,7 @@ int mqtt5_builder_mtls_from_bytes(const uint8_t *cert, size_t cert_len, const ui
         .pri_key_bytes = key,
         .pri_key_len = key_len,
     };
-    return build(o, &tin, out, status);
+    return build(o, &tin, NULL, out, status);
 }
 
 int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt5_client **out,
@@ -123,5 +131,92 @@ int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt
     mqtt5_builder_tls_input tin = {
         .mode = use_tls ? MQTT5_BUILDER_DEFAULT_TLS : MQTT5_BUILDER_PLAIN,
     };
-    return build(o, &tin, out, status);
+    return build(o, &tin, NULL, out, status);
+}
+
+/* ---- MQTT over WebSockets signed with SigV4 ------------------------------------------------ */
+
+/* What a SigV4 WebSocket client needs as long as it lives: the signer (the transform's user),
+ * the WebSocket options, and a reference on the credentials provider. Released by the client
+ * once its transport is gone (release_extra), before it drops its group. */
+typedef struct ws_sigv4_block {
+    mqtt5_sigv4_websocket_signer signer;
+    mqtt5_websocket_options ws;
+    char region[64];
+} ws_sigv4_block;
+
+static void ws_sigv4_block_free(void *ctx)
+{
+    ws_sigv4_block *b = ctx;
+    mqtt5_credentials_provider_release(b->signer.credentials_provider);
+    free(b);
+}
+
+int mqtt5_builder_websockets_with_default_aws_signing(
+    const char *region, mqtt5_credentials_provider *credentials_provider,
+    const mqtt5_builder_options *o, mqtt5_client **out, mqtt5_codec_status *status)
+{
+    mqtt5_codec_status local;
+    if (!status) status = &local;
+    *status = (mqtt5_codec_status){0};
+    if (!out) return fail(status, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
+    *out = NULL;
+    if (!o) return fail(status, MQTT5_ERR_INVALID_ARGUMENT, "options", "no builder options");
+    if (!region || !*region || strlen(region) >= sizeof((ws_sigv4_block *)0)->region)
+        return fail(status, MQTT5_ERR_INVALID_ARGUMENT, "region",
+                    "the signing region is required (e.g. \"us-east-1\")");
+    for (const char *c = region; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return fail(status, MQTT5_ERR_INVALID_ARGUMENT, "region",
+                        "a region holds only a-z, 0-9 and '-'");
+
+    mqtt5_builder_options o2 = *o;
+    mqtt5_event_loop_group *own_group = NULL;
+    int rc;
+    if (!o2.client_bootstrap) {
+        mqtt5_event_loop_group_options go;
+        mqtt5_event_loop_group_options_init(&go);
+        rc = mqtt5_event_loop_group_new(&go, &own_group);
+        if (rc) return fail(status, rc, "client_bootstrap", "cannot start an event-loop group");
+        o2.client_bootstrap = own_group;
+    }
+    ws_sigv4_block *b = calloc(1, sizeof *b);
+    if (!b) {
+        rc = fail(status, MQTT5_ERR_NOMEM, "credentials_provider", NULL);
+        goto fail_group;
+    }
+    if (credentials_provider) {
+        b->signer.credentials_provider = mqtt5_credentials_provider_acquire(credentials_provider);
+    } else {
+        mqtt5_credentials_options co;
+        mqtt5_credentials_options_init(&co);
+        co.event_loop_group = o2.client_bootstrap;
+        rc = mqtt5_credentials_provider_new_default_chain(&co, NULL,
+                                                          &b->signer.credentials_provider);
+        if (rc) {
+            free(b);
+            rc = fail(status, rc, "credentials_provider", "cannot create the default chain");
+            goto fail_group;
+        }
+    }
+    snprintf(b->region, sizeof b->region, "%s", region);
+    b->signer.region = b->region;
+    b->ws.transform = mqtt5_sigv4_websocket_transform;
+    b->ws.transform_user = &b->signer;
+
+    mqtt5_builder_tls_input tin = {.mode = MQTT5_BUILDER_DEFAULT_TLS, .websocket = &b->ws};
+    mqtt5_client_private_options extra = {
+        .owns_group = own_group != NULL,
+        .release_extra = ws_sigv4_block_free,
+        .release_extra_ctx = b,
+    };
+    rc = build(&o2, &tin, &extra, out, status);
+    if (rc) {
+        ws_sigv4_block_free(b);
+        goto fail_group;
+    }
+    return 0;
+fail_group:
+    if (own_group) mqtt5_event_loop_group_release(own_group, NULL, NULL);
+    return rc;
 }

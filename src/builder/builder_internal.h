@@ -31,6 +31,9 @@ typedef struct mqtt5_builder_tls_input {
     const char *cert_filepath, *pri_key_filepath; /* MTLS_FROM_PATH */
     const uint8_t *cert_bytes, *pri_key_bytes;    /* MTLS_FROM_BYTES; not copied */
     size_t cert_len, pri_key_len;
+    /* MQTT over WebSockets (any mode): default port 443 with TLS (80 plain), default ALPN
+     * "http/1.1" with TLS. NULL = MQTT over TLS/TCP. Not copied. */
+    const mqtt5_websocket_options *websocket;
 } mqtt5_builder_tls_input;
 
 /*

@@ -21,6 +21,7 @@
 #define MIN_INBOUND_PACKET_SIZE 64u
 
 static const char *const alpn_iot_core[] = {MQTT5_BUILDER_ALPN_IOT_CORE};
+static const char *const alpn_http11[] = {"http/1.1"};
 
 void mqtt5_builder_options_init(mqtt5_builder_options *o)
 {
@@ -257,6 +258,9 @@ static int resolve_tls(const mqtt5_builder_options *o, const mqtt5_builder_tls_i
         }
         t->alpn = o->alpn_list;
         t->alpn_count = o->alpn_count;
+    } else if (in->websocket) {
+        t->alpn = alpn_http11;
+        t->alpn_count = 1;
     } else if (mtls && r->client.port == 443) {
         t->alpn = alpn_iot_core;
         t->alpn_count = 1;
@@ -465,7 +469,11 @@ static int resolve_into(const mqtt5_builder_options *o, const mqtt5_builder_tls_
     mqtt5_client_options_init(c);
     c->group = o->client_bootstrap;
     c->host = o->endpoint;
-    c->port = o->port ? o->port : tin->mode == MQTT5_BUILDER_PLAIN ? 1883 : 8883;
+    if (tin->websocket)
+        c->port = o->port ? o->port : tin->mode == MQTT5_BUILDER_PLAIN ? 80 : 443;
+    else
+        c->port = o->port ? o->port : tin->mode == MQTT5_BUILDER_PLAIN ? 1883 : 8883;
+    c->websocket = tin->websocket;
     c->socket = o->socket_options;
     c->http_proxy = o->http_proxy_options; /* the runtime refuses it (NOT_SUPPORTED) for now */
 

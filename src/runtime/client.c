@@ -65,7 +65,7 @@ struct mqtt5_client {
     char host[256];
     uint16_t port;
     mqtt5_socket_options sock;
-    mqtt5_ws_request *ws;      /* the WebSocket request template (Host first), or NULL */
+    mqtt5_ws_request *ws; /* the WebSocket request template (Host first), or NULL */
     size_t ws_max_frame;
     mqtt5_ws_transform_fn ws_transform;
     void *ws_transform_user;
@@ -75,9 +75,9 @@ struct mqtt5_client {
     mqtt5_auth_fn on_auth;
     mqtt5_client_private_options priv;
     uint32_t max_ops;
-    size_t max_bytes;            /* 0 = no limit */
-    _Atomic uint32_t queued_ops; /* from the call to the completion */
-    _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
+    size_t max_bytes;              /* 0 = no limit */
+    _Atomic uint32_t queued_ops;   /* from the call to the completion */
+    _Atomic size_t queued_bytes;   /* encoded sizes, from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
     _Atomic bool released;
 
@@ -136,15 +136,16 @@ static uint64_t now_ms(const mqtt5_client *c)
     return uv_now(&c->loop->uv);
 }
 
-/* ---- core callbacks (loop thread, inside core calls) ------------------------------------------ */
+/* ---- core callbacks (loop thread, inside core calls) ------------------------------------------
+ */
 
 static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
 {
     mqtt5_client *c = user;
-    const char *detail = (ev->type == MQTT5_LC_CONNECTION_FAILURE ||
-                          ev->type == MQTT5_LC_DISCONNECTION)
-                             ? c->event_detail
-                             : NULL;
+    const char *detail =
+        (ev->type == MQTT5_LC_CONNECTION_FAILURE || ev->type == MQTT5_LC_DISCONNECTION)
+            ? c->event_detail
+            : NULL;
     char sent[96];
     if (!detail && ev->sent_reason_code) {
         snprintf(sent, sizeof sent, "the client sent DISCONNECT 0x%02x (%s)", ev->sent_reason_code,
@@ -156,8 +157,8 @@ static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
                   mqtt5_lifecycle_type_name(ev->type), c->host, c->port,
                   mqtt5_error_name(ev->error), detail ? ": " : "", detail ? detail : "");
     else
-        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u",
-                  mqtt5_lifecycle_type_name(ev->type), c->host, c->port);
+        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u", mqtt5_lifecycle_type_name(ev->type),
+                  c->host, c->port);
     if (c->on_lifecycle) c->on_lifecycle(c->user, ev, detail);
 }
 
@@ -280,7 +281,8 @@ static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
     size_t n = mqtt5_ws_request_header_count(c->ws);
     mqtt5_ws_header *extra = n > 1 ? malloc((n - 1) * sizeof *extra) : NULL;
     if (n > 1 && !extra) return MQTT5_ERR_NOMEM;
-    for (size_t i = 1; i < n; i++) extra[i - 1] = mqtt5_ws_request_header_at(c->ws, i);
+    for (size_t i = 1; i < n; i++)
+        extra[i - 1] = mqtt5_ws_request_header_at(c->ws, i);
     mqtt5_ws_options wo = {0};
     wo.host = mqtt5_ws_request_header_at(c->ws, 0).value;
     wo.path = mqtt5_ws_request_path(c->ws);
@@ -296,8 +298,12 @@ static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
 
 static void chain_connect(mqtt5_client *c, uint64_t now)
 {
-    mqtt5_tcp_options to = {c->host, c->port, c->sock.tcp_nodelay, c->sock.tcp_keepalive_s,
-                            c->loop->read_buf, sizeof c->loop->read_buf};
+    mqtt5_tcp_options to = {c->host,
+                            c->port,
+                            c->sock.tcp_nodelay,
+                            c->sock.tcp_keepalive_s,
+                            c->loop->read_buf,
+                            sizeof c->loop->read_buf};
     mqtt5_filter *tcp = NULL, *tls = NULL;
     int rc = mqtt5_tcp_filter_new(&c->loop->uv, &to, &tcp);
     if (rc == 0 && c->tls) rc = mqtt5_tls_filter_new(c->tls, c->host, &tls);
@@ -327,8 +333,8 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
             chain_destroy_partial(c);
             c->closed_event = true;
             c->closed_err = rc;
-            snprintf(c->closed_detail, sizeof c->closed_detail,
-                     "cannot set up the WebSocket: %s", mqtt5_error_str(rc));
+            snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up the WebSocket: %s",
+                     mqtt5_error_str(rc));
             c->conn = CONN_CLOSING;
             return;
         }
@@ -368,9 +374,9 @@ static void pump_once(mqtt5_client *c)
         c->own_detail[0] = '\0';
     }
     if (c->conn == CONN_CONNECTING && now >= c->connect_deadline) {
-        snprintf(c->own_detail, sizeof c->own_detail,
-                 "no %s connection to %s:%u within %u ms", c->tls ? "TLS" : "TCP", c->host,
-                 c->port, c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
+        snprintf(c->own_detail, sizeof c->own_detail, "no %s connection to %s:%u within %u ms",
+                 c->tls ? "TLS" : "TCP", c->host, c->port,
+                 c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
         chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
     }
     if (c->terminating && c->conn == CONN_CLOSING && now >= c->release_deadline && c->top) {
@@ -477,6 +483,7 @@ static void finish_after_handles(mqtt5_client *c)
     mqtt5_ws_request_free(c->ws);
     c->ws = NULL;
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
+    if (c->priv.release_extra) c->priv.release_extra(c->priv.release_extra_ctx);
     if (c->priv.owns_group) {
         mqtt5_event_loop_group_release(c->group, after_private_group, c);
         return;
@@ -515,7 +522,7 @@ static void maybe_finish(mqtt5_client *c)
 
 static mqtt5_packet_type kind_type(cmd_kind k)
 {
-    return k == CMD_SUBSCRIBE ? MQTT5_SUBSCRIBE
+    return k == CMD_SUBSCRIBE     ? MQTT5_SUBSCRIBE
            : k == CMD_UNSUBSCRIBE ? MQTT5_UNSUBSCRIBE
                                   : MQTT5_PUBLISH;
 }
@@ -683,9 +690,8 @@ static int cmd_with_packet(mqtt5_client *c, cmd_kind kind, const mqtt5_packet *p
     return 0;
 }
 
-static int op_call(mqtt5_client *c, cmd_kind kind, mqtt5_packet *pkt,
-                   const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
-                   mqtt5_codec_status *st)
+static int op_call(mqtt5_client *c, cmd_kind kind, mqtt5_packet *pkt, const mqtt5_op_options *opt,
+                   mqtt5_completion_fn done, void *user, mqtt5_codec_status *st)
 {
     if (!c) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "client", NULL);
     if (atomic_load(&c->released))
@@ -729,9 +735,8 @@ int mqtt5_client_publish(mqtt5_client *c, const mqtt5_publish *p, const mqtt5_op
     return op_call(c, CMD_PUBLISH, &pkt, opt, done, user, st);
 }
 
-int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s,
-                           const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
-                           mqtt5_codec_status *st)
+int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s, const mqtt5_op_options *opt,
+                           mqtt5_completion_fn done, void *user, mqtt5_codec_status *st)
 {
     if (!s) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "subscribe", NULL);
     mqtt5_packet pkt;
@@ -753,8 +758,7 @@ int mqtt5_client_unsubscribe(mqtt5_client *c, const mqtt5_unsubscribe *u,
     return op_call(c, CMD_UNSUBSCRIBE, &pkt, opt, done, user, st);
 }
 
-static int simple_cmd(mqtt5_client *c, cmd_kind kind, const mqtt5_disconnect *d,
-                      client_cmd **out)
+static int simple_cmd(mqtt5_client *c, cmd_kind kind, const mqtt5_disconnect *d, client_cmd **out)
 {
     if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
     if (atomic_load(&c->released)) return MQTT5_ERR_TERMINATED;
@@ -830,8 +834,7 @@ int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), voi
 {
     if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
     bool expected = false;
-    if (!atomic_compare_exchange_strong(&c->released, &expected, true))
-        return MQTT5_ERR_TERMINATED;
+    if (!atomic_compare_exchange_strong(&c->released, &expected, true)) return MQTT5_ERR_TERMINATED;
     client_cmd *cmd = cmd_new(c, CMD_RELEASE, 0);
     if (!cmd) {
         atomic_store(&c->released, false);
@@ -979,8 +982,7 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     return 0;
 }
 
-int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out,
-                     mqtt5_codec_status *status)
+int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out, mqtt5_codec_status *status)
 {
     return mqtt5_client_new_internal(o, NULL, out, status);
 }

@@ -17,6 +17,11 @@ typedef struct mqtt5_client_private_options {
     /* Called with o->user after the client's last callback (after on_terminated), e.g. to free
      * a builder's dispatch struct that o->user points to. NULL = nothing. Only on success. */
     void (*free_user)(void *user);
+    /* Called on the loop thread once the client's transport is gone and before its group
+     * reference is dropped, e.g. to release a credentials provider that runs on that group (so
+     * a private group can stop). NULL = nothing. Only on success. */
+    void (*release_extra)(void *ctx);
+    void *release_extra_ctx;
 } mqtt5_client_private_options;
 
 /* mqtt5_client_new() with the private options above (NULL = none of them). */

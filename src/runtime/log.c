@@ -19,8 +19,9 @@ static _Thread_local const char *t_thread_name;
 
 static const char *const level_names[] = {"NONE", "FATAL", "ERROR", "WARN",
                                           "INFO", "DEBUG", "TRACE"};
-static const char *const subject_names[] = {"general", "runtime", "dns",   "tcp",      "tls",
-                                            "client",  "builder", "proxy", "websocket"};
+static const char *const subject_names[] = {"general",   "runtime", "dns",        "tcp",
+                                            "tls",       "client",  "builder",    "proxy",
+                                            "websocket", "http",    "credentials"};
 
 const char *mqtt5_log_level_name(mqtt5_log_level level)
 {
@@ -29,9 +30,8 @@ const char *mqtt5_log_level_name(mqtt5_log_level level)
 
 const char *mqtt5_log_subject_name(mqtt5_log_subject subject)
 {
-    return (unsigned)subject < sizeof subject_names / sizeof *subject_names
-               ? subject_names[subject]
-               : "?";
+    return (unsigned)subject < sizeof subject_names / sizeof *subject_names ? subject_names[subject]
+                                                                            : "?";
 }
 
 void mqtt5_log_set(mqtt5_log_level max, mqtt5_log_fn fn, void *user)
@@ -84,7 +84,8 @@ int mqtt5_log_level_parse(const char *s, mqtt5_log_level *out)
 
 bool mqtt5_log_enabled(mqtt5_log_level level)
 {
-    return level != MQTT5_LOG_NONE && (int)level <= atomic_load_explicit(&g_level, memory_order_relaxed);
+    return level != MQTT5_LOG_NONE &&
+           (int)level <= atomic_load_explicit(&g_level, memory_order_relaxed);
 }
 
 void mqtt5_log_write(mqtt5_log_level level, mqtt5_log_subject subject, const char *fmt, ...)

@@ -14,6 +14,7 @@
 #include "mqtt5/error.h"
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
+#include "runtime/loop_call.h"
 
 static _Thread_local const mqtt5_loop *t_current_loop;
 
@@ -25,6 +26,37 @@ bool mqtt5_loop_is_current(const mqtt5_loop *loop)
 bool mqtt5_on_any_loop_thread(void)
 {
     return t_current_loop != NULL;
+}
+
+mqtt5_loop *mqtt5_loop_current(void)
+{
+    return (mqtt5_loop *)t_current_loop;
+}
+
+typedef struct call_cmd {
+    mqtt5_cmd cmd;
+    void (*fn)(void *arg);
+    void *arg;
+} call_cmd;
+
+static void run_call(mqtt5_cmd *cmd)
+{
+    call_cmd *c = (call_cmd *)cmd;
+    void (*fn)(void *) = c->fn;
+    void *arg = c->arg;
+    free(c);
+    fn(arg);
+}
+
+int mqtt5_loop_call(mqtt5_loop *loop, void (*fn)(void *arg), void *arg)
+{
+    call_cmd *c = calloc(1, sizeof *c);
+    if (!c) return MQTT5_ERR_NOMEM;
+    c->cmd.run = run_call;
+    c->fn = fn;
+    c->arg = arg;
+    mqtt5_loop_post(loop, &c->cmd);
+    return 0;
 }
 
 void mqtt5_event_loop_group_options_init(mqtt5_event_loop_group_options *o)
@@ -224,7 +256,8 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         group_stop_join_free(g);
         return rc;
     }
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "event-loop group with %u thread(s)", (unsigned)n);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "event-loop group with %u thread(s)",
+              (unsigned)n);
     *out = g;
     return MQTT5_OK;
 }
