@@ -1,11 +1,29 @@
 /*
  * samples/mqtt5_pubsub.c - the MQTT5 PubSub sample of the AWS IoT Device SDK (mqtt5_pubsub.py),
- * in C on this SDK: connect with mutual TLS, subscribe to a topic, publish N QoS 1 messages to
- * it, receive them back, unsubscribe, stop. See docs/design/runtime-tls.md §5.
+ * in C on this SDK: connect with mutual TLS (or over WebSockets, SigV4-signed with AWS
+ * credentials), subscribe to a topic, publish N QoS 1 messages to it, receive them back,
+ * unsubscribe, stop. See docs/design/runtime-tls.md §5.
  *
  *   mqtt5_pubsub --endpoint <host> [--cert <path> --key <path>] [--ca_file <path>] [--port <n>]
  *                [--client_id <id>] [--topic <t>] [--message <m>] [--count <n>]
+ *                [--use_websockets] [--signing_region <region>
+ *                [--cognito_identity <id> --cognito_endpoint <endpoint>]]
  *                [--proxy_host <h>] [--proxy_port <n>] [--verbosity <level>]
+ *
+ * Connections (the seed README's "Connection Types"):
+ *   - default: TLS to port 8883, mutual TLS with --cert/--key (mqtt5_builder_mtls_from_path),
+ *     server-authenticated only without them (mqtt5_builder_new_default);
+ *   - --signing_region: MQTT over WebSockets to port 443, the upgrade presigned with SigV4
+ *     (mqtt5_builder_websockets_with_default_aws_signing) with credentials from the default chain
+ *     (environment, profile, web identity, ECS or IMDS), fetched on every connection attempt;
+ *     --use_websockets is implied, --cert/--key are refused;
+ *   - --signing_region with --cognito_identity and --cognito_endpoint: the same with credentials
+ *     from Amazon Cognito (mqtt5_credentials_provider_new_cognito) on an event-loop group the
+ *     sample creates and shares with the client (client_bootstrap); both are released at the end;
+ *   - --use_websockets alone: MQTT over WebSockets over TLS (wss://, port 443, ALPN http/1.1)
+ *     without signing, built with mqtt5_client_new and mqtt5_client_options.websocket (the
+ *     builders have no unsigned WebSocket form); --cert/--key/--ca_file mean what they mean
+ *     above.
  *
  * Output: the Python sample's lines, with its enum reprs (<PubackReasonCode.SUCCESS: 0>) and
  * bytes repr (b'...'). Two fixes to the seed: each payload is "<message> [i]", and the client id
@@ -13,9 +31,11 @@
  * resubscribes and republishes every index sent but not yet received; received messages are
  * tracked in a bitmap by that index, so duplicates count once.
  *
- * Exit status: 0 success; 1 the first connection attempt failed (no retries: fail fast), a wait
- * timed out, an acknowledgement carried a failure reason, or messages are missing; 2 usage
- * error (argparse style); 130 a second SIGINT (the first one ends publishing).
+ * Exit status: 0 success; 1 the first connection attempt failed (no retries: fail fast; for
+ * SigV4 also when no credentials could be found or they were refused), a wait timed out, an
+ * acknowledgement carried a failure reason, or messages are missing; 2 usage error (argparse
+ * style; also --cognito_* without --signing_region or without each other, --signing_region
+ * with --cert/--key); 130 a second SIGINT (the first one ends publishing).
  *
  * Threads: main() blocks on futures and on one condition variable; the client's callbacks run
  * on its event-loop thread; a small thread takes SIGINT with sigwait(). Every line of stdout
@@ -259,14 +279,20 @@ static char *bytes_repr(const uint8_t *p, size_t n)
 }
 
 /* "MQTT5_ERR_TLS_UNTRUSTED_CERT: server certificate is not trusted (detail)". */
-static void describe_error(char *out, size_t cap, int error, const char *detail,
-                           const char *extra)
+static void describe_error(char *out, size_t cap, int error, const char *detail, const char *extra)
 {
     const char *more = (detail && *detail) ? detail : extra;
     if (more && *more)
         snprintf(out, cap, "%s: %s (%s)", mqtt5_error_name(error), mqtt5_error_str(error), more);
     else
         snprintf(out, cap, "%s: %s", mqtt5_error_name(error), mqtt5_error_str(error));
+}
+
+/* "field: detail" of a failed call's status, or "". */
+static void status_text(char *out, size_t cap, const mqtt5_codec_status *st)
+{
+    snprintf(out, cap, "%s%s%s", st->field ? st->field : "", st->field && st->detail ? ": " : "",
+             st->detail ? st->detail : "");
 }
 
 /* ============================================================================================
@@ -283,18 +309,25 @@ enum {
     O_TOPIC,
     O_MESSAGE,
     O_COUNT,
+    O_USE_WEBSOCKETS,
+    O_SIGNING_REGION,
+    O_COGNITO_IDENTITY,
+    O_COGNITO_ENDPOINT,
     O_PROXY_HOST,
     O_PROXY_PORT,
     O_VERBOSITY,
     O_COUNT_OF_OPTIONS
 };
 
+/* metavar NULL: a flag that takes no value (argparse's store_true) */
 static const struct {
     const char *name, *metavar, *help;
 } k_options[O_COUNT_OF_OPTIONS] = {
     [O_ENDPOINT] = {"--endpoint", "ENDPOINT",
                     "The endpoint of the MQTT broker (a host name or an IP address)"},
-    [O_PORT] = {"--port", "PORT", "Port to connect to (default: 8883)"},
+    [O_PORT] = {"--port", "PORT",
+                "Port to connect to (default: 8883; 443 with --use_websockets or "
+                "--signing_region)"},
     [O_CERT] = {"--cert", "CERT",
                 "Path to the client certificate in PEM format (with --key; without both, "
                 "server-authenticated TLS only)"},
@@ -308,6 +341,20 @@ static const struct {
                    "Message payload; \" [i]\" is appended (default: Hello from mqtt5 sample)"},
     [O_COUNT] = {"--count", "COUNT",
                  "Number of messages to publish, 0 = until interrupted (default: 5)"},
+    [O_USE_WEBSOCKETS] = {"--use_websockets", NULL,
+                          "Connect with MQTT over WebSockets over TLS (implied by "
+                          "--signing_region; without it, no signing)"},
+    [O_SIGNING_REGION] = {"--signing_region", "SIGNING_REGION",
+                          "Connect over WebSockets with the upgrade signed with SigV4 for this "
+                          "AWS region (e.g. us-east-1), with credentials from the default chain "
+                          "(environment, profile, web identity, ECS, IMDS) or Cognito; not with "
+                          "--cert/--key"},
+    [O_COGNITO_IDENTITY] = {"--cognito_identity", "COGNITO_IDENTITY",
+                            "Cognito identity ID whose credentials sign the connection (with "
+                            "--cognito_endpoint and --signing_region)"},
+    [O_COGNITO_ENDPOINT] = {"--cognito_endpoint", "COGNITO_ENDPOINT",
+                            "Cognito endpoint, cognito-identity.<region>.amazonaws.com or a URL "
+                            "(with --cognito_identity and --signing_region)"},
     [O_PROXY_HOST] = {"--proxy_host", "PROXY_HOST", "HTTP proxy host (not supported yet)"},
     [O_PROXY_PORT] = {"--proxy_port", "PROXY_PORT", "HTTP proxy port (default: 8080)"},
     [O_VERBOSITY] = {"--verbosity", "{Fatal,Error,Warn,Info,Debug,Trace,NoLogs}",
@@ -317,7 +364,10 @@ static const struct {
 typedef struct sample_opts {
     const char *endpoint, *cert, *key, *ca_file, *client_id, *topic, *message;
     const char *proxy_host;
-    uint16_t port, proxy_port; /* port 0 = the builder's default (8883) */
+    const char *signing_region;                      /* NULL: no SigV4 */
+    const char *cognito_identity, *cognito_endpoint; /* both or neither; need signing_region */
+    bool use_websockets;                             /* also true with signing_region */
+    uint16_t port, proxy_port; /* port 0 = the builder's default (8883, WebSockets 443) */
     size_t count;              /* 0 = until SIGINT */
     mqtt5_log_level verbosity;
     char generated_id[32];
@@ -330,10 +380,12 @@ static void print_usage(FILE *f)
     size_t indent = strlen("usage: ") + strlen(g_prog) + 1;
     fprintf(f, "usage: %s [-h] --endpoint ENDPOINT [--port PORT] [--cert CERT] [--key KEY]\n",
             g_prog);
-    fprintf(f, "%*s[--ca_file CA_FILE] [--client_id CLIENT_ID] [--topic TOPIC]\n", (int)indent,
+    fprintf(f, "%*s[--ca_file CA_FILE] [--client_id CLIENT_ID] [--topic TOPIC]\n", (int)indent, "");
+    fprintf(f, "%*s[--message MESSAGE] [--count COUNT] [--use_websockets]\n", (int)indent, "");
+    fprintf(f, "%*s[--signing_region SIGNING_REGION]\n", (int)indent, "");
+    fprintf(f, "%*s[--cognito_identity COGNITO_IDENTITY]\n", (int)indent, "");
+    fprintf(f, "%*s[--cognito_endpoint COGNITO_ENDPOINT] [--proxy_host PROXY_HOST]\n", (int)indent,
             "");
-    fprintf(f, "%*s[--message MESSAGE] [--count COUNT] [--proxy_host PROXY_HOST]\n",
-            (int)indent, "");
     fprintf(f, "%*s[--proxy_port PROXY_PORT]\n", (int)indent, "");
     fprintf(f, "%*s[--verbosity {Fatal,Error,Warn,Info,Debug,Trace,NoLogs}]\n", (int)indent, "");
 }
@@ -350,7 +402,8 @@ static void print_option_help(const char *header, const char *help)
     size_t col = COL;
     const char *p = help;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         size_t w = strcspn(p, " ");
         if (col > COL && col + 1 + w > WIDTH) {
             printf("\n%*s", COL, "");
@@ -369,13 +422,17 @@ static void print_option_help(const char *header, const char *help)
 static void print_help(void)
 {
     print_usage(stdout);
-    printf("\nMQTT5 PubSub sample: connects with mutual TLS, subscribes to a topic, publishes\n"
-           "messages to it and receives them back.\n\noptions:\n");
+    printf("\nMQTT5 PubSub sample: connects with mutual TLS (or over WebSockets, signed with\n"
+           "SigV4 and AWS credentials), subscribes to a topic, publishes messages to it and\n"
+           "receives them back.\n\noptions:\n");
     print_option_help("-h, --help", "show this help message and exit");
     for (int i = 0; i < O_COUNT_OF_OPTIONS; i++) {
         char head[80];
-        snprintf(head, sizeof head, "%s %s", k_options[i].name,
-                 i == O_VERBOSITY ? "VERBOSITY" : k_options[i].metavar);
+        if (!k_options[i].metavar)
+            snprintf(head, sizeof head, "%s", k_options[i].name);
+        else
+            snprintf(head, sizeof head, "%s %s", k_options[i].name,
+                     i == O_VERBOSITY ? "VERBOSITY" : k_options[i].metavar);
         print_option_help(head, k_options[i].help);
     }
 }
@@ -403,7 +460,8 @@ static bool parse_integer(const char *s, long long *out)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (end == s || errno) return false;
-    while (*end == ' ' || *end == '\t') end++;
+    while (*end == ' ' || *end == '\t')
+        end++;
     if (*end) return false;
     *out = v;
     return true;
@@ -412,7 +470,8 @@ static bool parse_integer(const char *s, long long *out)
 static uint16_t parse_port(int opt, const char *s)
 {
     long long v;
-    if (!parse_integer(s, &v)) usage_error("argument %s: invalid int value: '%s'", k_options[opt].name, s);
+    if (!parse_integer(s, &v))
+        usage_error("argument %s: invalid int value: '%s'", k_options[opt].name, s);
     if (v < 1 || v > 65535)
         usage_error("argument %s: invalid port value: '%s' (1-65535)", k_options[opt].name, s);
     return (uint16_t)v;
@@ -492,6 +551,13 @@ static void parse_args(int argc, char **argv, sample_opts *o)
             }
             continue;
         }
+        if (!k_options[opt].metavar) { /* a flag */
+            if (value)
+                usage_error("argument %s: ignored explicit argument '%s'", k_options[opt].name,
+                            value);
+            val[opt] = "";
+            continue;
+        }
         if (!value) {
             if (i + 1 >= argc || looks_like_option(argv[i + 1]))
                 usage_error("argument %s: expected one argument", k_options[opt].name);
@@ -531,6 +597,26 @@ static void parse_args(int argc, char **argv, sample_opts *o)
     }
     if (!val[O_CERT] != !val[O_KEY])
         usage_error("arguments --cert and --key: give both (mutual TLS) or neither");
+    o->use_websockets = val[O_USE_WEBSOCKETS] != NULL;
+    o->signing_region = val[O_SIGNING_REGION];
+    o->cognito_identity = val[O_COGNITO_IDENTITY];
+    o->cognito_endpoint = val[O_COGNITO_ENDPOINT];
+    if (o->signing_region) {
+        if (!*o->signing_region) usage_error("argument --signing_region: must not be empty");
+        if (val[O_CERT])
+            usage_error("argument --signing_region: not allowed with argument --cert (SigV4 "
+                        "signs with AWS credentials, not a client certificate)");
+        o->use_websockets = true;
+    }
+    if (!o->cognito_identity != !o->cognito_endpoint)
+        usage_error("arguments --cognito_identity and --cognito_endpoint: give both or neither");
+    if (o->cognito_identity && !o->signing_region)
+        usage_error("arguments --cognito_identity and --cognito_endpoint: require "
+                    "--signing_region");
+    if (o->cognito_identity && !*o->cognito_identity)
+        usage_error("argument --cognito_identity: must not be empty");
+    if (o->cognito_endpoint && !*o->cognito_endpoint)
+        usage_error("argument --cognito_endpoint: must not be empty");
     o->cert = val[O_CERT];
     o->key = val[O_KEY];
     o->ca_file = val[O_CA_FILE];
@@ -564,6 +650,10 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 typedef struct app {
     const sample_opts *opt;
     mqtt5_client *client;
+    /* made by the sample for Cognito and unsigned WebSockets (the builders make their own
+     * otherwise); released after the client terminated */
+    mqtt5_event_loop_group *group;
+    mqtt5_credentials_provider *provider; /* Cognito */
 
     pthread_mutex_t mu;
     pthread_cond_t cv; /* received messages, SIGINT */
@@ -573,14 +663,14 @@ typedef struct app {
     bool connected_done, stopped_done, terminated_done;
     bool subscribe_submitted; /* else subscribed_f is completed by hand at the end */
 
-    bool ever_connected;   /* a CONNACK was accepted once */
-    bool failing;          /* the first attempt failed: quiet until exit */
-    bool stopping;         /* stop asked: a DISCONNECTION is expected */
-    bool subscribed;       /* the first SUBACK succeeded (set on the loop thread) */
-    bool unsubscribing;    /* no more resubscribing */
-    unsigned sigints;      /* SIGINTs seen */
+    bool ever_connected; /* a CONNACK was accepted once */
+    bool failing;        /* the first attempt failed: quiet until exit */
+    bool stopping;       /* stop asked: a DISCONNECTION is expected */
+    bool subscribed;     /* the first SUBACK succeeded (set on the loop thread) */
+    bool unsubscribing;  /* no more resubscribing */
+    unsigned sigints;    /* SIGINTs seen */
     uint8_t connack_reason;
-    char *client_id_used;  /* the negotiated client id */
+    char *client_id_used; /* the negotiated client id */
 
     /* received messages: bit i set once index i came back; only indices already sent count */
     uint8_t *seen;
@@ -620,7 +710,8 @@ static int bits_reserve(app *a, size_t i)
 {
     if (i < a->seen_bits) return 0;
     size_t bits = a->seen_bits ? a->seen_bits : 64;
-    while (bits <= i) bits *= 2;
+    while (bits <= i)
+        bits *= 2;
     uint8_t *n = realloc(a->seen, bits / 8);
     if (!n) return MQTT5_ERR_NOMEM;
     memset(n + a->seen_bits / 8, 0, (bits - a->seen_bits) / 8);
@@ -674,8 +765,8 @@ static void on_republish_done(void *user, const mqtt5_op_completion *done)
     (void)user;
     char repr[REPR_MAX];
     if (done->ack && done->ack->type == MQTT5_PUBACK)
-        say("PubAck received with %s",
-            enum_repr(repr, RC_TABLE("PubackReasonCode", k_puback_rc), done->ack->u.ack.reason_code));
+        say("PubAck received with %s", enum_repr(repr, RC_TABLE("PubackReasonCode", k_puback_rc),
+                                                 done->ack->u.ack.reason_code));
     if (done->error && done->error != MQTT5_ERR_STOPPED && done->error != MQTT5_ERR_TERMINATED)
         complain("Error: republish failed: %s: %s", mqtt5_error_name(done->error),
                  mqtt5_error_str(done->error));
@@ -706,7 +797,8 @@ static void on_resubscribe_done(void *user, const mqtt5_op_completion *done)
         complain("Error: out of memory");
         return;
     }
-    for (size_t k = 0; k < missing; k++) republish_index(a, todo[k]);
+    for (size_t k = 0; k < missing; k++)
+        republish_index(a, todo[k]);
     free(todo);
 }
 
@@ -828,6 +920,28 @@ static void on_terminated(void *user)
     complete_once(a, a->terminated, &a->terminated_done, MQTT5_OK);
 }
 
+/* A client made with mqtt5_client_new has one lifecycle callback: hand each event to the
+ * builder-style callback above that handles it. */
+static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
+{
+    switch (ev->type) {
+    case MQTT5_LC_CONNECTION_SUCCESS:
+        on_connection_success(user, ev, detail);
+        break;
+    case MQTT5_LC_CONNECTION_FAILURE:
+        on_connection_failure(user, ev, detail);
+        break;
+    case MQTT5_LC_DISCONNECTION:
+        on_disconnection(user, ev, detail);
+        break;
+    case MQTT5_LC_STOPPED:
+        on_stopped(user, ev, detail);
+        break;
+    case MQTT5_LC_ATTEMPTING_CONNECT:
+        break;
+    }
+}
+
 /* ============================================================================================
  * SIGINT: the first ends publishing, the second exits 130
  * ========================================================================================== */
@@ -869,8 +983,7 @@ static void republish_index(app *a, size_t i)
                        .payload = {(const uint8_t *)payload, strlen(payload)}};
     mqtt5_codec_status st = {0};
     int rc = mqtt5_client_publish(a->client, &p, NULL, on_republish_done, a, &st);
-    if (rc)
-        complain("Error: republish failed: %s: %s", mqtt5_error_name(rc), mqtt5_error_str(rc));
+    if (rc) complain("Error: republish failed: %s: %s", mqtt5_error_name(rc), mqtt5_error_str(rc));
     free(payload);
 }
 
@@ -889,10 +1002,8 @@ static int wait_op(mqtt5_future *f, const char *what)
 static int submitted(mqtt5_future *f, int rc, const mqtt5_codec_status *st, const char *what)
 {
     if (rc) {
-        char text[1024], more[512] = "";
-        if (st->field || st->detail)
-            snprintf(more, sizeof more, "%s%s%s", st->field ? st->field : "",
-                     st->field && st->detail ? ": " : "", st->detail ? st->detail : "");
+        char text[1024], more[512];
+        status_text(more, sizeof more, st);
         describe_error(text, sizeof text, rc, more, NULL);
         complain("Error: %s refused: %s", what, text);
         mqtt5_future_complete(f, rc);
@@ -1008,7 +1119,8 @@ static int step_publish(app *a)
             char repr[REPR_MAX];
             if (ack && ack->type == MQTT5_PUBACK)
                 say("PubAck received with %s",
-                    enum_repr(repr, RC_TABLE("PubackReasonCode", k_puback_rc), ack->u.ack.reason_code));
+                    enum_repr(repr, RC_TABLE("PubackReasonCode", k_puback_rc),
+                              ack->u.ack.reason_code));
             if (rc == MQTT5_ERR_TIMEOUT)
                 complain("Error: no PUBACK within %u s", TIMEOUT_MS / 1000);
             else if (rc)
@@ -1129,6 +1241,84 @@ static void release_client(app *a)
  * main
  * ========================================================================================== */
 
+static int new_group(app *a, mqtt5_codec_status *st)
+{
+    mqtt5_event_loop_group_options go;
+    mqtt5_event_loop_group_options_init(&go);
+    int rc = mqtt5_event_loop_group_new(&go, &a->group);
+    if (rc) {
+        a->group = NULL;
+        *st = (mqtt5_codec_status){
+            .error = rc, .field = "client_bootstrap", .detail = "cannot start an event-loop group"};
+    }
+    return rc;
+}
+
+/* The SDK's metrics in the username, as the builders send it. */
+#define METRICS_USERNAME "?SDK=" MQTT5_SDK_METRICS_NAME "&Version=" MQTT5_VERSION_STRING
+
+/* --use_websockets without --signing_region: wss:// with the TLS of the default connection
+ * (mutual with --cert/--key) and nothing signed. No builder makes an unsigned WebSocket client,
+ * so this sets up mqtt5_client_options as the builders would. */
+static int new_websocket_client(app *a, mqtt5_codec_status *st)
+{
+    static const char *const alpn_http11[] = {"http/1.1"};
+    const sample_opts *o = a->opt;
+    int rc = new_group(a, st);
+    if (rc) return rc;
+    mqtt5_tls_options tls;
+    mqtt5_tls_options_init(&tls);
+    tls.verify_peer = true;
+    tls.ca_file = o->ca_file;
+    tls.cert_file = o->cert;
+    tls.key_file = o->key;
+    tls.alpn = alpn_http11;
+    tls.alpn_count = 1;
+    mqtt5_websocket_options ws = {0}; /* path "/mqtt" */
+    mqtt5_http_proxy_options proxy = {.host = o->proxy_host, .port = o->proxy_port};
+    mqtt5_client_options co;
+    mqtt5_client_options_init(&co);
+    co.group = a->group; /* the client takes its own reference */
+    co.host = o->endpoint;
+    co.port = o->port ? o->port : 443;
+    co.tls = &tls;
+    co.websocket = &ws;
+    if (o->proxy_host) co.http_proxy = &proxy;
+    co.core.connect.client_id = (mqtt5_str){o->client_id, strlen(o->client_id)};
+    co.core.connect.has_username = true;
+    co.core.connect.username = (mqtt5_str){METRICS_USERNAME, strlen(METRICS_USERNAME)};
+    co.user = a;
+    co.on_lifecycle = on_lifecycle;
+    co.on_publish = on_publish_received;
+    return mqtt5_client_new(&co, &a->client, st);
+}
+
+/* --signing_region: the SigV4 WebSocket builder, with the default chain (provider NULL) or
+ * with a Cognito provider on an event-loop group shared with the client. */
+static int new_signed_client(app *a, mqtt5_builder_options *bo, mqtt5_codec_status *st)
+{
+    const sample_opts *o = a->opt;
+    if (o->cognito_identity) {
+        int rc = new_group(a, st);
+        if (rc) return rc;
+        mqtt5_credentials_options co;
+        mqtt5_credentials_options_init(&co);
+        co.event_loop_group = a->group;
+        mqtt5_credentials_cognito_options cg = {.endpoint = o->cognito_endpoint,
+                                                .identity_id = o->cognito_identity};
+        rc = mqtt5_credentials_provider_new_cognito(&co, &cg, &a->provider);
+        if (rc) {
+            a->provider = NULL;
+            *st = (mqtt5_codec_status){
+                .error = rc, .field = "credentials_provider", .detail = "cannot create Cognito"};
+            return rc;
+        }
+        bo->client_bootstrap = a->group;
+    }
+    return mqtt5_builder_websockets_with_default_aws_signing(o->signing_region, a->provider, bo,
+                                                             &a->client, st);
+}
+
 static int create_client(app *a)
 {
     const sample_opts *o = a->opt;
@@ -1148,20 +1338,46 @@ static int create_client(app *a)
     bo.on_lifecycle_connection_failure = on_connection_failure;
     bo.on_lifecycle_disconnection = on_disconnection;
     mqtt5_codec_status st = {0};
-    int rc = o->cert ? mqtt5_builder_mtls_from_path(o->cert, o->key, &bo, &a->client, &st)
-                     : mqtt5_builder_new_default(&bo, true, &a->client, &st);
+    int rc;
+    if (o->signing_region)
+        rc = new_signed_client(a, &bo, &st);
+    else if (o->use_websockets)
+        rc = new_websocket_client(a, &st);
+    else if (o->cert)
+        rc = mqtt5_builder_mtls_from_path(o->cert, o->key, &bo, &a->client, &st);
+    else
+        rc = mqtt5_builder_new_default(&bo, true, &a->client, &st);
     if (rc) {
         a->client = NULL;
-        char more[512] = "";
-        if (st.field || st.detail)
-            snprintf(more, sizeof more, "%s%s%s", st.field ? st.field : "",
-                     st.field && st.detail ? ": " : "", st.detail ? st.detail : "");
-        char text[1024];
+        char more[512], text[1024];
+        status_text(more, sizeof more, &st);
         describe_error(text, sizeof text, rc, more, NULL);
         complain("Error: could not create the client: %s", text);
         return rc;
     }
     return 0;
+}
+
+static void on_group_shutdown(void *future)
+{
+    mqtt5_future_complete(future, MQTT5_OK);
+}
+
+/* After the client terminated: drop the Cognito provider and the sample's event-loop group,
+ * and wait until the group's threads are gone. */
+static void release_runtime(app *a)
+{
+    if (a->client) return; /* it may still use them: keep both */
+    if (a->provider) mqtt5_credentials_provider_release(a->provider);
+    a->provider = NULL;
+    if (!a->group) return;
+    mqtt5_future *down = mqtt5_future_new();
+    mqtt5_event_loop_group_release(a->group, down ? on_group_shutdown : NULL, down);
+    a->group = NULL;
+    if (!down) return;
+    if (mqtt5_future_wait(down, TIMEOUT_MS) != 0)
+        complain("Error: the event-loop group did not shut down within %u s", TIMEOUT_MS / 1000);
+    mqtt5_future_release(down);
 }
 
 int main(int argc, char **argv)
@@ -1211,6 +1427,7 @@ int main(int argc, char **argv)
             mqtt5_future_complete(fs[i], MQTT5_ERR_STOPPED);
             mqtt5_future_release(fs[i]);
         }
+        release_runtime(&a);
         return created == MQTT5_ERR_FILE ? 2 : 1;
     }
     say("MQTT5 Client Created");
@@ -1221,5 +1438,6 @@ int main(int argc, char **argv)
         if (step_unsubscribe(&a) == 0 && step_stop(&a) == 0) status = missing ? 1 : 0;
     }
     release_client(&a);
+    release_runtime(&a);
     return status;
 }

@@ -34,6 +34,11 @@ const char *mqtt5_ws_request_header(const mqtt5_ws_request *r, const char *name)
  * MQTT5_ERR_INVALID_ARGUMENT. MQTT5_ERR_NOMEM.
  */
 int mqtt5_ws_request_set_header(mqtt5_ws_request *r, const char *name, const char *value);
+/* Say why the transform is about to fail the attempt (one line, copied, at most 1024 bytes;
+ * NULL clears): the connection-failure event's detail then carries it. Never put a secret in
+ * it. 0, MQTT5_ERR_INVALID_ARGUMENT or MQTT5_ERR_NOMEM. */
+int mqtt5_ws_request_set_failure(mqtt5_ws_request *r, const char *detail);
+const char *mqtt5_ws_request_failure(const mqtt5_ws_request *r);
 /* Number of headers and the i-th one (for logging and tests). */
 size_t mqtt5_ws_request_header_count(const mqtt5_ws_request *r);
 mqtt5_ws_header mqtt5_ws_request_header_at(const mqtt5_ws_request *r, size_t i);
@@ -59,7 +64,7 @@ typedef struct mqtt5_websocket_options {
     const char *path;               /* path and query; NULL = "/mqtt" */
     const mqtt5_ws_header *headers; /* extra request headers, copied; not the WebSocket ones */
     size_t header_count;
-    size_t max_frame;               /* payload bytes per frame both ways; 0 = 128 KiB + 16 */
+    size_t max_frame;                /* payload bytes per frame both ways; 0 = 128 KiB + 16 */
     mqtt5_ws_transform_fn transform; /* NULL: none */
     void *transform_user;
 } mqtt5_websocket_options;

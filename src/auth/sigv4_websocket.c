@@ -82,14 +82,22 @@ static void job_answer(void *arg, int err, const mqtt5_credentials *creds, const
 {
     sign_job *j = arg;
     j->err = err;
+    char why[1100];
     if (err) {
         MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_WEBSOCKET, "no AWS credentials for signing: %s: %s",
                   mqtt5_error_name(err), detail ? detail : "");
+        snprintf(why, sizeof why, "no AWS credentials (%s): %s", mqtt5_error_name(err),
+                 detail && *detail ? detail : mqtt5_error_str(err));
+        mqtt5_ws_request_set_failure(j->req, why);
     } else if (creds->expiration != MQTT5_CREDENTIALS_NO_EXPIRY &&
                creds->expiration <= (int64_t)time(NULL)) {
         j->err = MQTT5_ERR_CREDENTIALS_EXPIRED;
         MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_WEBSOCKET,
                   "AWS credentials from %s expired; not signing", creds->provider);
+        snprintf(why, sizeof why, "AWS credentials from the %s provider expired %lld s ago",
+                 creds->provider ? creds->provider : "?",
+                 (long long)((int64_t)time(NULL) - creds->expiration));
+        mqtt5_ws_request_set_failure(j->req, why);
     } else if (mqtt5_credentials_copy(NULL, creds, &j->creds)) {
         j->err = MQTT5_ERR_NOMEM;
     }

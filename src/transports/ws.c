@@ -160,10 +160,14 @@ static void send_request(ws_conn *c)
 
 static void transform_failed(ws_conn *c, int error)
 {
-    char d[256];
+    char d[1200];
     int err = error < 0 ? error : MQTT5_ERR_WEBSOCKET_HANDSHAKE;
-    snprintf(d, sizeof d, "the WebSocket handshake transform failed: %s (%s)", mqtt5_error_str(err),
-             mqtt5_error_name(err));
+    const char *why = mqtt5_ws_request_failure(c->req);
+    if (why)
+        snprintf(d, sizeof d, "the WebSocket handshake transform failed: %s", why);
+    else
+        snprintf(d, sizeof d, "the WebSocket handshake transform failed: %s (%s)",
+                 mqtt5_error_str(err), mqtt5_error_name(err));
     fail(c, err, 0, d);
 }
 
@@ -201,6 +205,7 @@ static void start_transform(ws_conn *c)
         return;
     }
     t->c = c;
+    mqtt5_ws_request_set_failure(c->req, NULL); /* nothing left from an earlier attempt */
     t->req = c->req;
     c->req = NULL;
     c->pending = t;
@@ -464,7 +469,8 @@ static void ws_on_closed(mqtt5_filter *f, int err, const char *detail)
                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
             mqtt5_filter_error_set(&c->e, MQTT5_ERR_WEBSOCKET_HANDSHAKE, d);
         } else if (was == ST_OPEN && err == 0 && !detail) {
-            mqtt5_filter_error_set(&c->e, 0, "server closed the connection without a WebSocket close frame");
+            mqtt5_filter_error_set(&c->e, 0,
+                                   "server closed the connection without a WebSocket close frame");
         } else {
             mqtt5_filter_error_set(&c->e, err, detail);
         }

@@ -24,6 +24,7 @@ typedef struct ws_hdr {
 
 struct mqtt5_ws_request {
     char *path;
+    char *failure; /* why the transform failed (mqtt5_ws_request_set_failure), or NULL */
     ws_hdr *h;
     size_t n, cap;
 };
@@ -196,7 +197,32 @@ void mqtt5_ws_request_free(mqtt5_ws_request *r)
     }
     free(r->h);
     free(r->path);
+    free(r->failure);
     free(r);
+}
+
+int mqtt5_ws_request_set_failure(mqtt5_ws_request *r, const char *detail)
+{
+    if (!r) return MQTT5_ERR_INVALID_ARGUMENT;
+    char *copy = NULL;
+    if (detail) {
+        size_t n = strlen(detail);
+        if (n > 1024) n = 1024;
+        copy = malloc(n + 1);
+        if (!copy) return MQTT5_ERR_NOMEM;
+        memcpy(copy, detail, n);
+        copy[n] = '\0';
+        for (char *c = copy; *c; c++)
+            if ((unsigned char)*c < 0x20) *c = ' ';
+    }
+    free(r->failure);
+    r->failure = copy;
+    return 0;
+}
+
+const char *mqtt5_ws_request_failure(const mqtt5_ws_request *r)
+{
+    return r ? r->failure : NULL;
 }
 
 int mqtt5_ws_request_new(const char *host, const char *path, const mqtt5_ws_header *headers,

@@ -15,7 +15,9 @@
 #   FX_PORT_WRONG (TLS with a certificate for DNS:wrong.example only), FX_PORT_WS and
 #   FX_PORT_WSS (MQTT over WebSockets, plain and TLS), FX_PORT_ALPN (node TLS
 #   front selecting only the protocols given to fx_start_alpn_front, piped to FX_PORT_TCP; unset
-#   without node), FX_MOSQ_PID, FX_MOSQ_CONF, FX_MOSQ_LOG, FX_PIDS_FILE.
+#   without node), FX_PORT_SIGV4 / FX_PORT_SIGV4_TLS (node SigV4-checking WebSocket fronts, ws://
+#   and wss://, piped to FX_PORT_WS; unset without node) with FX_SIGV4_AKID, FX_SIGV4_SECRET,
+#   FX_SIGV4_REGION, FX_MOSQ_PID, FX_MOSQ_CONF, FX_MOSQ_LOG, FX_PIDS_FILE.
 # Environment: MOSQUITTO (default: `mosquitto` on PATH, else /usr/sbin or /usr/local/sbin),
 #   NODE (default node), FX_KEEP=1 keeps FX_DIR, FX_SRC_DIR (dir of alpn_front.js; default: the
 #   dir of this script in run mode, else the dir of $0).
@@ -292,14 +294,16 @@ fx_restart_mosquitto() {
 }
 
 # fx_start_sigv4_front: node stand-in for AWS IoT's WebSocket endpoint (sigv4_front.js) that
-# checks the SigV4-presigned upgrade URL, then forwards to FX_PORT_WS. Exports FX_PORT_SIGV4 and
-# the credentials it accepts: FX_SIGV4_AKID, FX_SIGV4_SECRET, FX_SIGV4_REGION.
+# checks the SigV4-presigned upgrade URL, then forwards to FX_PORT_WS; a second one serves the
+# same over TLS (server.crt). Exports FX_PORT_SIGV4 (ws://), FX_PORT_SIGV4_TLS (wss://) and the
+# credentials they accept: FX_SIGV4_AKID, FX_SIGV4_SECRET, FX_SIGV4_REGION.
 fx_start_sigv4_front() {
     _fx_node=${NODE:-node}
     command -v "$_fx_node" >/dev/null 2>&1 || { fx_log "node not found"; return 1; }
     _fx_js="${FX_SRC_DIR:-$(cd "$(dirname "$0")" && pwd)}/sigv4_front.js"
     [ -f "$_fx_js" ] || { fx_log "$_fx_js missing (set FX_SRC_DIR)"; return 1; }
     FX_PORT_SIGV4=$(fx_free_port) || return 1
+    FX_PORT_SIGV4_TLS=$(fx_free_port) || return 1
     FX_SIGV4_AKID=AKIDEXAMPLE
     FX_SIGV4_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
     FX_SIGV4_REGION=us-east-1
@@ -307,10 +311,21 @@ fx_start_sigv4_front() {
         "$FX_SIGV4_REGION" >>"$FX_DIR/sigv4_front.log" 2>&1 &
     FX_SIGV4_PID=$!
     fx_record_pid "$FX_SIGV4_PID"
-    export FX_PORT_SIGV4 FX_SIGV4_PID FX_SIGV4_AKID FX_SIGV4_SECRET FX_SIGV4_REGION
+    "$_fx_node" "$_fx_js" "$FX_PORT_SIGV4_TLS" "$FX_PORT_WS" "$FX_SIGV4_AKID" "$FX_SIGV4_SECRET" \
+        "$FX_SIGV4_REGION" --tls "$FX_PKI/server.crt" "$FX_PKI/server.key" \
+        >>"$FX_DIR/sigv4_front_tls.log" 2>&1 &
+    FX_SIGV4_TLS_PID=$!
+    fx_record_pid "$FX_SIGV4_TLS_PID"
+    export FX_PORT_SIGV4 FX_SIGV4_PID FX_SIGV4_AKID FX_SIGV4_SECRET FX_SIGV4_REGION \
+        FX_PORT_SIGV4_TLS FX_SIGV4_TLS_PID
     fx_wait_ports "$FX_SIGV4_PID" 100 "$FX_PORT_SIGV4" || {
         fx_log "SigV4 front did not start:"
         cat "$FX_DIR/sigv4_front.log" >&2
+        return 1
+    }
+    fx_wait_ports "$FX_SIGV4_TLS_PID" 100 "$FX_PORT_SIGV4_TLS" || {
+        fx_log "SigV4 TLS front did not start:"
+        cat "$FX_DIR/sigv4_front_tls.log" >&2
         return 1
     }
 }

@@ -4,18 +4,31 @@
 // empty-payload hash, X-Amz-Security-Token not signed) with an independent implementation on
 // node's crypto, then forwards the upgrade request to mosquitto's websockets listener and pipes
 // both ways. A wrong signature, key, region, service or a stale date gets "403 Forbidden".
-// Started by fixture.sh fx_start_sigv4_front.
+// With --tls it serves wss:// (node's https server with that certificate and key; ALPN
+// http/1.1 when offered), the upstream hop to mosquitto staying plain. Started by fixture.sh
+// fx_start_sigv4_front (once plain, once with --tls).
 //
 //   node sigv4_front.js <listenPort> <targetPort> <accessKeyId> <secretAccessKey> <region>
+//                       [--tls <cert.pem> <key.pem>]
 'use strict';
 const crypto = require('crypto');
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const net = require('net');
 
-const [listenPort, targetPort, akid, secret, region] = process.argv.slice(2);
-if (!listenPort || !targetPort || !akid || !secret || !region) {
-  console.error('usage: sigv4_front.js <listenPort> <targetPort> <akid> <secret> <region>');
+const usage = () => {
+  console.error('usage: sigv4_front.js <listenPort> <targetPort> <akid> <secret> <region> ' +
+    '[--tls <cert> <key>]');
   process.exit(2);
+};
+const argv = process.argv.slice(2);
+const [listenPort, targetPort, akid, secret, region] = argv;
+if (!listenPort || !targetPort || !akid || !secret || !region) usage();
+let tls = null;
+if (argv.length > 5) {
+  if (argv[5] !== '--tls' || argv.length !== 8) usage();
+  tls = { cert: fs.readFileSync(argv[6]), key: fs.readFileSync(argv[7]) };
 }
 const log = (...a) => console.error(new Date().toISOString(), 'sigv4_front:', ...a);
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
@@ -55,7 +68,11 @@ function check(req) {
   return null;
 }
 
-const server = http.createServer((req, res) => { res.writeHead(400); res.end(); });
+const refuse = (req, res) => { res.writeHead(400); res.end(); };
+const server = tls
+  ? https.createServer({ ...tls, ALPNProtocols: ['http/1.1'] }, refuse)
+  : http.createServer(refuse);
+if (tls) server.on('tlsClientError', (err) => log('TLS client error:', err.message));
 server.on('upgrade', (req, socket, head) => {
   const why = check(req);
   if (why) {
@@ -79,5 +96,6 @@ server.on('upgrade', (req, socket, head) => {
   up.on('close', drop);
   socket.on('close', drop);
 });
-server.listen(Number(listenPort), '127.0.0.1', () => log('listening on', listenPort));
+server.listen(Number(listenPort), '127.0.0.1',
+  () => log('listening on', listenPort, tls ? '(TLS)' : ''));
 setTimeout(() => process.exit(0), 30 * 60 * 1000).unref();

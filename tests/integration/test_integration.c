@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,6 +41,7 @@
 #include "mqtt5/packet.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/tls.h"
+#include "credentials/provider_internal.h"
 #include "mqtt5/sigv4_websocket.h"
 #include "mqtt5/websocket.h"
 
@@ -706,6 +708,123 @@ static void test_fail_sigv4_wrong_region(void **state)
     expect_failure(h, "sigv4-wrong-region", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
 }
 
+/* ---- SigV4 with credentials from a provider, asked again on every attempt ------------------ */
+
+/* A provider on its own event-loop group (so answers come from another thread than the
+ * client's): the first `bad` gets hand out a wrong secret, later ones the right one, or, with
+ * `expired`, credentials that expired an hour ago; `err` fails every get. */
+typedef struct rotating_src {
+    _Atomic int gets;
+    int bad;
+    bool expired;
+    int err;
+} rotating_src;
+
+static void rotating_get(mqtt5_credentials_provider *p, mqtt5_credentials_done_fn done, void *user)
+{
+    rotating_src *r = p->impl;
+    int n = atomic_fetch_add(&r->gets, 1) + 1;
+    if (r->err) {
+        done(user, r->err, NULL, "rotating: told to fail");
+        return;
+    }
+    mqtt5_credentials c = {need_env("FX_SIGV4_AKID"),
+                           n <= r->bad ? "wrong-secret" : need_env("FX_SIGV4_SECRET"),
+                           NULL,
+                           NULL,
+                           r->expired ? (int64_t)time(NULL) - 3600 : (int64_t)time(NULL) + 3600,
+                           "rotating"};
+    done(user, 0, &c, NULL);
+}
+
+static const mqtt5_credentials_provider_vtable rotating_vt = {"rotating", rotating_get, NULL};
+
+typedef struct provider_fixture {
+    mqtt5_event_loop_group *group;
+    mqtt5_credentials_provider *provider;
+} provider_fixture;
+
+static void provider_fixture_start(provider_fixture *pf, rotating_src *src)
+{
+    mqtt5_event_loop_group_options go;
+    mqtt5_event_loop_group_options_init(&go);
+    assert_int_equal(mqtt5_event_loop_group_new(&go, &pf->group), 0);
+    mqtt5_credentials_options co;
+    mqtt5_credentials_options_init(&co);
+    co.event_loop_group = pf->group;
+    assert_int_equal(mqtt5_cp_new(&co, &rotating_vt, true, src, &pf->provider), 0);
+}
+
+static void provider_fixture_stop(provider_fixture *pf)
+{
+    mqtt5_credentials_provider_release(pf->provider);
+    mqtt5_event_loop_group_release(pf->group, NULL, NULL);
+}
+
+static void test_sigv4_ws_provider_refetch(void **state)
+{
+    fx_harness *h = *state;
+    rotating_src src = {.bad = 1};
+    provider_fixture pf;
+    provider_fixture_start(&pf, &src);
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.credentials_provider = pf.provider;
+    o.core.reconnect_min_ms = 100;
+    o.core.reconnect_max_ms = 200;
+    int err = 0;
+    fx_client *fc = fx_client_create(h, "sigv4-provider", &o, &err, NULL);
+    assert_non_null(fc);
+    assert_int_equal(fx_client_start(fc), 0);
+    fx_event ev;
+    assert_true(fx_client_wait_event(fc, MQTT5_LC_CONNECTION_FAILURE, 0, FX_WAIT_MS, &ev) >= 0);
+    assert_string_equal(mqtt5_error_name(ev.error), "MQTT5_ERR_WEBSOCKET_HANDSHAKE");
+    if (fx_client_wait_event(fc, MQTT5_LC_CONNECTION_SUCCESS, 0, FX_WAIT_MS, NULL) < 0) {
+        fx_client_dump(fc);
+        fail_msg("no CONNECTION_SUCCESS after the provider handed out the right secret");
+    }
+    printf("    sigv4-provider: connected after %d credential fetches\n", atomic_load(&src.gets));
+    assert_true(atomic_load(&src.gets) >= 2); /* asked again for the second attempt */
+    stop_and_release(fc);
+    provider_fixture_stop(&pf);
+}
+
+static void test_fail_sigv4_provider_expired(void **state)
+{
+    fx_harness *h = *state;
+    rotating_src src = {.expired = true};
+    provider_fixture pf;
+    provider_fixture_start(&pf, &src);
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.credentials_provider = pf.provider;
+    fx_event ev;
+    expect_failure(h, "sigv4-expired", &o, MQTT5_ERR_CREDENTIALS_EXPIRED, FX_WAIT_MS, &ev);
+    assert_non_null(strstr(ev.detail, "rotating provider expired"));
+    provider_fixture_stop(&pf);
+}
+
+static void test_fail_sigv4_provider_error(void **state)
+{
+    fx_harness *h = *state;
+    rotating_src src = {.err = MQTT5_ERR_PROVIDER_NOT_ENABLED};
+    provider_fixture pf;
+    provider_fixture_start(&pf, &src);
+    mqtt5_client_options o;
+    mqtt5_websocket_options ws;
+    mqtt5_sigv4_websocket_signer signer;
+    sigv4_options(h, &o, &ws, &signer);
+    signer.credentials_provider = pf.provider;
+    fx_event ev;
+    expect_failure(h, "sigv4-no-credentials", &o, MQTT5_ERR_PROVIDER_NOT_ENABLED, FX_WAIT_MS, &ev);
+    assert_non_null(strstr(ev.detail, "rotating: told to fail")); /* the provider's reason */
+    provider_fixture_stop(&pf);
+}
+
 /* ---- manual acknowledgement through the runtime -------------------------------------------- */
 
 typedef struct held_ack {
@@ -759,7 +878,8 @@ static void test_manual_ack_held_until_sent(void **state)
     assert_int_equal(pubacks_sent(sub), 0); /* held */
     assert_int_equal(mqtt5_client_send_ack(sub->client, ha.handle, 0x00), 0);
     uint64_t sent = 0;
-    for (int i = 0; i < 100 && (sent = pubacks_sent(sub)) == 0; i++) fx_sleep_ms(20);
+    for (int i = 0; i < 100 && (sent = pubacks_sent(sub)) == 0; i++)
+        fx_sleep_ms(20);
     assert_int_equal(sent, 1);
     stop_and_release(pub);
     stop_and_release(sub);
@@ -810,6 +930,9 @@ int main(void)
         FX_TEST(test_sigv4_ws_session_token),
         FX_TEST(test_fail_sigv4_wrong_secret),
         FX_TEST(test_fail_sigv4_wrong_region),
+        FX_TEST(test_sigv4_ws_provider_refetch),
+        FX_TEST(test_fail_sigv4_provider_expired),
+        FX_TEST(test_fail_sigv4_provider_error),
     };
     return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

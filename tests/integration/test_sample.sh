@@ -9,7 +9,18 @@
 #      naming MQTT5_ERR_TLS_UNTRUSTED_CERT;
 #   4. usage errors (unknown option, bad number, bad choice, missing --endpoint, unreadable
 #      --cert, --cert without --key, ...): exit 2, argparse-style message, nothing on stdout;
-#   5. --proxy_host: a clean MQTT5_ERR_NOT_SUPPORTED, exit 1; --help: exit 0.
+#   5. --proxy_host: a clean MQTT5_ERR_NOT_SUPPORTED, exit 1; --help: exit 0;
+#   6. usage errors of the WebSocket/SigV4 flags (--cognito_* without --signing_region or without
+#      each other, --signing_region with --cert/--key, a value given to --use_websockets): exit 2;
+#   7. --use_websockets against mosquitto's wss:// listener: --count 3, exit 0; against the SigV4
+#      front (nothing signed): refused, exit 1;
+#   8. (node) --signing_region through the fixture's SigV4-checking wss:// front, credentials
+#      from the default chain's environment provider (HOME empty, IMDS disabled, no other AWS_*
+#      variable): --count 3, exit 0; a wrong secret: refused, exit 1 with an error;
+#   9. (node) --signing_region with --cognito_identity/--cognito_endpoint: Cognito's
+#      GetCredentialsForIdentity answered by tests/credentials/fake_aws.js replaying
+#      tests/credentials/cognito_sample/http-traffic.json (the front's key and secret, a session
+#      token): --count 3, exit 0, one request with the Cognito target and the identity id.
 #
 # Usage: test_sample.sh <build dir>   (ctest runs it so, with MOSQUITTO set; FX_KEEP=1 keeps the
 # temp dir with every run's stdout/stderr)
@@ -21,6 +32,10 @@ sample="$build/samples/mqtt5_pubsub"
 expected="$here/expected/pubsub_default.txt"
 [ -x "$sample" ] || { echo "test_sample: $sample not built" >&2; exit 1; }
 unset MQTT5_LOG_LEVEL
+# nothing from the caller's AWS configuration reaches the credential providers
+for _v in $(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    unset "$_v"
+done
 
 # shellcheck source=SCRIPTDIR/fixture.sh
 . "$here/fixture.sh"
@@ -30,6 +45,11 @@ FX_PKI="$FX_DIR/pki"
 export FX_PKI
 fx_start_mosquitto || exit 1
 pki=$FX_PKI
+have_node=0
+if command -v "${NODE:-node}" >/dev/null 2>&1; then
+    fx_start_sigv4_front || exit 1
+    have_node=1
+fi
 
 failures=0
 tab=$(printf '\t')
@@ -48,15 +68,22 @@ show() {
     sed 's/^/    | /' "$FX_DIR/$1.err"
 }
 
-# run NAME ARGS...: the sample with a hard time limit; stdout/stderr in $FX_DIR/NAME.{out,err};
+# runcmd NAME CMD ARGS...: CMD with a hard time limit; stdout/stderr in $FX_DIR/NAME.{out,err};
 # exit status in $rc, seconds taken in $took.
-run() {
+runcmd() {
     _name=$1
     shift
     _t0=$(date +%s)
-    timeout -s KILL 300 "$sample" "$@" >"$FX_DIR/$_name.out" 2>"$FX_DIR/$_name.err"
+    timeout -s KILL 300 "$@" >"$FX_DIR/$_name.out" 2>"$FX_DIR/$_name.err"
     rc=$?
     took=$(($(date +%s) - _t0))
+}
+
+# run NAME ARGS...: the sample, as runcmd.
+run() {
+    _name=$1
+    shift
+    runcmd "$_name" "$sample" "$@"
 }
 
 mask() { sed 's/mqtt5-sample-[0-9a-f]\{8\}/mqtt5-sample-XXXXXXXX/g'; }
@@ -228,6 +255,168 @@ if [ "$rc" -eq 0 ] && head -n 1 "$FX_DIR/help.out" | grep -q '^usage: mqtt5_pubs
 else
     fail "--help: exit status $rc"
     show help
+fi
+
+# ---- 6. usage errors of the WebSocket / SigV4 flags: exit 2 -------------------------------------
+usage cognito_alone "arguments --cognito_identity and --cognito_endpoint: require --signing_region" \
+    --endpoint localhost --cognito_identity us-east-1:1234 --cognito_endpoint http://127.0.0.1:1
+usage cognito_id_only "arguments --cognito_identity and --cognito_endpoint: give both" \
+    --endpoint localhost --signing_region us-east-1 --cognito_identity us-east-1:1234
+usage cognito_ep_only "arguments --cognito_identity and --cognito_endpoint: give both" \
+    --endpoint localhost --signing_region us-east-1 --cognito_endpoint http://127.0.0.1:1
+usage cognito_ep_no_region "arguments --cognito_identity and --cognito_endpoint: give both" \
+    --endpoint localhost --cognito_endpoint http://127.0.0.1:1
+usage signing_cert "argument --signing_region: not allowed with argument --cert" \
+    --endpoint localhost --signing_region us-east-1 --cert "$pki/client.crt" --key "$pki/client.key"
+usage signing_key "arguments --cert and --key" \
+    --endpoint localhost --signing_region us-east-1 --key "$pki/client.key"
+usage signing_empty "argument --signing_region: must not be empty" \
+    --endpoint localhost --signing_region ""
+usage signing_no_value "argument --signing_region: expected one argument" \
+    --endpoint localhost --signing_region --use_websockets
+usage ws_value "argument --use_websockets: ignored explicit argument 'yes'" \
+    --endpoint localhost --use_websockets=yes
+if grep -q -- '--signing_region SIGNING_REGION' "$FX_DIR/help.out" &&
+    grep -q -- '--use_websockets' "$FX_DIR/help.out" &&
+    grep -q -- '--cognito_endpoint COGNITO_ENDPOINT' "$FX_DIR/help.out"; then
+    pass "--help: lists --use_websockets, --signing_region, --cognito_*"
+else
+    fail "--help: the WebSocket/SigV4 flags are missing"
+    show help
+fi
+
+# flow NAME: a --count 3 run ended well (exit 0, every message back, stopped, stderr empty)
+flow() {
+    _o="$FX_DIR/$1.out"
+    if [ "$rc" -ne 0 ]; then
+        fail "$1: exit status $rc, expected 0"
+        show "$1"
+    elif ! grep -q "^Connected to endpoint:'" "$_o" || ! grep -qx '3 message(s) received\.' "$_o"; then
+        fail "$1: not connected or messages missing"
+        show "$1"
+    elif ! grep -qx 'Client Stopped!' "$_o"; then
+        fail "$1: did not stop cleanly"
+        show "$1"
+    elif [ -s "$FX_DIR/$1.err" ]; then
+        fail "$1: unexpected stderr"
+        show "$1"
+    else
+        return 0
+    fi
+    return 1
+}
+
+# ---- 7. --use_websockets: MQTT over wss:// without signing --------------------------------------
+run wss --endpoint localhost --port "$FX_PORT_WSS" --ca_file "$pki/ca.crt" --use_websockets \
+    --count 3
+flow wss && pass "--use_websockets: wss:// to mosquitto, 3 message(s) received, exit 0 ($took s)"
+if [ "$have_node" = 1 ]; then
+    run wss_unsigned --endpoint 127.0.0.1 --port "$FX_PORT_SIGV4_TLS" --ca_file "$pki/ca.crt" \
+        --use_websockets --count 3
+    if [ "$rc" -eq 1 ] &&
+        grep -q '^Error: connection failed: MQTT5_ERR_WEBSOCKET_HANDSHAKE' "$FX_DIR/wss_unsigned.err"
+    then
+        pass "--use_websockets: an unsigned upgrade is refused by the SigV4 front, exit 1"
+    else
+        fail "--use_websockets against the SigV4 front: expected exit 1 with MQTT5_ERR_WEBSOCKET_HANDSHAKE (got $rc)"
+        show wss_unsigned
+    fi
+fi
+
+# ---- 8. --signing_region: SigV4 with the default chain (environment) ----------------------------
+if [ "$have_node" = 1 ]; then
+    home_empty="$FX_DIR/home-empty"
+    mkdir -p "$home_empty"
+    # sigv4 NAME SECRET ARGS...: the sample with only these AWS settings in its environment
+    sigv4() {
+        _n=$1 _secret=$2
+        shift 2
+        runcmd "$_n" env HOME="$home_empty" AWS_EC2_METADATA_DISABLED=true \
+            AWS_ACCESS_KEY_ID="$FX_SIGV4_AKID" AWS_SECRET_ACCESS_KEY="$_secret" \
+            "$sample" --signing_region "$FX_SIGV4_REGION" --endpoint 127.0.0.1 \
+            --port "$FX_PORT_SIGV4_TLS" --ca_file "$pki/ca.crt" "$@"
+    }
+    accepted_before=$(grep -c 'sigv4_front: accepted' "$FX_DIR/sigv4_front_tls.log")
+    sigv4 sigv4 "$FX_SIGV4_SECRET" --count 3
+    accepted_after=$(grep -c 'sigv4_front: accepted' "$FX_DIR/sigv4_front_tls.log")
+    if ! flow sigv4; then
+        :
+    elif [ "$accepted_after" -le "$accepted_before" ]; then
+        fail "sigv4: the SigV4 front accepted no upgrade"
+        sed 's/^/    | /' "$FX_DIR/sigv4_front_tls.log"
+    elif grep -qF "$FX_SIGV4_SECRET" "$FX_DIR/sigv4.out" "$FX_DIR/sigv4.err"; then
+        fail "sigv4: the secret was printed"
+    else
+        pass "sigv4: signed wss:// through the checking front, 3 message(s) received, exit 0 ($took s)"
+    fi
+
+    sigv4 sigv4_wrong "wrong/K7MDENG+bPxRfiCYEXAMPLEKEYwJalrXUtnFEMI" --count 3
+    if [ "$rc" -ne 1 ]; then
+        fail "sigv4 wrong secret: exit status $rc, expected 1"
+        show sigv4_wrong
+    elif ! grep -qx 'Lifecycle Connection Failure' "$FX_DIR/sigv4_wrong.out" ||
+        ! grep -q '^Error: connection failed: MQTT5_ERR_' "$FX_DIR/sigv4_wrong.err"; then
+        fail "sigv4 wrong secret: no connection failure / error message"
+        show sigv4_wrong
+    elif ! grep -q 'refused: signature mismatch' "$FX_DIR/sigv4_front_tls.log"; then
+        fail "sigv4 wrong secret: the front did not refuse a signature"
+        sed 's/^/    | /' "$FX_DIR/sigv4_front_tls.log"
+    elif [ "$took" -gt 15 ]; then
+        fail "sigv4 wrong secret: took $took s (no fail-fast)"
+    else
+        pass "sigv4 wrong secret: refused, exit 1, $(sed -n 1p "$FX_DIR/sigv4_wrong.err")"
+    fi
+else
+    echo "ok - sigv4 # SKIP node not found"
+fi
+
+# ---- 9. --signing_region with Cognito (fake_aws.js) ---------------------------------------------
+cognito_check() {
+    # shellcheck disable=SC2016 # JavaScript, not shell
+    "${NODE:-node}" -e '
+        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        const q = r.requests[0] || {};
+        const why = r.unexpected.length ? "unexpected requests" :
+            r.consumed !== 1 ? `${r.consumed} request(s) matched, expected 1` :
+            q.headers["x-amz-target"] !== "AWSCognitoIdentityService.GetCredentialsForIdentity" ?
+                "no Cognito X-Amz-Target" :
+            !/"IdentityId"\s*:\s*"us-east-1:1234"/.test(q.body) ? "no IdentityId in the body" : "";
+        if (why) { console.log(why); console.log(JSON.stringify(r.requests)); process.exit(1); }
+    ' "$1"
+}
+if [ "$have_node" = 1 ]; then
+    fake_js="$here/../credentials/fake_aws.js"
+    "${NODE:-node}" "$fake_js" --traffic "$here/../credentials/cognito_sample/http-traffic.json" \
+        --cert "$pki/server.crt" --key "$pki/server.key" --report "$FX_DIR/fake_aws.json" \
+        >"$FX_DIR/fake_aws.out" 2>"$FX_DIR/fake_aws.err" &
+    fake_pid=$!
+    fx_record_pid "$fake_pid"
+    i=0
+    while [ "$i" -lt 100 ] && ! grep -q '^READY ' "$FX_DIR/fake_aws.out"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    cognito_port=$(sed -n 's/^READY \([0-9]*\) .*/\1/p' "$FX_DIR/fake_aws.out")
+    if [ -z "$cognito_port" ]; then
+        fail "cognito: fake_aws.js did not start"
+        sed 's/^/    | /' "$FX_DIR/fake_aws.err"
+    else
+        runcmd cognito env HOME="$home_empty" AWS_EC2_METADATA_DISABLED=true \
+            "$sample" --signing_region "$FX_SIGV4_REGION" --cognito_identity us-east-1:1234 \
+            --cognito_endpoint "http://127.0.0.1:$cognito_port" --endpoint 127.0.0.1 \
+            --port "$FX_PORT_SIGV4_TLS" --ca_file "$pki/ca.crt" --count 3
+        kill -TERM "$fake_pid" 2>/dev/null # it writes its report and exits
+        wait "$fake_pid" 2>/dev/null
+        if ! flow cognito; then
+            :
+        elif ! why=$(cognito_check "$FX_DIR/fake_aws.json"); then
+            fail "cognito: the Cognito call: $why"
+        else
+            pass "cognito: credentials from GetCredentialsForIdentity, signed wss://, 3 message(s) received, exit 0 ($took s)"
+        fi
+    fi
+else
+    echo "ok - cognito # SKIP node not found"
 fi
 
 if [ "$failures" -ne 0 ]; then

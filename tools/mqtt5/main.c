@@ -1,5 +1,5 @@
 /*
- * tools/mqtt5/main.c - the `mqtt5` command-line packet tool: dispatches to the decode and encode
+ * tools/mqtt5/main.c - the `mqtt5` command-line tool: dispatches to the decode, encode and creds
  * subcommands and handles help, version and usage errors.
  */
 #include <string.h>
@@ -22,11 +22,16 @@ void tool_usage(FILE *f)
           "  mqtt5 encode [--hex] [FILE]\n"
           "      Read JSON lines (one packet each) and write the encoded packets: raw bytes,\n"
           "      or with --hex one lowercase hex line per input line.\n"
+          "  mqtt5 creds [--profile NAME | --cognito-identity ID --cognito-endpoint URL]\n"
+          "      Fetch AWS credentials with the default provider chain (or only profile NAME,\n"
+          "      or Amazon Cognito; 30 s at most) and print the provider that supplied them,\n"
+          "      the access key id, the account id, the expiry and whether a session token\n"
+          "      came, never the secret or the token; or the error and each provider's reason.\n"
           "  mqtt5 --version\n"
           "  mqtt5 help | -h | --help\n"
           "\n"
-          "FILE may be '-' for stdin. Exit status: 0 success, 1 bad input or I/O error,\n"
-          "2 usage error.\n",
+          "FILE may be '-' for stdin. Exit status: 0 success, 1 bad input, I/O error or no\n"
+          "credentials, 2 usage error.\n",
           f);
 }
 
@@ -71,5 +76,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(sub, "decode") == 0) return cmd_decode(argc - 1, argv + 1);
     if (strcmp(sub, "encode") == 0) return cmd_encode(argc - 1, argv + 1);
+    if (strcmp(sub, "creds") == 0) return cmd_creds(argc - 1, argv + 1);
     return tool_usage_error(sub[0] == '-' ? "unknown option" : "unknown subcommand", sub);
 }

@@ -1,6 +1,6 @@
 /*
- * tools/mqtt5/tool.h - entry points of the `mqtt5` command-line packet tool's subcommands and
- * the exit codes they share.
+ * tools/mqtt5/tool.h - entry points of the `mqtt5` command-line tool's subcommands (packets,
+ * AWS credentials) and the exit codes they share.
  */
 #ifndef MQTT5_TOOL_TOOL_H
 #define MQTT5_TOOL_TOOL_H
@@ -16,6 +16,7 @@ enum {
 /* argv[0] is the subcommand name; each returns the process exit code. */
 int cmd_decode(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
+int cmd_creds(int argc, char **argv);
 
 /* Print the usage text to f. */
 void tool_usage(FILE *f);
