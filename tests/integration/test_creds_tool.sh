@@ -20,7 +20,8 @@ build=${1:-${MQTT5_BUILD_DIR:-}}
 [ -n "$build" ] || { echo "usage: $0 <build dir>" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 tool="$build/mqtt5"
-[ -x "$tool" ] || { echo "test_creds_tool: $tool not built" >&2; exit 1; }
+# a build without tools (the ThreadSanitizer stage) skips: ctest shows it as skipped (77)
+[ -x "$tool" ] || { echo "test_creds_tool: $tool not built: skipped" >&2; exit 77; }
 unset MQTT5_LOG_LEVEL
 for _v in $(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p'); do
     unset "$_v"
