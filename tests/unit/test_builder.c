@@ -319,6 +319,51 @@ static void test_port_rules(void **state)
     assert_int_equal(r->tls.alpn_count, 2);
 }
 
+/* MQTT over WebSockets: 443 with TLS (80 plain), ALPN http/1.1 unless a list is given, and the
+ * WebSocket options reach the client. */
+static void test_websocket_port_and_alpn(void **state)
+{
+    (void)state;
+    mqtt5_builder_options o = opts("abc-ats.iot.us-east-1.amazonaws.com");
+    mqtt5_websocket_options ws = {0};
+    mqtt5_builder_tls_input tin = tls_default;
+    tin.websocket = &ws;
+    mqtt5_builder_resolved *r = resolve_ok(&o, &tin);
+    assert_int_equal(r->client.port, 443);
+    assert_ptr_equal(r->client.websocket, &ws);
+    assert_int_equal(r->tls.alpn_count, 1);
+    assert_string_equal(r->tls.alpn[0], "http/1.1");
+    mqtt5_builder_tls_input plain = tls_plain;
+    plain.websocket = &ws;
+    r = resolve_ok(&o, &plain);
+    assert_int_equal(r->client.port, 80);
+    assert_null(r->client.tls);
+    o.port = 8443;
+    static const char *const mine[] = {"x-mine"};
+    o.alpn_list = mine;
+    o.alpn_count = 1;
+    r = resolve_ok(&o, &tin);
+    assert_int_equal(r->client.port, 8443);
+    assert_ptr_equal(r->tls.alpn, mine);
+    assert_null(resolve_ok(&o, &tls_default)->client.websocket);
+}
+
+static void test_websocket_builder_errors(void **state)
+{
+    (void)state;
+    mqtt5_builder_options o = opts("localhost");
+    mqtt5_client *c = (mqtt5_client *)(uintptr_t)1;
+    mqtt5_codec_status st;
+    const char *bad[] = {NULL, "", "US-EAST-1", "us east 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(
+            mqtt5_builder_websockets_with_default_aws_signing(bad[i], NULL, &o, &c, &st),
+            MQTT5_ERR_INVALID_ARGUMENT);
+        assert_string_equal(st.field, "region");
+        assert_null(c);
+    }
+}
+
 /* ---- trust and credentials ------------------------------------------------------------------ */
 
 static void test_tls_credentials_and_trust(void **state)
@@ -1240,6 +1285,8 @@ int main(void)
         cmocka_unit_test_teardown(test_resolve_defaults, test_teardown),
         cmocka_unit_test_teardown(test_resolve_plain, test_teardown),
         cmocka_unit_test_teardown(test_port_rules, test_teardown),
+        cmocka_unit_test_teardown(test_websocket_port_and_alpn, test_teardown),
+        cmocka_unit_test_teardown(test_websocket_builder_errors, test_teardown),
         cmocka_unit_test_teardown(test_tls_credentials_and_trust, test_teardown),
         cmocka_unit_test_teardown(test_metrics_username, test_teardown),
         cmocka_unit_test_teardown(test_metrics_length_limit, test_teardown),
