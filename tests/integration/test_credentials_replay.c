@@ -546,7 +546,10 @@ static int group_teardown(void **state)
     (void)state;
     const char *keep = fx_env("FX_KEEP");
     if ((keep != NULL && strcmp(keep, "1") == 0) || g.failed > 0) {
-        printf("kept %s (PKI, fake server reports and logs)\n", g.tmp);
+        printf("kept %s (PKI, fake server reports and logs)%s\n", g.tmp,
+               fx_env("FX_DIR") != NULL && keep == NULL
+                   ? "; inside the fixture's FX_DIR: FX_KEEP=1 keeps it after the fixture"
+                   : "");
     } else if (g.tmp[0] != '\0') {
         remove_tree(g.tmp);
     }
@@ -565,11 +568,14 @@ typedef struct case_sys {
 
 static void note_read(case_sys *s, const char *path, int err)
 {
+    char reason[128] = "ok";
+    if (err != 0 && strerror_r(err, reason, sizeof reason) != 0) {
+        fmt(reason, sizeof reason, "errno %d", err);
+    }
     pthread_mutex_lock(&s->mu);
     size_t len = strlen(s->reads);
     if (len + 4 < sizeof s->reads) {
-        fmt(s->reads + len, sizeof s->reads - len, "%s%s (%s)", len ? ", " : "", path,
-            err == 0 ? "ok" : strerror(err));
+        fmt(s->reads + len, sizeof s->reads - len, "%s%s (%s)", len ? ", " : "", path, reason);
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -594,8 +600,9 @@ static int sys_read_file(void *user, const mqtt5_allocator *alloc, const char *p
         return MQTT5_ERR_FILE;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    int fst = fstat(fd, &st);
+    if (fst != 0 || !S_ISREG(st.st_mode)) {
+        int e = fst != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         close(fd);
         note_read(s, path, e);
         errno = e;
