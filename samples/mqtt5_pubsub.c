@@ -5,14 +5,28 @@
  * unsubscribe, stop. See docs/design/runtime-tls.md §5.
  *
  *   mqtt5_pubsub --endpoint <host> [--cert <path> --key <path>] [--ca_file <path>] [--port <n>]
+ *                [--pkcs11_lib <path> --cert <path> [--pin <pin>] [--token_label <label>]
+ *                 [--slot_id <n>] [--key_label <label>]]
+ *                [--pkcs12_file <path> [--pkcs12_password <password>]]
  *                [--client_id <id>] [--topic <t>] [--message <m>] [--count <n>]
  *                [--use_websockets] [--signing_region <region>
  *                [--cognito_identity <id> --cognito_endpoint <endpoint>]]
- *                [--proxy_host <h>] [--proxy_port <n>] [--verbosity <level>]
+ *                [--custom_auth_username <u>] [--custom_auth_authorizer_name <name>]
+ *                [--custom_auth_authorizer_signature <sig>] [--custom_auth_password <p>]
+ *                [--custom_auth_token_key_name <key> --custom_auth_token_value <value>]
+ *                [--proxy_host <h>] [--proxy_port <n>] [--proxy_username <u>]
+ *                [--proxy_password <p>] [--proxy_tls] [--proxy_ca_file <path>]
+ *                [--socks5_host <h>] [--socks5_port <n>] [--socks5_username <u>]
+ *                [--socks5_password <p>] [--verbosity <level>]
  *
  * Connections (the seed README's "Connection Types"):
  *   - default: TLS to port 8883, mutual TLS with --cert/--key (mqtt5_builder_mtls_from_path),
  *     server-authenticated only without them (mqtt5_builder_new_default);
+ *   - --pkcs11_lib with --cert: mutual TLS with the private key on a PKCS#11 token
+ *     (mqtt5_builder_mtls_with_pkcs11), chosen by --token_label and/or --slot_id and --key_label,
+ *     logged in with --pin; --pkcs12_file: mutual TLS with the certificate and key of a PKCS#12
+ *     file (mqtt5_builder_mtls_with_pkcs12) opened with --pkcs12_password; neither with --key,
+ *     each other, --signing_region, --custom_auth_* or --use_websockets;
  *   - --signing_region: MQTT over WebSockets to port 443, the upgrade presigned with SigV4
  *     (mqtt5_builder_websockets_with_default_aws_signing) with credentials from the default chain
  *     (environment, profile, web identity, ECS or IMDS), fetched on every connection attempt;
@@ -20,10 +34,23 @@
  *   - --signing_region with --cognito_identity and --cognito_endpoint: the same with credentials
  *     from Amazon Cognito (mqtt5_credentials_provider_new_cognito) on an event-loop group the
  *     sample creates and shares with the client (client_bootstrap); both are released at the end;
+ *   - --custom_auth_*: an AWS IoT custom authorizer (mqtt5_builder_direct_with_custom_authorizer):
+ *     server-authenticated TLS to port 443 with ALPN "mqtt", the username built from the base
+ *     username, authorizer name, signature and token, and the password; with --use_websockets
+ *     the same over wss:// (mqtt5_builder_websockets_with_custom_authorizer); not with --cert,
+ *     --key or --signing_region;
  *   - --use_websockets alone: MQTT over WebSockets over TLS (wss://, port 443, ALPN http/1.1)
  *     without signing, built with mqtt5_client_new and mqtt5_client_options.websocket (the
  *     builders have no unsigned WebSocket form); --cert/--key/--ca_file mean what they mean
  *     above.
+ *
+ * Proxies, for every connection type: --proxy_host/--proxy_port (default 8080) connect through
+ * an HTTP proxy with CONNECT, with Basic authentication given --proxy_username/--proxy_password,
+ * and TLS to the proxy with --proxy_tls (its certificate checked against --proxy_ca_file, else
+ * the system store); --socks5_host/--socks5_port (default 1080, our extension) through a SOCKS5
+ * proxy, with --socks5_username/--socks5_password. Not both kinds. With --signing_region the
+ * default credentials chain's HTTP calls use the same proxy. A proxy refusing the tunnel fails
+ * the first connection (exit 1, MQTT5_ERR_PROXY with the proxy's answer).
  *
  * Output: the Python sample's lines, with its enum reprs (<PubackReasonCode.SUCCESS: 0>) and
  * bytes repr (b'...'). Two fixes to the seed: each payload is "<message> [i]", and the client id
@@ -35,7 +62,9 @@
  * SigV4 also when no credentials could be found or they were refused), a wait timed out, an
  * acknowledgement carried a failure reason, or messages are missing; 2 usage error (argparse
  * style; also --cognito_* without --signing_region or without each other, --signing_region
- * with --cert/--key); 130 a second SIGINT (the first one ends publishing).
+ * with --cert/--key, --custom_auth_* with --cert/--key/--signing_region, an empty custom
+ * authorizer name/signature/token key/token value, a token key without a value or the
+ * reverse); 130 a second SIGINT (the first one ends publishing).
  *
  * Threads: main() blocks on futures and on one condition variable; the client's callbacks run
  * on its event-loop thread; a small thread takes SIGINT with sigwait(). Every line of stdout
@@ -305,6 +334,13 @@ enum {
     O_CERT,
     O_KEY,
     O_CA_FILE,
+    O_PKCS11_LIB,
+    O_PIN,
+    O_TOKEN_LABEL,
+    O_SLOT_ID,
+    O_KEY_LABEL,
+    O_PKCS12_FILE,
+    O_PKCS12_PASSWORD,
     O_CLIENT_ID,
     O_TOPIC,
     O_MESSAGE,
@@ -313,8 +349,22 @@ enum {
     O_SIGNING_REGION,
     O_COGNITO_IDENTITY,
     O_COGNITO_ENDPOINT,
+    O_CUSTOM_AUTH_USERNAME,
+    O_CUSTOM_AUTH_AUTHORIZER_NAME,
+    O_CUSTOM_AUTH_AUTHORIZER_SIGNATURE,
+    O_CUSTOM_AUTH_PASSWORD,
+    O_CUSTOM_AUTH_TOKEN_KEY_NAME,
+    O_CUSTOM_AUTH_TOKEN_VALUE,
     O_PROXY_HOST,
     O_PROXY_PORT,
+    O_PROXY_USERNAME,
+    O_PROXY_PASSWORD,
+    O_PROXY_TLS,
+    O_PROXY_CA_FILE,
+    O_SOCKS5_HOST,
+    O_SOCKS5_PORT,
+    O_SOCKS5_USERNAME,
+    O_SOCKS5_PASSWORD,
     O_VERBOSITY,
     O_COUNT_OF_OPTIONS
 };
@@ -326,14 +376,28 @@ static const struct {
     [O_ENDPOINT] = {"--endpoint", "ENDPOINT",
                     "The endpoint of the MQTT broker (a host name or an IP address)"},
     [O_PORT] = {"--port", "PORT",
-                "Port to connect to (default: 8883; 443 with --use_websockets or "
-                "--signing_region)"},
+                "Port to connect to (default: 8883; 443 with --use_websockets, "
+                "--signing_region or --custom_auth_*)"},
     [O_CERT] = {"--cert", "CERT",
                 "Path to the client certificate in PEM format (with --key; without both, "
                 "server-authenticated TLS only)"},
     [O_KEY] = {"--key", "KEY", "Path to the client private key in PEM format"},
     [O_CA_FILE] = {"--ca_file", "CA_FILE",
                    "Path to a CA bundle to trust (default: the system trust store)"},
+    [O_PKCS11_LIB] = {"--pkcs11_lib", "PKCS11_LIB",
+                      "Path to a PKCS#11 module: mutual TLS with the private key on a token "
+                      "(with --cert; not with --key)"},
+    [O_PIN] = {"--pin", "PIN", "User PIN of the PKCS#11 token (default: no PIN login)"},
+    [O_TOKEN_LABEL] = {"--token_label", "TOKEN_LABEL",
+                       "Label of the PKCS#11 token (default: any token)"},
+    [O_SLOT_ID] = {"--slot_id", "SLOT_ID", "Slot ID of the PKCS#11 token (default: any slot)"},
+    [O_KEY_LABEL] = {"--key_label", "KEY_LABEL",
+                     "Label of the private key on the PKCS#11 token (default: its only key)"},
+    [O_PKCS12_FILE] = {"--pkcs12_file", "PKCS12_FILE",
+                       "Path to a PKCS#12 file (.p12/.pfx) holding the client certificate and "
+                       "key: mutual TLS (not with --cert/--key)"},
+    [O_PKCS12_PASSWORD] = {"--pkcs12_password", "PKCS12_PASSWORD",
+                           "Password of the PKCS#12 file (default: none)"},
     [O_CLIENT_ID] = {"--client_id", "CLIENT_ID",
                      "Client ID to use (default: mqtt5-sample-<8 random hex digits>)"},
     [O_TOPIC] = {"--topic", "TOPIC", "Topic to subscribe and publish to (default: test/topic)"},
@@ -355,8 +419,41 @@ static const struct {
     [O_COGNITO_ENDPOINT] = {"--cognito_endpoint", "COGNITO_ENDPOINT",
                             "Cognito endpoint, cognito-identity.<region>.amazonaws.com or a URL "
                             "(with --cognito_identity and --signing_region)"},
-    [O_PROXY_HOST] = {"--proxy_host", "PROXY_HOST", "HTTP proxy host (not supported yet)"},
+    [O_CUSTOM_AUTH_USERNAME] = {"--custom_auth_username", "CUSTOM_AUTH_USERNAME",
+                                "Username for an AWS IoT custom authorizer (any --custom_auth_* "
+                                "connects through one: TLS, port 443, ALPN mqtt; over WebSockets "
+                                "with --use_websockets)"},
+    [O_CUSTOM_AUTH_AUTHORIZER_NAME] = {"--custom_auth_authorizer_name",
+                                       "CUSTOM_AUTH_AUTHORIZER_NAME",
+                                       "Name of the custom authorizer to invoke"},
+    [O_CUSTOM_AUTH_AUTHORIZER_SIGNATURE] = {"--custom_auth_authorizer_signature",
+                                            "CUSTOM_AUTH_AUTHORIZER_SIGNATURE",
+                                            "Signature of the token value (base64; URL-encoded "
+                                            "by the SDK unless it holds '%')"},
+    [O_CUSTOM_AUTH_PASSWORD] = {"--custom_auth_password", "CUSTOM_AUTH_PASSWORD",
+                                "Password for the custom authorizer"},
+    [O_CUSTOM_AUTH_TOKEN_KEY_NAME] = {"--custom_auth_token_key_name", "CUSTOM_AUTH_TOKEN_KEY_NAME",
+                                      "Name of the username query parameter holding the token "
+                                      "(with --custom_auth_token_value)"},
+    [O_CUSTOM_AUTH_TOKEN_VALUE] = {"--custom_auth_token_value", "CUSTOM_AUTH_TOKEN_VALUE",
+                                   "Token value for the custom authorizer (with "
+                                   "--custom_auth_token_key_name)"},
+    [O_PROXY_HOST] = {"--proxy_host", "PROXY_HOST",
+                      "HTTP proxy host: connect through it with CONNECT"},
     [O_PROXY_PORT] = {"--proxy_port", "PROXY_PORT", "HTTP proxy port (default: 8080)"},
+    [O_PROXY_USERNAME] = {"--proxy_username", "PROXY_USERNAME",
+                          "HTTP proxy username (Basic authentication)"},
+    [O_PROXY_PASSWORD] = {"--proxy_password", "PROXY_PASSWORD", "HTTP proxy password"},
+    [O_PROXY_TLS] = {"--proxy_tls", NULL, "Use TLS to the HTTP proxy (an HTTPS proxy)"},
+    [O_PROXY_CA_FILE] = {"--proxy_ca_file", "PROXY_CA_FILE",
+                         "CA bundle to trust for the proxy's TLS certificate (with --proxy_tls; "
+                         "default: the system trust store)"},
+    [O_SOCKS5_HOST] = {"--socks5_host", "SOCKS5_HOST",
+                       "SOCKS5 proxy host: connect through it (not with --proxy_host)"},
+    [O_SOCKS5_PORT] = {"--socks5_port", "SOCKS5_PORT", "SOCKS5 proxy port (default: 1080)"},
+    [O_SOCKS5_USERNAME] = {"--socks5_username", "SOCKS5_USERNAME",
+                           "SOCKS5 proxy username (RFC 1929 authentication)"},
+    [O_SOCKS5_PASSWORD] = {"--socks5_password", "SOCKS5_PASSWORD", "SOCKS5 proxy password"},
     [O_VERBOSITY] = {"--verbosity", "{Fatal,Error,Warn,Info,Debug,Trace,NoLogs}",
                      "Logging level to stderr (default: NoLogs, or $MQTT5_LOG_LEVEL)"},
 };
@@ -367,10 +464,20 @@ typedef struct sample_opts {
     const char *signing_region;                      /* NULL: no SigV4 */
     const char *cognito_identity, *cognito_endpoint; /* both or neither; need signing_region */
     bool use_websockets;                             /* also true with signing_region */
+    bool custom_auth;                                /* any --custom_auth_* given */
+    mqtt5_custom_auth_options custom;                /* the --custom_auth_* values */
+    bool pkcs11;                                     /* --pkcs11_lib given */
+    mqtt5_builder_pkcs11_options p11;                /* --pkcs11_lib, --pin, ... and --cert */
+    const char *pkcs12_file, *pkcs12_password;       /* --pkcs12_file: NULL = none */
     uint16_t port, proxy_port; /* port 0 = the builder's default (8883, WebSockets 443) */
     size_t count;              /* 0 = until SIGINT */
     mqtt5_log_level verbosity;
     char generated_id[32];
+    /* --proxy_host / --socks5_host given, and the options made from --proxy_* / --socks5_* */
+    bool has_http_proxy, has_socks5;
+    mqtt5_http_proxy_options http_proxy;
+    mqtt5_tls_options proxy_tls; /* --proxy_tls: TLS to the HTTP proxy */
+    mqtt5_socks5_proxy_options socks5;
 } sample_opts;
 
 static const char *g_prog = "mqtt5_pubsub";
@@ -381,12 +488,29 @@ static void print_usage(FILE *f)
     fprintf(f, "usage: %s [-h] --endpoint ENDPOINT [--port PORT] [--cert CERT] [--key KEY]\n",
             g_prog);
     fprintf(f, "%*s[--ca_file CA_FILE] [--client_id CLIENT_ID] [--topic TOPIC]\n", (int)indent, "");
+    fprintf(f, "%*s[--pkcs11_lib PKCS11_LIB] [--pin PIN] [--token_label TOKEN_LABEL]\n",
+            (int)indent, "");
+    fprintf(f, "%*s[--slot_id SLOT_ID] [--key_label KEY_LABEL]\n", (int)indent, "");
+    fprintf(f, "%*s[--pkcs12_file PKCS12_FILE] [--pkcs12_password PKCS12_PASSWORD]\n", (int)indent,
+            "");
     fprintf(f, "%*s[--message MESSAGE] [--count COUNT] [--use_websockets]\n", (int)indent, "");
     fprintf(f, "%*s[--signing_region SIGNING_REGION]\n", (int)indent, "");
     fprintf(f, "%*s[--cognito_identity COGNITO_IDENTITY]\n", (int)indent, "");
-    fprintf(f, "%*s[--cognito_endpoint COGNITO_ENDPOINT] [--proxy_host PROXY_HOST]\n", (int)indent,
+    fprintf(f, "%*s[--cognito_endpoint COGNITO_ENDPOINT]\n", (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_username CUSTOM_AUTH_USERNAME]\n", (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_authorizer_name CUSTOM_AUTH_AUTHORIZER_NAME]\n", (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_authorizer_signature CUSTOM_AUTH_AUTHORIZER_SIGNATURE]\n",
+            (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_password CUSTOM_AUTH_PASSWORD]\n", (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_token_key_name CUSTOM_AUTH_TOKEN_KEY_NAME]\n", (int)indent, "");
+    fprintf(f, "%*s[--custom_auth_token_value CUSTOM_AUTH_TOKEN_VALUE]\n", (int)indent, "");
+    fprintf(f, "%*s[--proxy_host PROXY_HOST]\n", (int)indent, "");
+    fprintf(f, "%*s[--proxy_port PROXY_PORT] [--proxy_username PROXY_USERNAME]\n", (int)indent, "");
+    fprintf(f, "%*s[--proxy_password PROXY_PASSWORD] [--proxy_tls]\n", (int)indent, "");
+    fprintf(f, "%*s[--proxy_ca_file PROXY_CA_FILE] [--socks5_host SOCKS5_HOST]\n", (int)indent, "");
+    fprintf(f, "%*s[--socks5_port SOCKS5_PORT] [--socks5_username SOCKS5_USERNAME]\n", (int)indent,
             "");
-    fprintf(f, "%*s[--proxy_port PROXY_PORT]\n", (int)indent, "");
+    fprintf(f, "%*s[--socks5_password SOCKS5_PASSWORD]\n", (int)indent, "");
     fprintf(f, "%*s[--verbosity {Fatal,Error,Warn,Info,Debug,Trace,NoLogs}]\n", (int)indent, "");
 }
 
@@ -515,6 +639,107 @@ static void check_readable(int opt, const char *path)
                     err, strerror(err), path);
 }
 
+/* --proxy_* and --socks5_* into o->http_proxy / o->socks5 (usage errors exit 2). */
+static void parse_proxy_args(const char *const *val, sample_opts *o)
+{
+    o->has_http_proxy = val[O_PROXY_HOST] != NULL;
+    o->has_socks5 = val[O_SOCKS5_HOST] != NULL;
+    if (o->has_http_proxy && o->has_socks5)
+        usage_error("argument --socks5_host: not allowed with argument --proxy_host");
+    for (int k = O_PROXY_PORT; k <= O_PROXY_CA_FILE; k++)
+        if (val[k] && !o->has_http_proxy)
+            usage_error("argument %s: requires --proxy_host", k_options[k].name);
+    for (int k = O_SOCKS5_PORT; k <= O_SOCKS5_PASSWORD; k++)
+        if (val[k] && !o->has_socks5)
+            usage_error("argument %s: requires --socks5_host", k_options[k].name);
+    if (o->has_http_proxy && !*val[O_PROXY_HOST])
+        usage_error("argument --proxy_host: must not be empty");
+    if (o->has_socks5 && !*val[O_SOCKS5_HOST])
+        usage_error("argument --socks5_host: must not be empty");
+    if (val[O_PROXY_PASSWORD] && !val[O_PROXY_USERNAME])
+        usage_error("argument --proxy_password: requires --proxy_username");
+    if (val[O_SOCKS5_PASSWORD] && !val[O_SOCKS5_USERNAME])
+        usage_error("argument --socks5_password: requires --socks5_username");
+    if (val[O_PROXY_CA_FILE] && !val[O_PROXY_TLS])
+        usage_error("argument --proxy_ca_file: requires --proxy_tls");
+    if (val[O_PROXY_CA_FILE]) check_readable(O_PROXY_CA_FILE, val[O_PROXY_CA_FILE]);
+    mqtt5_tls_options_init(&o->proxy_tls); /* verify the proxy's certificate and name */
+    o->proxy_tls.ca_file = val[O_PROXY_CA_FILE];
+    o->http_proxy = (mqtt5_http_proxy_options){
+        .host = val[O_PROXY_HOST],
+        .port = o->proxy_port,
+        .username = val[O_PROXY_USERNAME],
+        .password = val[O_PROXY_PASSWORD],
+        .tls = val[O_PROXY_TLS] ? &o->proxy_tls : NULL,
+    };
+    o->socks5 = (mqtt5_socks5_proxy_options){
+        .host = val[O_SOCKS5_HOST],
+        .port = val[O_SOCKS5_PORT] ? parse_port(O_SOCKS5_PORT, val[O_SOCKS5_PORT]) : 1080,
+        .username = val[O_SOCKS5_USERNAME],
+        .password = val[O_SOCKS5_PASSWORD],
+    };
+}
+
+/* --pkcs11_lib (--pin, --token_label, --slot_id, --key_label, with --cert) and --pkcs12_file
+ * (--pkcs12_password) into o->p11 / o->pkcs12_* (usage errors exit 2). */
+static void parse_pkcs_args(const char *const *val, sample_opts *o)
+{
+    o->pkcs11 = val[O_PKCS11_LIB] != NULL;
+    for (int k = O_PIN; k <= O_KEY_LABEL; k++)
+        if (val[k] && !o->pkcs11)
+            usage_error("argument %s: requires --pkcs11_lib", k_options[k].name);
+    if (val[O_PKCS12_PASSWORD] && !val[O_PKCS12_FILE])
+        usage_error("argument --pkcs12_password: requires --pkcs12_file");
+    const char *other = val[O_SIGNING_REGION]   ? "--signing_region"
+                        : val[O_USE_WEBSOCKETS] ? "--use_websockets"
+                        : val[O_CUSTOM_AUTH_USERNAME] || val[O_CUSTOM_AUTH_AUTHORIZER_NAME] ||
+                                val[O_CUSTOM_AUTH_AUTHORIZER_SIGNATURE] ||
+                                val[O_CUSTOM_AUTH_PASSWORD] || val[O_CUSTOM_AUTH_TOKEN_KEY_NAME] ||
+                                val[O_CUSTOM_AUTH_TOKEN_VALUE]
+                            ? "the --custom_auth_* arguments"
+                            : NULL;
+    if (val[O_PKCS12_FILE]) {
+        if (o->pkcs11)
+            usage_error("argument --pkcs12_file: not allowed with argument --pkcs11_lib");
+        if (val[O_CERT] || val[O_KEY])
+            usage_error("argument --pkcs12_file: not allowed with argument %s (the PKCS#12 file "
+                        "holds the certificate and key)",
+                        val[O_CERT] ? "--cert" : "--key");
+        if (other) usage_error("argument --pkcs12_file: not allowed with %s", other);
+        check_readable(O_PKCS12_FILE, val[O_PKCS12_FILE]);
+        o->pkcs12_file = val[O_PKCS12_FILE];
+        o->pkcs12_password = val[O_PKCS12_PASSWORD];
+    }
+    if (!o->pkcs11) return;
+    if (!*val[O_PKCS11_LIB]) usage_error("argument --pkcs11_lib: must not be empty");
+    if (!val[O_CERT])
+        usage_error("argument --pkcs11_lib: requires --cert (the certificate of the token's key)");
+    if (val[O_KEY])
+        usage_error("argument --key: not allowed with argument --pkcs11_lib (the key is on the "
+                    "token; name it with --key_label)");
+    if (other) usage_error("argument --pkcs11_lib: not allowed with %s", other);
+    if (strchr(val[O_PKCS11_LIB], '/')) check_readable(O_PKCS11_LIB, val[O_PKCS11_LIB]);
+    if (val[O_TOKEN_LABEL] && !*val[O_TOKEN_LABEL])
+        usage_error("argument --token_label: must not be empty");
+    if (val[O_KEY_LABEL] && !*val[O_KEY_LABEL])
+        usage_error("argument --key_label: must not be empty");
+    o->p11 = (mqtt5_builder_pkcs11_options){
+        .pkcs11_lib = val[O_PKCS11_LIB],
+        .user_pin = val[O_PIN],
+        .token_label = val[O_TOKEN_LABEL],
+        .private_key_label = val[O_KEY_LABEL],
+        .cert_filepath = val[O_CERT],
+    };
+    if (val[O_SLOT_ID]) {
+        long long v;
+        if (!parse_integer(val[O_SLOT_ID], &v) || v < 0)
+            usage_error("argument --slot_id: invalid slot id: '%s' (a non-negative integer)",
+                        val[O_SLOT_ID]);
+        o->p11.has_slot_id = true;
+        o->p11.slot_id = (uint64_t)v;
+    }
+}
+
 static void parse_args(int argc, char **argv, sample_opts *o)
 {
     const char *val[O_COUNT_OF_OPTIONS] = {0};
@@ -595,7 +820,8 @@ static void parse_args(int argc, char **argv, sample_opts *o)
             o->verbosity = MQTT5_LOG_NONE;
         }
     }
-    if (!val[O_CERT] != !val[O_KEY])
+    parse_pkcs_args(val, o);
+    if (!o->pkcs11 && !val[O_CERT] != !val[O_KEY])
         usage_error("arguments --cert and --key: give both (mutual TLS) or neither");
     o->use_websockets = val[O_USE_WEBSOCKETS] != NULL;
     o->signing_region = val[O_SIGNING_REGION];
@@ -617,6 +843,28 @@ static void parse_args(int argc, char **argv, sample_opts *o)
         usage_error("argument --cognito_identity: must not be empty");
     if (o->cognito_endpoint && !*o->cognito_endpoint)
         usage_error("argument --cognito_endpoint: must not be empty");
+    o->custom = (mqtt5_custom_auth_options){
+        .auth_username = val[O_CUSTOM_AUTH_USERNAME],
+        .auth_authorizer_name = val[O_CUSTOM_AUTH_AUTHORIZER_NAME],
+        .auth_authorizer_signature = val[O_CUSTOM_AUTH_AUTHORIZER_SIGNATURE],
+        .auth_password = val[O_CUSTOM_AUTH_PASSWORD],
+        .auth_token_key_name = val[O_CUSTOM_AUTH_TOKEN_KEY_NAME],
+        .auth_token_value = val[O_CUSTOM_AUTH_TOKEN_VALUE],
+    };
+    for (int k = O_CUSTOM_AUTH_USERNAME; k <= O_CUSTOM_AUTH_TOKEN_VALUE; k++) {
+        if (!val[k]) continue;
+        o->custom_auth = true;
+        if (!*val[k] && k != O_CUSTOM_AUTH_USERNAME && k != O_CUSTOM_AUTH_PASSWORD)
+            usage_error("argument %s: must not be empty", k_options[k].name);
+    }
+    if (!val[O_CUSTOM_AUTH_TOKEN_KEY_NAME] != !val[O_CUSTOM_AUTH_TOKEN_VALUE])
+        usage_error("arguments --custom_auth_token_key_name and --custom_auth_token_value: give "
+                    "both or neither");
+    if (o->custom_auth && o->signing_region)
+        usage_error("argument --signing_region: not allowed with the --custom_auth_* arguments");
+    if (o->custom_auth && val[O_CERT])
+        usage_error("argument --cert: not allowed with the --custom_auth_* arguments (a custom "
+                    "authorizer authenticates with the username and password)");
     o->cert = val[O_CERT];
     o->key = val[O_KEY];
     o->ca_file = val[O_CA_FILE];
@@ -627,6 +875,7 @@ static void parse_args(int argc, char **argv, sample_opts *o)
     if (!*o->topic) usage_error("argument --topic: must not be empty");
     o->message = val[O_MESSAGE] ? val[O_MESSAGE] : "Hello from mqtt5 sample";
     o->proxy_host = val[O_PROXY_HOST];
+    parse_proxy_args(val, o);
     if (val[O_CLIENT_ID]) {
         o->client_id = val[O_CLIENT_ID];
     } else {
@@ -1275,7 +1524,6 @@ static int new_websocket_client(app *a, mqtt5_codec_status *st)
     tls.alpn = alpn_http11;
     tls.alpn_count = 1;
     mqtt5_websocket_options ws = {0}; /* path "/mqtt" */
-    mqtt5_http_proxy_options proxy = {.host = o->proxy_host, .port = o->proxy_port};
     mqtt5_client_options co;
     mqtt5_client_options_init(&co);
     co.group = a->group; /* the client takes its own reference */
@@ -1283,7 +1531,8 @@ static int new_websocket_client(app *a, mqtt5_codec_status *st)
     co.port = o->port ? o->port : 443;
     co.tls = &tls;
     co.websocket = &ws;
-    if (o->proxy_host) co.http_proxy = &proxy;
+    if (o->has_http_proxy) co.http_proxy = &o->http_proxy;
+    if (o->has_socks5) co.socks5_proxy = &o->socks5;
     co.core.connect.client_id = (mqtt5_str){o->client_id, strlen(o->client_id)};
     co.core.connect.has_username = true;
     co.core.connect.username = (mqtt5_str){METRICS_USERNAME, strlen(METRICS_USERNAME)};
@@ -1329,8 +1578,8 @@ static int create_client(app *a)
     bo.client_bootstrap = NULL; /* a private event-loop group owned by the client */
     bo.ca_filepath = o->ca_file;
     bo.client_id = o->client_id;
-    mqtt5_http_proxy_options proxy = {.host = o->proxy_host, .port = o->proxy_port};
-    if (o->proxy_host) bo.http_proxy_options = &proxy;
+    if (o->has_http_proxy) bo.http_proxy_options = &o->http_proxy;
+    if (o->has_socks5) bo.socks5_proxy_options = &o->socks5;
     bo.user_data = a;
     bo.on_publish_received = on_publish_received;
     bo.on_lifecycle_stopped = on_stopped;
@@ -1339,10 +1588,20 @@ static int create_client(app *a)
     bo.on_lifecycle_disconnection = on_disconnection;
     mqtt5_codec_status st = {0};
     int rc;
-    if (o->signing_region)
+    if (o->custom_auth && o->use_websockets)
+        rc =
+            mqtt5_builder_websockets_with_custom_authorizer(NULL, &o->custom, &bo, &a->client, &st);
+    else if (o->custom_auth)
+        rc = mqtt5_builder_direct_with_custom_authorizer(&o->custom, &bo, &a->client, &st);
+    else if (o->signing_region)
         rc = new_signed_client(a, &bo, &st);
     else if (o->use_websockets)
         rc = new_websocket_client(a, &st);
+    else if (o->pkcs11)
+        rc = mqtt5_builder_mtls_with_pkcs11(&o->p11, &bo, &a->client, &st);
+    else if (o->pkcs12_file)
+        rc = mqtt5_builder_mtls_with_pkcs12(o->pkcs12_file, o->pkcs12_password, &bo, &a->client,
+                                            &st);
     else if (o->cert)
         rc = mqtt5_builder_mtls_from_path(o->cert, o->key, &bo, &a->client, &st);
     else

@@ -5,8 +5,8 @@
 set -eu
 what=${1:-test}
 
-build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev libuv1-dev libcurl4-openssl-dev libxml2-dev mosquitto openssl iproute2"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates libmosquitto-dev libpaho-mqtt-dev"
+build_pkgs="gcc make cmake pkg-config libcjson-dev libssl-dev libuv1-dev libcurl4-openssl-dev libxml2-dev libp11-dev mosquitto openssl iproute2"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev nodejs npm ca-certificates libmosquitto-dev libpaho-mqtt-dev tinyproxy stunnel4 dante-server softhsm2 opensc"
 case $what in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;

@@ -50,7 +50,9 @@ typedef struct mqtt5_builder_options {
     uint16_t port;                            /* 0 = 8883 (443 + mTLS: ALPN x-amzn-mqtt-ca) */
     mqtt5_event_loop_group *client_bootstrap; /* NULL = a private 1-thread group */
     mqtt5_socket_options socket_options;      /* 10000 ms connect timeout, nodelay on */
-    const mqtt5_http_proxy_options *http_proxy_options; /* NULL */
+    const mqtt5_http_proxy_options *http_proxy_options;     /* NULL; also used by the default
+                                                               credentials chain's HTTP calls */
+    const mqtt5_socks5_proxy_options *socks5_proxy_options; /* NULL */
     /* TLS trust: one of these, or none for the system trust store */
     const char *ca_filepath, *ca_dirpath; /* NULL */
     const uint8_t *ca_bytes;              /* NULL */
@@ -123,6 +125,60 @@ int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt
 int mqtt5_builder_websockets_with_default_aws_signing(
     const char *region, mqtt5_credentials_provider *credentials_provider,
     const mqtt5_builder_options *o, mqtt5_client **out, mqtt5_codec_status *status);
+
+/* Mutual TLS with certificate, key and chain from a PKCS#12 file (keywords "pkcs12_filepath",
+ * "pkcs12_password"); a wrong password is MQTT5_ERR_TLS_CREDENTIALS naming "pkcs12_password". */
+int mqtt5_builder_mtls_with_pkcs12(const char *pkcs12_filepath, const char *pkcs12_password,
+                                   const mqtt5_builder_options *o, mqtt5_client **out,
+                                   mqtt5_codec_status *status);
+
+/* The seed's mtls_with_pkcs11 keywords. */
+typedef struct mqtt5_builder_pkcs11_options {
+    const char *pkcs11_lib; /* required */
+    const char *user_pin;   /* NULL = protected authentication path */
+    bool has_slot_id;
+    uint64_t slot_id;
+    const char *token_label;       /* NULL = any */
+    const char *private_key_label; /* NULL = the only private key */
+    const char *cert_filepath;     /* the certificate: a file, or */
+    const uint8_t *cert_bytes;     /* PEM bytes */
+    size_t cert_len;
+} mqtt5_builder_pkcs11_options;
+
+/* Mutual TLS with the private key on a PKCS#11 token (errors name the keyword: "pkcs11_lib",
+ * "user_pin" for a wrong PIN, "private_key_label" for a missing key, ...). */
+int mqtt5_builder_mtls_with_pkcs11(const mqtt5_builder_pkcs11_options *p,
+                                   const mqtt5_builder_options *o, mqtt5_client **out,
+                                   mqtt5_codec_status *status);
+
+/* The seed's custom authorizer keywords (AWS IoT custom authentication). Any may be NULL. */
+typedef struct mqtt5_custom_auth_options {
+    const char *auth_username;             /* the base username */
+    const char *auth_authorizer_name;      /* x-amz-customauthorizer-name */
+    const char *auth_authorizer_signature; /* x-amz-customauthorizer-signature (URL-encoded
+                                              unless it already holds '%') */
+    const char *auth_password;             /* the MQTT password */
+    const char *auth_token_key_name;       /* with auth_token_value: "<key name>=<value>" */
+    const char *auth_token_value;
+} mqtt5_custom_auth_options;
+
+/* MQTT over TLS to an AWS IoT custom authorizer: port 443 and ALPN "mqtt" unless given.
+ * Username: auth_username (else connect_options' username, else the username keyword), then
+ * "?x-amz-customauthorizer-name=<name>", "&x-amz-customauthorizer-signature=<signature>" and
+ * "&<token key name>=<token value>" (only with both), '&' throughout when the username already
+ * holds a '?'; a parameter the username already carries, or a "key=" the value already holds,
+ * is not added twice; then the SDK metrics. Password: auth_password, else the password keyword
+ * (connect_options' wins). Errors name the keyword ("auth_authorizer_name", "auth_token_value",
+ * ...): empty values, control characters, invalid UTF-8, a username over 65535 bytes. */
+int mqtt5_builder_direct_with_custom_authorizer(const mqtt5_custom_auth_options *ca,
+                                                const mqtt5_builder_options *o, mqtt5_client **out,
+                                                mqtt5_codec_status *status);
+/* The same over WebSockets (TLS, port 443, no SigV4 signing; region is kept for parity with the
+ * AWS SDK and may be NULL). */
+int mqtt5_builder_websockets_with_custom_authorizer(const char *region,
+                                                    const mqtt5_custom_auth_options *ca,
+                                                    const mqtt5_builder_options *o,
+                                                    mqtt5_client **out, mqtt5_codec_status *status);
 
 #ifdef __cplusplus
 }

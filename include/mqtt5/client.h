@@ -9,9 +9,10 @@
  * the order they were made.
  *
  * Operations. publish/subscribe/unsubscribe return 0 and later call `done(user, completion)`
- * exactly once (on the loop thread; completion->user_ctx is opt->user_ctx, NULL without opt), or return a negative mqtt5_error at once, name the bad field in `status`, and
- * never call `done`. Refusals that depend on the state (offline policy, a feature the server
- * lacks, the client stopped) arrive as that completion's error.
+ * exactly once (on the loop thread; completion->user_ctx is opt->user_ctx, NULL without opt), or
+ * return a negative mqtt5_error at once, name the bad field in `status`, and never call `done`.
+ * Refusals that depend on the state (offline policy, a feature the server lacks, the client
+ * stopped) arrive as that completion's error.
  *
  * Lifetime. mqtt5_client_release() stops the client, completes every pending operation with
  * MQTT5_ERR_STOPPED, closes the connection and frees everything; `on_terminated` is the last
@@ -40,19 +41,28 @@ typedef struct mqtt5_socket_options {
     uint16_t tcp_keepalive_s;    /* 0 = off */
 } mqtt5_socket_options;
 
-/* An HTTP CONNECT proxy in front of the broker. Connecting through one is implemented in a later
- * release: a client given one fails at new with MQTT5_ERR_NOT_SUPPORTED naming "http_proxy". */
+/* An HTTP proxy in front of the broker: a CONNECT tunnel to host:port below TLS and WebSocket. */
 typedef struct mqtt5_http_proxy_options {
     const char *host;
     uint16_t port;
     const char *username, *password; /* Basic authentication; NULL = none */
-    const mqtt5_tls_options *tls;    /* TLS to the proxy; NULL = plain */
+    const mqtt5_tls_options *tls;    /* TLS to the proxy (its own trust); NULL = plain */
 } mqtt5_http_proxy_options;
+
+/* A SOCKS5 proxy (RFC 1928) in front of the broker, with username/password authentication
+ * (RFC 1929) when a username is given. Exclusive with http_proxy. */
+typedef struct mqtt5_socks5_proxy_options {
+    const char *host;
+    uint16_t port;                   /* 1080 when 0 */
+    const char *username, *password; /* NULL = no authentication offered */
+    /* false: the proxy resolves the broker's host name. true is not implemented yet: names
+     * always go to the proxy (ATYP domain), IP literals as IPv4/IPv6 addresses. */
+    bool resolve_locally;
+} mqtt5_socks5_proxy_options;
 
 /* A lifecycle event; `detail` is one line saying more about a failure or disconnection (a TLS
  * verification error, an errno text, ...) or NULL, valid during the call. */
-typedef void (*mqtt5_lifecycle_fn)(void *user, const mqtt5_lifecycle_event *ev,
-                                   const char *detail);
+typedef void (*mqtt5_lifecycle_fn)(void *user, const mqtt5_lifecycle_event *ev, const char *detail);
 typedef void (*mqtt5_publish_fn)(void *user, const mqtt5_inbound_publish *msg);
 typedef void (*mqtt5_completion_fn)(void *user, const mqtt5_op_completion *done);
 /* Enhanced authentication: an AUTH from the server (see client_core.h); answer it with
@@ -65,7 +75,8 @@ typedef struct mqtt5_client_options {
     uint16_t port;                 /* required */
     const mqtt5_tls_options *tls;  /* NULL = plain TCP; loaded at new (bad files fail there) */
     mqtt5_socket_options socket;
-    const mqtt5_http_proxy_options *http_proxy; /* NULL */
+    const mqtt5_http_proxy_options *http_proxy;     /* NULL */
+    const mqtt5_socks5_proxy_options *socks5_proxy; /* NULL */
     /* NULL = MQTT right over TCP/TLS; else MQTT over WebSockets (ws://, or wss:// with tls),
      * the Host header being host, or host:port when the port is not 80 (ws) / 443 (wss) */
     const mqtt5_websocket_options *websocket;
@@ -75,8 +86,8 @@ typedef struct mqtt5_client_options {
      * them a call returns MQTT5_ERR_QUEUE_FULL at once. */
     mqtt5_client_core_options core;
     void *user;
-    mqtt5_lifecycle_fn on_lifecycle;  /* may be NULL */
-    mqtt5_publish_fn on_publish;      /* may be NULL (messages are acknowledged and dropped) */
+    mqtt5_lifecycle_fn on_lifecycle; /* may be NULL */
+    mqtt5_publish_fn on_publish;     /* may be NULL (messages are acknowledged and dropped) */
     mqtt5_auth_fn on_auth; /* required when core.connect carries an authenticationMethod */
 } mqtt5_client_options;
 
@@ -85,8 +96,7 @@ void mqtt5_client_options_init(mqtt5_client_options *o);
 
 /* Create a stopped client. 0, or a negative error with status->field naming the option
  * ("host", "port", "tls.ca_file", "core.connect.clientId", ...). */
-int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out,
-                     mqtt5_codec_status *status);
+int mqtt5_client_new(const mqtt5_client_options *o, mqtt5_client **out, mqtt5_codec_status *status);
 /* Start connecting (and reconnecting after losses, with backoff) until stopped. */
 int mqtt5_client_start(mqtt5_client *c);
 /* Stop: `d` NULL sends DISCONNECT reason 0x00 when connected; the STOPPED event follows. */
@@ -94,9 +104,8 @@ int mqtt5_client_stop(mqtt5_client *c, const mqtt5_disconnect *d);
 
 int mqtt5_client_publish(mqtt5_client *c, const mqtt5_publish *p, const mqtt5_op_options *opt,
                          mqtt5_completion_fn done, void *user, mqtt5_codec_status *status);
-int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s,
-                           const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
-                           mqtt5_codec_status *status);
+int mqtt5_client_subscribe(mqtt5_client *c, const mqtt5_subscribe *s, const mqtt5_op_options *opt,
+                           mqtt5_completion_fn done, void *user, mqtt5_codec_status *status);
 int mqtt5_client_unsubscribe(mqtt5_client *c, const mqtt5_unsubscribe *u,
                              const mqtt5_op_options *opt, mqtt5_completion_fn done, void *user,
                              mqtt5_codec_status *status);

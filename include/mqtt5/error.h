@@ -70,7 +70,8 @@ extern "C" {
     X(MQTT5_ERR_HTTP_STATUS, -52, "HTTP request answered with an error status")                    \
     X(MQTT5_ERR_CREDENTIALS_EXPIRED, -53, "credentials expired")                                   \
     X(MQTT5_ERR_NOT_FOUND, -54, "not found")                                                       \
-    X(MQTT5_ERR_PROCESS, -55, "credential process failed")
+    X(MQTT5_ERR_PROCESS, -55, "credential process failed")                                         \
+    X(MQTT5_ERR_PROXY, -56, "proxy refused or failed the tunnel")
 
 typedef enum mqtt5_error {
 #define MQTT5_ERROR_ENUM_(name, value, msg) name = value,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "builder/builder_internal.h"
+#include "builder/builder_proxy.h"
 #include "mqtt5/credentials.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/sigv4_websocket.h"
@@ -27,13 +28,39 @@ static const char *keyword_field(const char *field)
     static const struct {
         const char *from, *to;
     } map[] = {
-        {"host", "endpoint"},           {"group", "client_bootstrap"},
-        {"socket", "socket_options"},   {"http_proxy", "http_proxy_options"},
-        {"ca_file", "ca_filepath"},     {"ca_dir", "ca_dirpath"},
-        {"cert_file", "cert_filepath"}, {"key_file", "pri_key_filepath"},
-        {"key_bytes", "pri_key_bytes"}, {"alpn", "alpn_list"},
+        {"host", "endpoint"},
+        {"group", "client_bootstrap"},
+        {"socket", "socket_options"},
+        {"http_proxy", "http_proxy_options"},
+        {"ca_file", "ca_filepath"},
+        {"ca_dir", "ca_dirpath"},
+        {"cert_file", "cert_filepath"},
+        {"key_file", "pri_key_filepath"},
+        {"key_bytes", "pri_key_bytes"},
+        {"alpn", "alpn_list"},
+        {"pkcs12_file", "pkcs12_filepath"},
+        {"pkcs11", "pkcs11_options"},
+        {"pkcs11.lib_path", "pkcs11_lib"},
+        {"pkcs11.user_pin", "user_pin"},
+        {"pkcs11.key_label", "private_key_label"},
+        {"pkcs11.token_label", "token_label"},
+        {"pkcs11.slot_id", "slot_id"},
+    };
+    /* the proxies' fields (mqtt5_client_new names them "http_proxy.host", ...) */
+    static const char *const proxy_map[][2] = {
+        {"http_proxy.host", "http_proxy_options.host"},
+        {"http_proxy.port", "http_proxy_options.port"},
+        {"http_proxy.username", "http_proxy_options.username"},
+        {"http_proxy.password", "http_proxy_options.password"},
+        {"http_proxy.tls", "http_proxy_options.tls"},
+        {"socks5_proxy", "socks5_proxy_options"},
+        {"socks5_proxy.host", "socks5_proxy_options.host"},
+        {"socks5_proxy.username", "socks5_proxy_options.username"},
+        {"socks5_proxy.password", "socks5_proxy_options.password"},
     };
     if (!field) return NULL;
+    for (size_t i = 0; i < sizeof proxy_map / sizeof proxy_map[0]; i++)
+        if (strcmp(field, proxy_map[i][0]) == 0) return proxy_map[i][1];
     const char *f = strncmp(field, "tls.", 4) == 0 ? field + 4 : field;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(f, map[i].from) == 0) return map[i].to;
@@ -134,6 +161,12 @@ int mqtt5_builder_new_default(const mqtt5_builder_options *o, bool use_tls, mqtt
     return build(o, &tin, NULL, out, status);
 }
 
+int mqtt5_builder_build(const mqtt5_builder_options *o, const mqtt5_builder_tls_input *tls,
+                        mqtt5_client **out, mqtt5_codec_status *status)
+{
+    return build(o, tls, NULL, out, status);
+}
+
 /* ---- MQTT over WebSockets signed with SigV4 ------------------------------------------------ */
 
 /* What a SigV4 WebSocket client needs as long as it lives: the signer (the transform's user),
@@ -191,8 +224,14 @@ int mqtt5_builder_websockets_with_default_aws_signing(
         mqtt5_credentials_options co;
         mqtt5_credentials_options_init(&co);
         co.event_loop_group = o2.client_bootstrap;
-        rc = mqtt5_credentials_provider_new_default_chain(&co, NULL,
-                                                          &b->signer.credentials_provider);
+        /* the chain's HTTP calls (IMDS, ECS, STS, ...) go through the MQTT proxy too */
+        char *proxy_url = NULL;
+        rc = mqtt5_builder_proxy_url(&o2, &proxy_url, &co.http.proxy_ca_file);
+        co.http.proxy_url = proxy_url;
+        if (rc == 0)
+            rc = mqtt5_credentials_provider_new_default_chain(&co, NULL,
+                                                              &b->signer.credentials_provider);
+        mqtt5_builder_proxy_url_free(proxy_url); /* the chain keeps its own copy */
         if (rc) {
             free(b);
             rc = fail(status, rc, "credentials_provider", "cannot create the default chain");

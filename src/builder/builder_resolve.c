@@ -189,6 +189,47 @@ static int validate_keywords(const mqtt5_builder_options *o, mqtt5_codec_status 
 
 /* ---- TLS ------------------------------------------------------------------------------------ */
 
+/* mtls_with_pkcs11's keywords onto the TLS options: the module and certificate must exist; the
+ * token, PIN and key are checked when the TLS context loads (errors name the same keywords). */
+static int resolve_pkcs11(const mqtt5_builder_pkcs11_options *p, mqtt5_builder_resolved *r,
+                          mqtt5_codec_status *st)
+{
+    int rc;
+    if (!p) return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "pkcs11_options", "required");
+    if (!p->pkcs11_lib || !*p->pkcs11_lib)
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "pkcs11_lib",
+                    "the PKCS#11 module path is required");
+    if (strchr(p->pkcs11_lib, '/') && (rc = check_file(p->pkcs11_lib, "pkcs11_lib", st))) return rc;
+    if (p->token_label && !*p->token_label)
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "token_label", "empty");
+    if (p->private_key_label && !*p->private_key_label)
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "private_key_label", "empty");
+    if (p->cert_filepath && (p->cert_bytes || p->cert_len))
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "cert_filepath",
+                    "give cert_filepath or cert_bytes, not both");
+    if (p->cert_filepath) {
+        if ((rc = check_file(p->cert_filepath, "cert_filepath", st))) return rc;
+        r->tls.cert_file = p->cert_filepath;
+    } else if (p->cert_bytes && p->cert_len) {
+        r->tls.cert_bytes = p->cert_bytes;
+        r->tls.cert_len = p->cert_len;
+    } else {
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "cert_filepath",
+                    "the certificate of the token's key is required (cert_filepath or "
+                    "cert_bytes)");
+    }
+    r->pkcs11 = (mqtt5_tls_pkcs11_options){
+        .lib_path = p->pkcs11_lib,
+        .user_pin = p->user_pin,
+        .has_slot_id = p->has_slot_id,
+        .slot_id = p->slot_id,
+        .token_label = p->token_label,
+        .key_label = p->private_key_label,
+    };
+    r->tls.pkcs11 = &r->pkcs11;
+    return MQTT5_OK;
+}
+
 static int resolve_tls(const mqtt5_builder_options *o, const mqtt5_builder_tls_input *in,
                        mqtt5_builder_resolved *r, mqtt5_codec_status *st)
 {
@@ -218,6 +259,16 @@ static int resolve_tls(const mqtt5_builder_options *o, const mqtt5_builder_tls_i
         t->cert_len = in->cert_len;
         t->key_bytes = in->pri_key_bytes;
         t->key_len = in->pri_key_len;
+        mtls = true;
+        break;
+    case MQTT5_BUILDER_MTLS_PKCS12:
+        if ((rc = check_file(in->pkcs12_filepath, "pkcs12_filepath", st))) return rc;
+        t->pkcs12_file = in->pkcs12_filepath;
+        t->pkcs12_password = in->pkcs12_password;
+        mtls = true;
+        break;
+    case MQTT5_BUILDER_MTLS_PKCS11:
+        if ((rc = resolve_pkcs11(in->pkcs11, r, st))) return rc;
         mtls = true;
         break;
     case MQTT5_BUILDER_DEFAULT_TLS:
@@ -475,7 +526,8 @@ static int resolve_into(const mqtt5_builder_options *o, const mqtt5_builder_tls_
         c->port = o->port ? o->port : tin->mode == MQTT5_BUILDER_PLAIN ? 1883 : 8883;
     c->websocket = tin->websocket;
     c->socket = o->socket_options;
-    c->http_proxy = o->http_proxy_options; /* the runtime refuses it (NOT_SUPPORTED) for now */
+    c->http_proxy = o->http_proxy_options;
+    c->socks5_proxy = o->socks5_proxy_options;
 
     if ((rc = resolve_tls(o, tin, r, st))) return rc;
 

@@ -5,9 +5,10 @@
  * Caller threads validate and copy: a packet is encoded into the command (the codec both checks
  * it and gives one flat copy), the loop decodes it in place and hands the view to the core,
  * which keeps its own copy. The loop thread owns everything else: the core, the timer, the
- * filter chain (tcp [-> tls] -> sink). The pump (pump()) is the only place that asks the core
- * what it wants and does it: open or close the transport, write batches while the transport
- * is below its high-water mark, arm one timer for the core's wake time and the connect budget.
+ * filter chain (tcp [-> proxy] [-> tls] [-> ws] -> sink). The pump (pump()) is the only place
+ * that asks the core what it wants and does it: open or close the transport, write batches while
+ * the transport is below its high-water mark, arm one timer for the core's wake time and the
+ * connect budget (which covers the proxy handshake too).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include "mqtt5/client.h"
 #include "mqtt5/error.h"
 #include "runtime/client_private.h"
+#include "runtime/client_proxy.h"
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
 #include "transports/tcp.h"
@@ -62,6 +64,7 @@ struct mqtt5_client {
     mqtt5_allocator alloc;
     mqtt5_client_core *core;
     mqtt5_tls_ctx *tls;
+    mqtt5_client_proxy proxy; /* kind NONE: connect to the broker directly */
     char host[256];
     uint16_t port;
     mqtt5_socket_options sock;
@@ -296,56 +299,65 @@ static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
     return rc;
 }
 
+/* Stack f on the chain built so far. */
+static void chain_push(mqtt5_client *c, mqtt5_filter *f)
+{
+    if (c->top)
+        mqtt5_filter_stack(c->top, f);
+    else
+        c->bottom = f;
+    c->top = f;
+}
+
+/* tcp (to the broker, or to the proxy) -> [tls-to-proxy -> proxy] -> [tls] -> [ws] -> sink */
 static void chain_connect(mqtt5_client *c, uint64_t now)
 {
-    mqtt5_tcp_options to = {c->host,
-                            c->port,
+    bool via_proxy = c->proxy.kind != MQTT5_CLIENT_PROXY_NONE;
+    mqtt5_tcp_options to = {via_proxy ? c->proxy.host : c->host,
+                            via_proxy ? c->proxy.port : c->port,
                             c->sock.tcp_nodelay,
                             c->sock.tcp_keepalive_s,
                             c->loop->read_buf,
                             sizeof c->loop->read_buf};
-    mqtt5_filter *tcp = NULL, *tls = NULL;
-    int rc = mqtt5_tcp_filter_new(&c->loop->uv, &to, &tcp);
-    if (rc == 0 && c->tls) rc = mqtt5_tls_filter_new(c->tls, c->host, &tls);
     c->own_detail[0] = '\0';
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;
     c->sink.ctx = c;
+    c->bottom = c->top = NULL;
+    const char *what = "the connection";
+    mqtt5_filter *f = NULL;
+    int rc = mqtt5_tcp_filter_new(&c->loop->uv, &to, &f);
+    if (rc == 0) chain_push(c, f);
+    if (rc == 0 && via_proxy) {
+        what = "the proxy connection";
+        rc = mqtt5_client_proxy_push(&c->proxy, c->host, c->port, &c->top);
+    }
+    if (rc == 0 && c->tls) {
+        what = "the connection";
+        rc = mqtt5_tls_filter_new(c->tls, c->host, &f);
+        if (rc == 0) chain_push(c, f);
+    }
+    if (rc == 0 && c->ws) {
+        what = "the WebSocket";
+        rc = ws_filter_from_template(c, &f);
+        if (rc == 0) chain_push(c, f);
+    }
     if (rc != 0) {
-        if (tcp) tcp->ops->destroy(tcp);
+        chain_destroy_partial(c);
         c->closed_event = true;
         c->closed_err = rc;
-        snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up the connection: %s",
+        snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up %s: %s", what,
                  mqtt5_error_str(rc));
         c->conn = CONN_CLOSING;
         return;
     }
-    c->bottom = tcp;
-    c->top = tcp;
-    if (tls) {
-        mqtt5_filter_stack(c->top, tls);
-        c->top = tls;
-    }
-    mqtt5_filter *ws = NULL;
-    if (c->ws) {
-        rc = ws_filter_from_template(c, &ws);
-        if (rc != 0) {
-            chain_destroy_partial(c);
-            c->closed_event = true;
-            c->closed_err = rc;
-            snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up the WebSocket: %s",
-                     mqtt5_error_str(rc));
-            c->conn = CONN_CLOSING;
-            return;
-        }
-        mqtt5_filter_stack(c->top, ws);
-        c->top = ws;
-    }
     mqtt5_filter_stack(c->top, &c->sink);
     c->conn = CONN_CONNECTING;
     c->connect_deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)", c->host, c->port,
-              c->tls ? "tls" : "tcp", c->ws ? "+websocket" : "");
+    char via[300] = "";
+    if (via_proxy) mqtt5_client_proxy_describe(&c->proxy, via, sizeof via);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)%s%s", c->host, c->port,
+              c->tls ? "tls" : "tcp", c->ws ? "+websocket" : "", via[0] ? " through " : "", via);
     c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
 }
 
@@ -374,8 +386,11 @@ static void pump_once(mqtt5_client *c)
         c->own_detail[0] = '\0';
     }
     if (c->conn == CONN_CONNECTING && now >= c->connect_deadline) {
-        snprintf(c->own_detail, sizeof c->own_detail, "no %s connection to %s:%u within %u ms",
-                 c->tls ? "TLS" : "TCP", c->host, c->port,
+        char via[300] = "";
+        if (c->proxy.kind != MQTT5_CLIENT_PROXY_NONE)
+            mqtt5_client_proxy_describe(&c->proxy, via, sizeof via);
+        snprintf(c->own_detail, sizeof c->own_detail, "no %s connection to %s:%u%s%s within %u ms",
+                 c->tls ? "TLS" : "TCP", c->host, c->port, via[0] ? " through the " : "", via,
                  c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
         chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
     }
@@ -480,6 +495,7 @@ static void finish_after_handles(mqtt5_client *c)
     if (!c->timer_closed || atomic_load(&c->pending_cmds) != 0) return;
     mqtt5_tls_ctx_release(c->tls);
     c->tls = NULL;
+    mqtt5_client_proxy_clear(&c->proxy);
     mqtt5_ws_request_free(c->ws);
     c->ws = NULL;
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
@@ -908,9 +924,8 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "host",
                           "required: a host name or IP address of at most 255 bytes");
     if (o->port == 0) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "port", "required");
-    if (o->http_proxy)
-        return set_status(st, MQTT5_ERR_NOT_SUPPORTED, "http_proxy",
-                          "HTTP proxies are not supported by this release");
+    int prc = mqtt5_client_proxy_check(o, st);
+    if (prc != 0) return prc;
     const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : mqtt5_allocator_libc();
     mqtt5_client *c = a->allocate(a->ctx, sizeof *c);
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
@@ -961,11 +976,20 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         a->release(a->ctx, c, sizeof *c);
         return rc;
     }
+    rc = mqtt5_client_proxy_init(&c->proxy, o, st);
+    if (rc != 0) {
+        mqtt5_client_core_destroy(c->core);
+        mqtt5_ws_request_free(c->ws);
+        mqtt5_tls_ctx_release(c->tls);
+        a->release(a->ctx, c, sizeof *c);
+        return rc;
+    }
     c->max_ops = max_ops;
     c->max_bytes = max_bytes;
     c->pump_item.run = run_deferred_pump;
     client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
     if (!attach) {
+        mqtt5_client_proxy_clear(&c->proxy);
         mqtt5_client_core_destroy(c->core);
         mqtt5_ws_request_free(c->ws);
         mqtt5_tls_ctx_release(c->tls);

@@ -1,6 +1,7 @@
 /*
  * transports/tls_ctx.c - builds the per-client SSL_CTX from mqtt5_tls_options: trust, client
- * certificate and key, ALPN, protocol versions, callbacks. It reads files itself (<= 1 MiB) so
+ * certificate and key (PEM here; PKCS#12 files in tls_pkcs12.c, keys on PKCS#11 tokens in
+ * tls_pkcs11.c), ALPN, protocol versions, callbacks. It reads files itself (<= 1 MiB) so
  * key bytes can be wiped after parsing. It does no network I/O and keeps no per-connection state.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -166,11 +167,18 @@ static int load_credentials(mqtt5_tls_ctx *c, const mqtt5_tls_options *o, mqtt5_
     bool has_cert = o->cert_file || o->cert_bytes, has_key = o->key_file || o->key_bytes;
     const char *cert_field = o->cert_file ? "cert_file" : "cert_bytes";
     const char *key_field = o->key_file ? "key_file" : "key_bytes";
+    if (o->pkcs12_file || o->pkcs12_password) return mqtt5_tls_load_pkcs12(c, o, st);
     if (o->cert_file && o->cert_bytes)
         return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "cert_bytes", "give cert_file or cert_bytes");
     if (o->key_file && o->key_bytes)
         return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "key_bytes", "give key_file or key_bytes");
-    if (has_cert != has_key)
+    if (o->pkcs11 && has_key)
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, key_field,
+                    "the private key is on the PKCS#11 token: give no key_file/key_bytes");
+    if (o->pkcs11 && !has_cert)
+        return fail(st, MQTT5_ERR_INVALID_ARGUMENT, "cert_file",
+                    "a PKCS#11 key needs its certificate in cert_file or cert_bytes");
+    if (!o->pkcs11 && has_cert != has_key)
         return fail(st, MQTT5_ERR_INVALID_ARGUMENT, has_cert ? "key_file" : "cert_file",
                     "a client certificate needs both a certificate and a key");
     if (!has_cert) return 0;
@@ -188,6 +196,7 @@ static int load_credentials(mqtt5_tls_ctx *c, const mqtt5_tls_options *o, mqtt5_
              load_cert(c->ssl, o->cert_bytes, o->cert_len);
     }
     if (!ok) return fail(st, MQTT5_ERR_TLS_CREDENTIALS, cert_field, "no usable PEM certificate");
+    if (o->pkcs11) return mqtt5_tls_load_pkcs11(c, o->pkcs11, st);
 
     buf = NULL;
     if (o->key_file) {
@@ -300,6 +309,7 @@ void mqtt5_tls_ctx_release(mqtt5_tls_ctx *ctx)
 {
     if (!ctx || atomic_fetch_sub(&ctx->refs, 1) != 1) return;
     SSL_CTX_free(ctx->ssl);
+    mqtt5_tls_pkcs11_release(ctx->pkcs11); /* after the SSL_CTX: it held the token's key */
     free(ctx->server_name);
     free(ctx);
 }

@@ -23,6 +23,9 @@ struct mqtt5_tls_ctx {
     char trust[160];   /* "ca_file '/p/ca.crt'", "ca_bytes", "the system store", for details */
     char alpn[160];    /* "mqtt, x-amzn-mqtt-ca", for details */
     char *server_name; /* copy of the option or NULL */
+    /* the loaded PKCS#11 module the key lives in (tls_pkcs11.c), or NULL; released after the
+     * SSL_CTX, which holds the key */
+    struct mqtt5_tls_pkcs11_module *pkcs11;
 };
 
 /* Recorded during one connection's handshake by the callbacks in tls_errors.c. */
@@ -52,5 +55,14 @@ int mqtt5_tls_client_cert_cb(SSL *ssl, X509 **cert, EVP_PKEY **key);
  */
 int mqtt5_tls_map_error(const mqtt5_tls_diag *d, int ssl_error, char *detail, size_t cap);
 
+/* tls_pkcs12.c: certificate, key and chain from o->pkcs12_file into c->ssl (checks that the
+ * PKCS#12 options exclude the PEM and PKCS#11 ones). 0 or an error with `st` filled. */
+int mqtt5_tls_load_pkcs12(mqtt5_tls_ctx *c, const mqtt5_tls_options *o, mqtt5_codec_status *st);
+/* tls_pkcs11.c: the private key on a PKCS#11 token into c->ssl, whose certificate is set; sets
+ * c->pkcs11 (even on failure, once the module is loaded). 0 or an error with `st` filled. */
+int mqtt5_tls_load_pkcs11(mqtt5_tls_ctx *c, const mqtt5_tls_pkcs11_options *p,
+                          mqtt5_codec_status *st);
+/* Drop a context's reference on its PKCS#11 module; the last one unloads it. NULL is ignored. */
+void mqtt5_tls_pkcs11_release(struct mqtt5_tls_pkcs11_module *m);
 
 #endif

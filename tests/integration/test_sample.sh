@@ -9,7 +9,8 @@
 #      naming MQTT5_ERR_TLS_UNTRUSTED_CERT;
 #   4. usage errors (unknown option, bad number, bad choice, missing --endpoint, unreadable
 #      --cert, --cert without --key, ...): exit 2, argparse-style message, nothing on stdout;
-#   5. --proxy_host: a clean MQTT5_ERR_NOT_SUPPORTED, exit 1; --help: exit 0;
+#   5. --proxy_host to a port nobody listens on: "cannot reach the HTTP proxy", exit 1; --help:
+#      exit 0;
 #   6. usage errors of the WebSocket/SigV4 flags (--cognito_* without --signing_region or without
 #      each other, --signing_region with --cert/--key, a value given to --use_websockets): exit 2;
 #   7. --use_websockets against mosquitto's wss:// listener: --count 3, exit 0; against the SigV4
@@ -20,7 +21,23 @@
 #   9. (node) --signing_region with --cognito_identity/--cognito_endpoint: Cognito's
 #      GetCredentialsForIdentity answered by tests/credentials/fake_aws.js replaying
 #      tests/credentials/cognito_sample/http-traffic.json (the front's key and secret, a session
-#      token): --count 3, exit 0, one request with the Cognito target and the identity id.
+#      token): --count 3, exit 0, one request with the Cognito target and the identity id;
+#  10. (node) --custom_auth_*: through the fixture's custom-authorizer front (TLS, ALPN "mqtt"
+#      only, username and password checked, fx_start_custom_auth_front): --count 3, exit 0, the
+#      front accepting the credentials; a wrong password: CONNACK 0x86, exit 1, fast; the
+#      password never printed; --use_websockets with --custom_auth_* against mosquitto's wss://
+#      listener: --count 3, exit 0; usage errors of the --custom_auth_* flags: exit 2;
+#  11. --proxy_* / --socks5_* (fx_start_proxies): the whole flow (--count 3) through tinyproxy
+#      with Basic authentication, through stunnel + tinyproxy with --proxy_tls/--proxy_ca_file,
+#      and through the SOCKS5 server with username/password, each seen in the proxy's log; a
+#      wrong proxy password: MQTT5_ERR_PROXY with tinyproxy's 401, exit 1, fast, the password never
+#      printed; usage errors of the proxy flags: exit 2.
+#  12. --pkcs12_file / --pkcs11_lib: mutual TLS with a PKCS#12 file (OpenSSL 3 default and
+#      -legacy, made from the fixture's client certificates) and with the fixture's EC and RSA
+#      client keys imported into a SoftHSM2 token (chosen by --token_label and by --slot_id):
+#      --count 3, exit 0 each; a wrong PKCS#12 password and a wrong PIN fail when the client is
+#      created (exit 1, the keyword and CKR_PIN_INCORRECT named), the secrets never printed;
+#      usage errors of the flags: exit 2. The SoftHSM2 runs skip without softhsm2-util.
 #
 # Usage: test_sample.sh <build dir>   (ctest runs it so, with MOSQUITTO set; FX_KEEP=1 keeps the
 # temp dir with every run's stdout/stderr)
@@ -238,14 +255,16 @@ usage ca_missing "argument --ca_file: can't open '$FX_DIR/none.crt'" \
     --endpoint localhost --ca_file "$FX_DIR/none.crt"
 usage cert_alone "arguments --cert and --key" --endpoint localhost --cert "$pki/client.crt"
 
-# ---- 5. proxy (not supported yet), --help -------------------------------------------------------
+# ---- 5. an unreachable proxy, --help -------------------------------------------------------------
 # shellcheck disable=SC2046
-run proxy $(mtls) --ca_file "$pki/ca.crt" --proxy_host 127.0.0.1 --proxy_port 3128
-if [ "$rc" -eq 1 ] && grep -q 'MQTT5_ERR_NOT_SUPPORTED' "$FX_DIR/proxy.err" &&
-    ! grep -q '^Connecting' "$FX_DIR/proxy.out"; then
-    pass "proxy: MQTT5_ERR_NOT_SUPPORTED, exit 1"
+run proxy $(mtls) --ca_file "$pki/ca.crt" --proxy_host 127.0.0.1 --proxy_port "$(fx_free_port)"
+if [ "$rc" -eq 1 ] &&
+    grep -q '^Error: connection failed: MQTT5_ERR_CONNECT_REFUSED' "$FX_DIR/proxy.err" &&
+    grep -q '^Connection failed with exception:.*(cannot reach the HTTP proxy: ' \
+        "$FX_DIR/proxy.out"; then
+    pass "proxy: unreachable proxy, MQTT5_ERR_CONNECT_REFUSED, exit 1"
 else
-    fail "proxy: expected exit 1 with MQTT5_ERR_NOT_SUPPORTED (got $rc)"
+    fail "proxy: expected exit 1 with MQTT5_ERR_CONNECT_REFUSED from the proxy (got $rc)"
     show proxy
 fi
 run help --help
@@ -417,6 +436,312 @@ if [ "$have_node" = 1 ]; then
     fi
 else
     echo "ok - cognito # SKIP node not found"
+fi
+
+# ---- 10. --custom_auth_*: an AWS IoT custom authorizer --------------------------------------------
+usage ca_cert "argument --cert: not allowed with the --custom_auth_* arguments" \
+    --endpoint localhost --custom_auth_authorizer_name A --cert "$pki/client.crt" \
+    --key "$pki/client.key"
+usage ca_signing "argument --signing_region: not allowed with the --custom_auth_* arguments" \
+    --endpoint localhost --custom_auth_password p --signing_region us-east-1
+usage ca_key_only "arguments --custom_auth_token_key_name and --custom_auth_token_value" \
+    --endpoint localhost --custom_auth_token_key_name token
+usage ca_value_only "arguments --custom_auth_token_key_name and --custom_auth_token_value" \
+    --endpoint localhost --custom_auth_token_value abc
+usage ca_empty_name "argument --custom_auth_authorizer_name: must not be empty" \
+    --endpoint localhost --custom_auth_authorizer_name ""
+if grep -q -- '--custom_auth_authorizer_name CUSTOM_AUTH_AUTHORIZER_NAME' "$FX_DIR/help.out" &&
+    grep -q -- '--custom_auth_token_value CUSTOM_AUTH_TOKEN_VALUE' "$FX_DIR/help.out"; then
+    pass "--help: lists --custom_auth_*"
+else
+    fail "--help: the --custom_auth_* flags are missing"
+    show help
+fi
+if [ "$have_node" = 1 ] && fx_start_custom_auth_front; then
+    # custom_auth NAME PASSWORD ARGS...: the sample with the fixture's authorizer credentials
+    custom_auth() {
+        _n=$1 _pw=$2
+        shift 2
+        run "$_n" --endpoint localhost --port "$FX_PORT_ALPN_MQTT" --ca_file "$pki/ca.crt" \
+            --custom_auth_username "$FX_CUSTOM_AUTH_USERNAME" \
+            --custom_auth_authorizer_name "$FX_CUSTOM_AUTH_AUTHORIZER_NAME" \
+            --custom_auth_authorizer_signature "$FX_CUSTOM_AUTH_SIGNATURE" \
+            --custom_auth_password "$_pw" \
+            --custom_auth_token_key_name "$FX_CUSTOM_AUTH_TOKEN_KEY_NAME" \
+            --custom_auth_token_value "$FX_CUSTOM_AUTH_TOKEN_VALUE" "$@"
+    }
+    ca_log="$FX_DIR/alpn_mqtt_front.log"
+    accepted_before=$(grep -c 'credentials accepted' "$ca_log")
+    custom_auth custom_auth "$FX_CUSTOM_AUTH_PASSWORD" --count 3
+    accepted_after=$(grep -c 'credentials accepted' "$ca_log")
+    if ! flow custom_auth; then
+        :
+    elif [ "$accepted_after" -le "$accepted_before" ] || ! grep -q 'selected mqtt' "$ca_log"; then
+        fail "custom_auth: the front did not accept the credentials over ALPN mqtt"
+        sed 's/^/    | /' "$ca_log"
+    else
+        pass "custom_auth: ALPN mqtt, username and password accepted, 3 message(s) received, exit 0 ($took s)"
+    fi
+
+    custom_auth custom_auth_wrong "not-the-password" --count 3
+    if [ "$rc" -ne 1 ]; then
+        fail "custom_auth wrong password: exit status $rc, expected 1"
+        show custom_auth_wrong
+    elif ! grep -q 'BAD_USERNAME_OR_PASSWORD: 134' "$FX_DIR/custom_auth_wrong.out" ||
+        ! grep -q '^Error: connection failed: MQTT5_ERR_CONNACK_REFUSED' \
+            "$FX_DIR/custom_auth_wrong.err"; then
+        fail "custom_auth wrong password: no CONNACK 0x86 failure / error message"
+        show custom_auth_wrong
+    elif ! grep -q 'credentials refused: wrong password' "$ca_log"; then
+        fail "custom_auth wrong password: the front did not refuse the password"
+        sed 's/^/    | /' "$ca_log"
+    elif [ "$took" -gt 15 ]; then
+        fail "custom_auth wrong password: took $took s (no fail-fast)"
+    elif grep -qF -e "$FX_CUSTOM_AUTH_PASSWORD" -e "not-the-password" \
+        "$FX_DIR/custom_auth.out" "$FX_DIR/custom_auth.err" "$FX_DIR/custom_auth_wrong.out" \
+        "$FX_DIR/custom_auth_wrong.err"; then
+        fail "custom_auth: a password was printed"
+    else
+        pass "custom_auth wrong password: CONNACK 0x86, exit 1 ($took s)"
+    fi
+else
+    echo "ok - custom_auth # SKIP node not found"
+fi
+run custom_auth_wss --endpoint localhost --port "$FX_PORT_WSS" --ca_file "$pki/ca.crt" \
+    --use_websockets --custom_auth_username ws-device --custom_auth_authorizer_name WsAuth \
+    --custom_auth_password ws-password --count 3
+if flow custom_auth_wss; then
+    if grep -q "u'ws-device?x-amz-customauthorizer-name=WsAuth&SDK=" "$FX_MOSQ_LOG"; then
+        pass "custom_auth --use_websockets: wss:// to mosquitto with the authorizer username, 3 message(s) received, exit 0 ($took s)"
+    else
+        fail "custom_auth --use_websockets: mosquitto logged no CONNECT with the authorizer username"
+    fi
+fi
+
+# ---- 11. --proxy_* / --socks5_*: through real proxies ---------------------------------------------
+usage proxy_both "argument --socks5_host: not allowed with argument --proxy_host" \
+    --endpoint localhost --proxy_host 127.0.0.1 --socks5_host 127.0.0.1
+usage proxy_user_alone "argument --proxy_username: requires --proxy_host" \
+    --endpoint localhost --proxy_username u
+usage proxy_pass_alone "argument --proxy_password: requires --proxy_username" \
+    --endpoint localhost --proxy_host 127.0.0.1 --proxy_password p
+usage proxy_ca_no_tls "argument --proxy_ca_file: requires --proxy_tls" \
+    --endpoint localhost --proxy_host 127.0.0.1 --proxy_ca_file "$pki/ca.crt"
+usage proxy_tls_value "argument --proxy_tls: ignored explicit argument 'yes'" \
+    --endpoint localhost --proxy_host 127.0.0.1 --proxy_tls=yes
+usage socks5_port "argument --socks5_port: invalid int value: 'x'" \
+    --endpoint localhost --socks5_host 127.0.0.1 --socks5_port x
+usage socks5_user_alone "argument --socks5_username: requires --socks5_host" \
+    --endpoint localhost --socks5_username u
+if grep -q -- '--proxy_tls' "$FX_DIR/help.out" &&
+    grep -q -- '--socks5_password SOCKS5_PASSWORD' "$FX_DIR/help.out" &&
+    ! grep -q 'not supported yet' "$FX_DIR/help.out"; then
+    pass "--help: lists --proxy_* and --socks5_*"
+else
+    fail "--help: the proxy flags are missing"
+    show help
+fi
+fx_start_proxies >"$FX_DIR/proxies.log" 2>&1 || {
+    fail "proxies: fx_start_proxies failed"
+    sed 's/^/    | /' "$FX_DIR/proxies.log"
+}
+# secret_printed NAME...: true when a proxy password appears in any of the runs' output
+secret_printed() {
+    for _n in "$@"; do
+        grep -qF -e "$FX_PROXY_PASS" -e "wrongpass" "$FX_DIR/$_n.out" "$FX_DIR/$_n.err" && return 0
+    done
+    return 1
+}
+if [ -n "${FX_PORT_TINYPROXY:-}" ]; then
+    tp_log="$FX_DIR/tinyproxy.log"
+    connects() { grep -c "CONNECT localhost:$FX_PORT_MTLS HTTP/1.1" "$tp_log"; }
+    before=$(connects)
+    # shellcheck disable=SC2046
+    run proxy_http $(mtls) --ca_file "$pki/ca.crt" --count 3 --proxy_host 127.0.0.1 \
+        --proxy_port "$FX_PORT_TINYPROXY" --proxy_username "$FX_PROXY_USER" \
+        --proxy_password "$FX_PROXY_PASS"
+    if ! flow proxy_http; then
+        :
+    elif [ "$(connects)" -le "$before" ]; then
+        fail "proxy_http: tinyproxy logged no CONNECT"
+    else
+        pass "proxy_http: mTLS through tinyproxy (Basic), 3 message(s) received, exit 0 ($took s)"
+    fi
+
+    if [ -n "${FX_PORT_PROXY_TLS:-}" ]; then
+        before=$(connects)
+        # shellcheck disable=SC2046
+        run proxy_tls $(mtls) --ca_file "$pki/ca.crt" --count 3 --proxy_host localhost \
+            --proxy_port "$FX_PORT_PROXY_TLS" --proxy_tls --proxy_ca_file "$pki/ca.crt" \
+            --proxy_username "$FX_PROXY_USER" --proxy_password "$FX_PROXY_PASS"
+        if ! flow proxy_tls; then
+            :
+        elif [ "$(connects)" -le "$before" ]; then
+            fail "proxy_tls: tinyproxy logged no CONNECT"
+        else
+            pass "proxy_tls: TLS to stunnel + tinyproxy, mTLS inside, 3 message(s) received, exit 0 ($took s)"
+        fi
+    else
+        echo "ok - proxy_tls # SKIP stunnel not found"
+    fi
+
+    # shellcheck disable=SC2046
+    run proxy_wrong $(mtls) --ca_file "$pki/ca.crt" --count 3 --proxy_host 127.0.0.1 \
+        --proxy_port "$FX_PORT_TINYPROXY" --proxy_username "$FX_PROXY_USER" \
+        --proxy_password wrongpass
+    if [ "$rc" -ne 1 ]; then
+        fail "proxy wrong password: exit status $rc, expected 1"
+        show proxy_wrong
+    elif ! grep -q '^Error: connection failed: MQTT5_ERR_PROXY' "$FX_DIR/proxy_wrong.err" ||
+        ! grep -q "^Connection failed with exception:MQTT5_ERR_PROXY.*'HTTP/1.0 401 Unauthorized'" \
+            "$FX_DIR/proxy_wrong.out"; then
+        fail "proxy wrong password: no MQTT5_ERR_PROXY with the proxy's 401"
+        show proxy_wrong
+    elif [ "$took" -gt 15 ]; then
+        fail "proxy wrong password: took $took s (no fail-fast)"
+    elif secret_printed proxy_http proxy_wrong; then
+        fail "proxy: a proxy password was printed"
+    else
+        pass "proxy wrong password: MQTT5_ERR_PROXY (401), exit 1 ($took s)"
+    fi
+else
+    echo "ok - proxy_http # SKIP tinyproxy not found"
+fi
+if [ -n "${FX_PORT_SOCKS5_AUTH:-}" ]; then
+    before=$(grep -c 'authenticated user' "$FX_DIR/socks5_auth.log")
+    # shellcheck disable=SC2046
+    run socks5 $(mtls) --ca_file "$pki/ca.crt" --count 3 --socks5_host 127.0.0.1 \
+        --socks5_port "$FX_PORT_SOCKS5_AUTH" --socks5_username "$FX_PROXY_USER" \
+        --socks5_password "$FX_PROXY_PASS"
+    if ! flow socks5; then
+        :
+    elif [ "$(grep -c 'authenticated user' "$FX_DIR/socks5_auth.log")" -le "$before" ]; then
+        fail "socks5: the SOCKS5 server authenticated nobody"
+    elif secret_printed socks5; then
+        fail "socks5: the password was printed"
+    else
+        pass "socks5: mTLS through SOCKS5 (username/password), 3 message(s) received, exit 0 ($took s)"
+    fi
+else
+    echo "ok - socks5 # SKIP node not found"
+fi
+
+# ---- 12. --pkcs12_file / --pkcs11_lib -----------------------------------------------------------
+usage p12_cert "argument --pkcs12_file: not allowed with argument --cert" \
+    --endpoint localhost --pkcs12_file "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key"
+usage p12_pass_alone "argument --pkcs12_password: requires --pkcs12_file" \
+    --endpoint localhost --pkcs12_password secret
+usage p12_missing "argument --pkcs12_file: can't open '$FX_DIR/missing.p12'" \
+    --endpoint localhost --pkcs12_file "$FX_DIR/missing.p12"
+usage p12_signing "argument --pkcs12_file: not allowed with --signing_region" \
+    --endpoint localhost --pkcs12_file "$pki/ca.crt" --signing_region us-east-1
+usage p11_no_cert "argument --pkcs11_lib: requires --cert" \
+    --endpoint localhost --pkcs11_lib "$pki/ca.crt"
+usage p11_key "argument --key: not allowed with argument --pkcs11_lib" \
+    --endpoint localhost --pkcs11_lib "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key"
+usage p11_pin_alone "argument --pin: requires --pkcs11_lib" --endpoint localhost --pin 0000
+usage p11_slot "argument --slot_id: invalid slot id: 'x'" \
+    --endpoint localhost --pkcs11_lib "$pki/ca.crt" --cert "$pki/client.crt" --slot_id x
+usage p11_p12 "argument --pkcs12_file: not allowed with argument --pkcs11_lib" \
+    --endpoint localhost --pkcs11_lib "$pki/ca.crt" --cert "$pki/client.crt" \
+    --pkcs12_file "$pki/ca.crt"
+usage p11_ws "argument --pkcs11_lib: not allowed with --use_websockets" \
+    --endpoint localhost --pkcs11_lib "$pki/ca.crt" --cert "$pki/client.crt" --use_websockets
+usage p11_lib_missing "argument --pkcs11_lib: can't open '$FX_DIR/missing.so'" \
+    --endpoint localhost --pkcs11_lib "$FX_DIR/missing.so" --cert "$pki/client.crt"
+if grep -q -- '--pkcs11_lib PKCS11_LIB' "$FX_DIR/help.out" &&
+    grep -q -- '--key_label KEY_LABEL' "$FX_DIR/help.out" &&
+    grep -q -- '--pkcs12_password PKCS12_PASSWORD' "$FX_DIR/help.out"; then
+    pass "--help: lists --pkcs11_* and --pkcs12_*"
+else
+    fail "--help: the PKCS#11/PKCS#12 flags are missing"
+    show help
+fi
+
+p12_pass=s4mple-p12-pass
+pkcs_dir="$FX_DIR/pkcs"
+mkdir -p "$pkcs_dir"
+if openssl pkcs12 -export -in "$pki/client.crt" -inkey "$pki/client.key" -certfile "$pki/ca.crt" \
+    -out "$pkcs_dir/client.p12" -passout "pass:$p12_pass" 2>"$pkcs_dir/p12.err" &&
+    openssl pkcs12 -export -legacy -in "$pki/client-rsa.crt" -inkey "$pki/client-rsa.key" \
+        -certfile "$pki/ca.crt" -out "$pkcs_dir/client-rsa-legacy.p12" \
+        -passout "pass:$p12_pass" 2>>"$pkcs_dir/p12.err"; then
+    run p12 --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" --count 3 \
+        --pkcs12_file "$pkcs_dir/client.p12" --pkcs12_password "$p12_pass"
+    flow p12 && pass "pkcs12: mTLS with a PKCS#12 file, 3 message(s) received, exit 0 ($took s)"
+    run p12_legacy --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" \
+        --count 3 --pkcs12_file "$pkcs_dir/client-rsa-legacy.p12" --pkcs12_password "$p12_pass"
+    flow p12_legacy &&
+        pass "pkcs12 legacy: mTLS with an RC2/3DES PKCS#12 file, 3 message(s) received, exit 0 ($took s)"
+    run p12_wrong --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" \
+        --count 3 --pkcs12_file "$pkcs_dir/client.p12" --pkcs12_password wr0ng-p12-pass
+    if [ "$rc" -ne 1 ]; then
+        fail "pkcs12 wrong password: exit status $rc, expected 1"
+        show p12_wrong
+    elif ! grep -q '^Error: could not create the client: .*pkcs12_password: wrong password' \
+        "$FX_DIR/p12_wrong.err"; then
+        fail "pkcs12 wrong password: no error naming pkcs12_password"
+        show p12_wrong
+    elif grep -qF -e "$p12_pass" -e wr0ng-p12-pass "$FX_DIR/p12.out" "$FX_DIR/p12.err" \
+        "$FX_DIR/p12_wrong.out" "$FX_DIR/p12_wrong.err"; then
+        fail "pkcs12: a password was printed"
+    else
+        pass "pkcs12 wrong password: exit 1, $(sed -n 1p "$FX_DIR/p12_wrong.err")"
+    fi
+else
+    fail "pkcs12: openssl pkcs12 -export failed"
+    sed 's/^/    | /' "$pkcs_dir/p12.err"
+fi
+
+hsm_module=${MQTT5_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+if command -v softhsm2-util >/dev/null 2>&1; then
+    pin=s4mple-PIN-77
+    SOFTHSM2_CONF="$pkcs_dir/softhsm2.conf"
+    export SOFTHSM2_CONF
+    mkdir -p "$pkcs_dir/tokens"
+    printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+        "$pkcs_dir" >"$SOFTHSM2_CONF"
+    slot=$(softhsm2-util --init-token --free --label sample-token --so-pin 5678 --pin "$pin" \
+        2>&1 | sed -n 's/.*reassigned to slot \([0-9]*\).*/\1/p')
+    if [ -n "$slot" ] &&
+        softhsm2-util --import "$pki/client.key" --token sample-token --label client-ec --id 01 \
+            --pin "$pin" >"$pkcs_dir/hsm.log" 2>&1 &&
+        softhsm2-util --import "$pki/client-rsa.key" --token sample-token --label client-rsa \
+            --id 02 --pin "$pin" >>"$pkcs_dir/hsm.log" 2>&1; then
+        run p11_ec --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" --count 3 \
+            --pkcs11_lib "$hsm_module" --pin "$pin" --token_label sample-token \
+            --key_label client-ec --cert "$pki/client.crt"
+        flow p11_ec &&
+            pass "pkcs11 EC: mTLS with the key on a SoftHSM2 token (token label), 3 message(s) received, exit 0 ($took s)"
+        run p11_rsa --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" \
+            --count 3 --pkcs11_lib "$hsm_module" --pin "$pin" --slot_id "$slot" \
+            --key_label client-rsa --cert "$pki/client-rsa.crt"
+        flow p11_rsa &&
+            pass "pkcs11 RSA: mTLS with the key on a SoftHSM2 token (slot id), 3 message(s) received, exit 0 ($took s)"
+        run p11_wrong --endpoint localhost --port "$FX_PORT_MTLS" --ca_file "$pki/ca.crt" \
+            --count 3 --pkcs11_lib "$hsm_module" --pin wr0ng-PIN-00 --token_label sample-token \
+            --key_label client-ec --cert "$pki/client.crt"
+        if [ "$rc" -ne 1 ]; then
+            fail "pkcs11 wrong PIN: exit status $rc, expected 1"
+            show p11_wrong
+        elif ! grep -q '^Error: could not create the client: .*user_pin: .*CKR_PIN_INCORRECT' \
+            "$FX_DIR/p11_wrong.err"; then
+            fail "pkcs11 wrong PIN: no error naming user_pin and CKR_PIN_INCORRECT"
+            show p11_wrong
+        elif grep -qF -e "$pin" -e wr0ng-PIN-00 "$FX_DIR/p11_ec.out" "$FX_DIR/p11_ec.err" \
+            "$FX_DIR/p11_rsa.out" "$FX_DIR/p11_rsa.err" "$FX_DIR/p11_wrong.out" \
+            "$FX_DIR/p11_wrong.err"; then
+            fail "pkcs11: a PIN was printed"
+        else
+            pass "pkcs11 wrong PIN: exit 1, $(sed -n 1p "$FX_DIR/p11_wrong.err")"
+        fi
+    else
+        fail "pkcs11: SoftHSM2 token setup failed"
+        sed 's/^/    | /' "$pkcs_dir/hsm.log"
+    fi
+    unset SOFTHSM2_CONF
+else
+    echo "ok - pkcs11 # SKIP softhsm2-util not found"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -1186,12 +1186,18 @@ static void test_public_builder_client_errors_named(void **state)
     assert_int_equal(rc, MQTT5_ERR_TLS_CREDENTIALS);
     assert_string_equal(st.field, "ca_filepath");
 
-    static const mqtt5_http_proxy_options proxy = {.host = "127.0.0.1", .port = 3128};
+    static const mqtt5_http_proxy_options proxy = {.host = "127.0.0.1", .port = 0};
+    static const mqtt5_socks5_proxy_options socks = {.host = "127.0.0.1", .port = 1080};
     o = opts("localhost");
     o.http_proxy_options = &proxy;
     rc = mqtt5_builder_new_default(&o, false, &client, &st);
-    assert_int_equal(rc, MQTT5_ERR_NOT_SUPPORTED);
-    assert_string_equal(st.field, "http_proxy_options");
+    assert_int_equal(rc, MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "http_proxy_options.port");
+    assert_null(client);
+    o.socks5_proxy_options = &socks;
+    rc = mqtt5_builder_new_default(&o, false, &client, &st);
+    assert_int_equal(rc, MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "socks5_proxy_options");
     assert_null(client);
     sleep_ms(50); /* the private groups' joiners finish freeing (LeakSanitizer runs at exit) */
 }

@@ -93,8 +93,10 @@ static void test_group_fifo_per_thread(void **state)
     pthread_t t[PRODUCERS];
     for (int i = 0; i < PRODUCERS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, producer, (void *)(intptr_t)i), 0);
-    for (int i = 0; i < PRODUCERS; i++) pthread_join(t[i], NULL);
-    for (int i = 0; i < 500 && fifo.ran < PRODUCERS * PER_PRODUCER; i++) sleep_ms(10);
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 500 && fifo.ran < PRODUCERS * PER_PRODUCER; i++)
+        sleep_ms(10);
     assert_int_equal(fifo.ran, PRODUCERS * PER_PRODUCER);
     assert_int_equal(fifo.out_of_order, 0);
     assert_int_equal(fifo.wrong_thread, 0);
@@ -219,8 +221,7 @@ static struct {
     char last[256];
 } logged;
 
-static void log_sink(void *user, mqtt5_log_level level, mqtt5_log_subject subject,
-                     const char *line)
+static void log_sink(void *user, mqtt5_log_level level, mqtt5_log_subject subject, const char *line)
 {
     assert_ptr_equal(user, &logged);
     logged.lines++;
@@ -279,10 +280,15 @@ static void test_client_new_names_bad_options(void **state)
     assert_int_equal(mqtt5_client_new(&o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
     assert_string_equal(st.field, "port");
     o.port = 1883;
-    mqtt5_http_proxy_options proxy = {"127.0.0.1", 8080, NULL, NULL, NULL};
+    mqtt5_http_proxy_options proxy = {"127.0.0.1", 0, NULL, NULL, NULL};
+    mqtt5_socks5_proxy_options socks = {"127.0.0.1", 1080, NULL, NULL, false};
     o.http_proxy = &proxy;
-    assert_int_equal(mqtt5_client_new(&o, &c, &st), MQTT5_ERR_NOT_SUPPORTED);
-    assert_string_equal(st.field, "http_proxy");
+    o.socks5_proxy = &socks;
+    assert_int_equal(mqtt5_client_new(&o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "socks5_proxy");
+    o.socks5_proxy = NULL;
+    assert_int_equal(mqtt5_client_new(&o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "http_proxy.port");
     o.http_proxy = NULL;
     mqtt5_tls_options tls;
     mqtt5_tls_options_init(&tls);
@@ -312,8 +318,7 @@ static int ctx_marker;
 static void count_completion(void *user, const mqtt5_op_completion *done)
 {
     /* `user` is the call's argument, user_ctx the operation options' */
-    if (user == &seen && done->user_ctx == (void *)&ctx_marker &&
-        done->op_type == MQTT5_PUBLISH)
+    if (user == &seen && done->user_ctx == (void *)&ctx_marker && done->op_type == MQTT5_PUBLISH)
         seen.ctx_ok++;
     seen.completions++;
     if (done->error == MQTT5_ERR_STOPPED || done->error == MQTT5_ERR_TERMINATED)
