@@ -32,8 +32,8 @@ static void chain_finish(chain_get *g, int err, const mqtt5_credentials *creds, 
     mqtt5_credentials_provider *p = g->p;
     mqtt5_credentials_done_fn done = g->done;
     void *user = g->user;
-    char msg[2048];
-    snprintf(msg, sizeof msg, "%s", detail ? detail : "");
+    char msg[2200]; /* detail may point into g, which is freed before done runs */
+    snprintf(msg, sizeof msg, "%.2150s", detail ? detail : "");
     p->alloc.release(p->alloc.ctx, g, sizeof *g);
     done(user, err, creds, msg);
 }
