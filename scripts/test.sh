@@ -1,7 +1,7 @@
 #!/bin/sh
 # test.sh - the one command that runs every test of mqtt5 (the README's test command; CI runs it).
 # 1. installs missing apt/npm packages;
-# 2. gcc build (optimised, so -O2-only warnings count) with ASan+UBSan and -Werror: unit tests, differential test against mqtt-packet,
+# 2. gcc Release build (the -O3 warnings users see), then a gcc build (optimised, so -O2-only warnings count) with ASan+UBSan and -Werror: unit tests, differential test against mqtt-packet,
 #    install/pkg-config check;
 # 3. clang build with ASan+UBSan and -Werror: the same tests plus a timed libFuzzer run per
 #    decoder target (MQTT5_FUZZ_SECONDS, default 30);
@@ -15,6 +15,11 @@ fuzz_seconds=${MQTT5_FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 "$root/scripts/install-deps.sh" test
+
+echo "== gcc, Release (-O3 warnings count too): library, tools, samples, benchmarks"
+cmake -S "$root" -B "$root/build-test-release" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc \
+    -DMQTT5_BUILD_TESTS=OFF -DMQTT5_BUILD_BENCH=ON >/dev/null
+cmake --build "$root/build-test-release" -j"$jobs"
 
 echo "== gcc, ASan+UBSan"
 cmake -S "$root" -B "$root/build-test-gcc" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
