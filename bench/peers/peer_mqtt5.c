@@ -3,8 +3,9 @@
  *
  * One event-loop group with one loop thread per process, shared by every client of the
  * process (also the 1000 idle clients). Publishes go through the thread-safe
- * mqtt5_client_publish() from the calling thread; MQTT5_ERR_QUEUE_FULL is BP_AGAIN (the caller
- * backs off with sched_yield() and retries). core.max_queued_ops is bp_tune.m5_max_queued_ops
+ * mqtt5_client_publish() from the calling thread; on MQTT5_ERR_QUEUE_FULL the adapter blocks in
+ * mqtt5_client_wait_for_room() until the queue is half empty, then returns BP_AGAIN (the caller
+ * retries). core.max_queued_ops is bp_tune.m5_max_queued_ops
  * (65536) and core.max_queued_bytes bp_tune.m5_max_queued_bytes (0 = no byte bound, so the
  * operation bound is the one that applies: 65536 queued 78-byte publishes are 5 MB, over the
  * 4 MiB default, and that bound is checked only on the loop thread - mqtt5_client_publish()
@@ -183,12 +184,17 @@ static int m5_subscribe(void *conn, const char *filter, int qos)
 static int m5_publish(void *conn, const char *topic, const void *payload, size_t len, int qos)
 {
     m5_conn *x = conn;
-    mqtt5_publish p = {.qos = (uint8_t)qos,
-                       .topic = {topic, strlen(topic)},
-                       .payload = {payload, len}};
+    mqtt5_publish p = {
+        .qos = (uint8_t)qos, .topic = {topic, strlen(topic)}, .payload = {payload, len}};
     int rc = mqtt5_client_publish(x->c, &p, NULL, qos ? on_done : NULL, x, NULL);
     if (rc == 0) return 0;
-    if (rc == MQTT5_ERR_QUEUE_FULL) return BP_AGAIN;
+    if (rc == MQTT5_ERR_QUEUE_FULL) {
+        /* block until the queue is half empty rather than spin (the caller retries) */
+        int w = mqtt5_client_wait_for_room(x->c, 5000);
+        if (w != 0 && w != MQTT5_ERR_TIMEOUT)
+            bp_log("mqtt5: wait_for_room: %s", mqtt5_error_name(w));
+        return BP_AGAIN;
+    }
     bp_log("mqtt5: publish: %s", mqtt5_error_name(rc));
     return -1;
 }
@@ -238,8 +244,9 @@ static const char *m5_version(void)
 const bp_peer bp_peer_mqtt5 = {
     .name = "mqtt5",
     .version = m5_version,
-    .describe = "this SDK: 1 event-loop group, 1 loop thread shared by all clients; "
-                "publish from the caller's thread, QUEUE_FULL -> sched_yield + retry",
+    .describe =
+        "this SDK: 1 event-loop group, 1 loop thread shared by all clients; "
+        "publish from the caller's thread, QUEUE_FULL -> mqtt5_client_wait_for_room + retry",
     .pump = NULL,
     .init = m5_init,
     .cleanup = m5_cleanup,

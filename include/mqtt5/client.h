@@ -121,6 +121,16 @@ int mqtt5_client_send_ack(mqtt5_client *c, uint64_t ack_handle, uint8_t reason_c
 int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *props,
                       mqtt5_codec_status *status);
 
+/*
+ * What a publisher does on MQTT5_ERR_QUEUE_FULL instead of spinning: returns 0 at once if the
+ * queue has room for another operation (fewer than max_queued_ops pending and fewer than
+ * max_queued_bytes queued); otherwise blocks the calling thread until it is half empty (so the
+ * caller then publishes a run) or timeout_ms passed. 0 (another thread may still take the room
+ * first), MQTT5_ERR_TIMEOUT, MQTT5_ERR_WOULD_DEADLOCK on an event-loop thread,
+ * MQTT5_ERR_TERMINATED once the client was released (waiters are woken then).
+ */
+int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms);
+
 /* A snapshot of the core's counters, refreshed by the loop after every event. */
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out);
 /* The transport's negotiated details of the current connection, "" when none:

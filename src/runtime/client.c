@@ -83,6 +83,10 @@ struct mqtt5_client {
     _Atomic size_t queued_bytes;   /* encoded sizes, from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
     _Atomic bool released;
+    /* mqtt5_client_wait_for_room: callers blocked until an operation completes */
+    _Atomic int room_waiters;
+    uv_mutex_t room_mu;
+    uv_cond_t room_cv;
 
     /* loop thread only */
     mqtt5_cmd pump_item; /* deferred to the end of a command round */
@@ -123,6 +127,18 @@ static void cmd_free(client_cmd *cmd)
     c->alloc.release(c->alloc.ctx, cmd, cmd->size);
 }
 
+/* An operation left the queue: wake callers of mqtt5_client_wait_for_room, if any (the usual
+ * case, none, costs one atomic load). */
+static bool below_low_water(mqtt5_client *c);
+
+static void wake_room_waiters(mqtt5_client *c)
+{
+    if (atomic_load(&c->room_waiters) == 0 || !below_low_water(c)) return;
+    uv_mutex_lock(&c->room_mu);
+    uv_cond_broadcast(&c->room_cv);
+    uv_mutex_unlock(&c->room_mu);
+}
+
 static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type type, int error)
 {
     if (cmd->done) {
@@ -132,6 +148,7 @@ static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type typ
     atomic_fetch_sub(&c->queued_ops, 1);
     atomic_fetch_sub(&c->queued_bytes, cmd->len);
     cmd_free(cmd);
+    wake_room_waiters(c);
 }
 
 static uint64_t now_ms(const mqtt5_client *c)
@@ -190,6 +207,7 @@ static void core_on_complete(void *user, const mqtt5_op_completion *done)
     atomic_fetch_sub(&c->queued_ops, 1);
     atomic_fetch_sub(&c->queued_bytes, cmd->len);
     cmd_free(cmd);
+    wake_room_waiters(c);
 }
 
 /* ---- the transport chain ------------------------------------------------------------------- */
@@ -477,6 +495,8 @@ static void on_timer(uv_timer_t *t)
 static void final_free(mqtt5_client *c)
 {
     uv_mutex_destroy(&c->stats_mu);
+    uv_cond_destroy(&c->room_cv);
+    uv_mutex_destroy(&c->room_mu);
     mqtt5_allocator a = c->alloc;
     a.release(a.ctx, c, sizeof *c);
 }
@@ -859,8 +879,53 @@ int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), voi
     /* the loop reads these only after running this command, which the queue mutex orders */
     c->on_terminated = on_terminated;
     c->term_user = user;
+    uv_mutex_lock(&c->room_mu); /* waiters return MQTT5_ERR_TERMINATED */
+    uv_cond_broadcast(&c->room_cv);
+    uv_mutex_unlock(&c->room_mu);
     cmd_post(c, cmd);
     return 0;
+}
+
+static bool has_room(mqtt5_client *c)
+{
+    return atomic_load(&c->queued_ops) < c->max_ops &&
+           (!c->max_bytes || atomic_load(&c->queued_bytes) < c->max_bytes);
+}
+
+/* Half empty: a blocked caller is woken only here, so that it then publishes a run of messages
+ * instead of one per wake-up. */
+static bool below_low_water(mqtt5_client *c)
+{
+    return atomic_load(&c->queued_ops) <= c->max_ops / 2 &&
+           (!c->max_bytes || atomic_load(&c->queued_bytes) <= c->max_bytes / 2);
+}
+
+int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms)
+{
+    if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
+    if (atomic_load(&c->released)) return MQTT5_ERR_TERMINATED;
+    if (has_room(c)) return 0;
+    if (mqtt5_on_any_loop_thread()) return MQTT5_ERR_WOULD_DEADLOCK;
+    uint64_t deadline = uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
+    int rc = 0;
+    uv_mutex_lock(&c->room_mu);
+    atomic_fetch_add(&c->room_waiters, 1); /* before the check: see wake_room_waiters */
+    for (;;) {
+        if (atomic_load(&c->released)) {
+            rc = MQTT5_ERR_TERMINATED;
+            break;
+        }
+        if (below_low_water(c)) break;
+        uint64_t now = uv_hrtime();
+        if (now >= deadline) {
+            rc = MQTT5_ERR_TIMEOUT;
+            break;
+        }
+        (void)uv_cond_timedwait(&c->room_cv, &c->room_mu, deadline - now);
+    }
+    atomic_fetch_sub(&c->room_waiters, 1);
+    uv_mutex_unlock(&c->room_mu);
+    return rc;
 }
 
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
@@ -997,6 +1062,8 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     }
     uv_mutex_init(&c->stats_mu);
+    uv_mutex_init(&c->room_mu);
+    uv_cond_init(&c->room_cv);
     c->group = (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
     c->loop = mqtt5_loop_group_pick(c->group);
     c->armed_at = MQTT5_TIME_NEVER;

@@ -825,6 +825,40 @@ static void test_fail_sigv4_provider_error(void **state)
     provider_fixture_stop(&pf);
 }
 
+/* ---- waiting for room instead of spinning on QUEUE_FULL ----------------------------------- */
+
+static void test_wait_for_room(void **state)
+{
+    fx_harness *h = *state;
+    mqtt5_client_options o;
+    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    o.core.max_queued_ops = 2;
+    o.core.offline_policy = MQTT5_OFFLINE_FAIL_NON_QOS1_PUBLISH_ON_DISCONNECT;
+    int err = 0;
+    fx_client *fc = fx_client_create(h, "wait-room", &o, &err, NULL);
+    assert_non_null(fc);
+    mqtt5_publish p = {.qos = 1, .topic = {"wait/room", 9}, .payload = {(const uint8_t *)"x", 1}};
+
+    /* not started: two QoS 1 publishes wait offline, a third is refused, the wait times out */
+    assert_int_equal(mqtt5_client_wait_for_room(fc->client, 0), 0);
+    assert_int_equal(mqtt5_client_publish(fc->client, &p, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(mqtt5_client_publish(fc->client, &p, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(mqtt5_client_publish(fc->client, &p, NULL, NULL, NULL, NULL),
+                     MQTT5_ERR_QUEUE_FULL);
+    uint64_t t0 = fx_now_ms();
+    assert_int_equal(mqtt5_client_wait_for_room(fc->client, 200), MQTT5_ERR_TIMEOUT);
+    uint64_t waited = fx_now_ms() - t0;
+    assert_true(waited >= 150 && waited < 2000);
+
+    /* started: the PUBACKs free the queue and wake the waiter */
+    assert_int_equal(fx_client_start(fc), 0);
+    t0 = fx_now_ms();
+    assert_int_equal(mqtt5_client_wait_for_room(fc->client, FX_WAIT_MS), 0);
+    printf("    wait-room: woken after %llu ms\n", (unsigned long long)(fx_now_ms() - t0));
+    assert_int_equal(mqtt5_client_publish(fc->client, &p, NULL, NULL, NULL, NULL), 0);
+    stop_and_release(fc);
+}
+
 /* ---- manual acknowledgement through the runtime -------------------------------------------- */
 
 typedef struct held_ack {
@@ -933,6 +967,7 @@ int main(void)
         FX_TEST(test_sigv4_ws_provider_refetch),
         FX_TEST(test_fail_sigv4_provider_expired),
         FX_TEST(test_fail_sigv4_provider_error),
+        FX_TEST(test_wait_for_room),
     };
     return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }
