@@ -50,14 +50,12 @@ typedef struct mqtt5_http_proxy_options {
 } mqtt5_http_proxy_options;
 
 /* A SOCKS5 proxy (RFC 1928) in front of the broker, with username/password authentication
- * (RFC 1929) when a username is given. Exclusive with http_proxy. */
+ * (RFC 1929) when a username is given. Exclusive with http_proxy. The proxy resolves the
+ * broker's host name (ATYP domain, like curl's socks5h); IP literals go as IPv4/IPv6. */
 typedef struct mqtt5_socks5_proxy_options {
     const char *host;
     uint16_t port;                   /* 1080 when 0 */
     const char *username, *password; /* NULL = no authentication offered */
-    /* false: the proxy resolves the broker's host name. true is not implemented yet: names
-     * always go to the proxy (ATYP domain), IP literals as IPv4/IPv6 addresses. */
-    bool resolve_locally;
 } mqtt5_socks5_proxy_options;
 
 /* A lifecycle event; `detail` is one line saying more about a failure or disconnection (a TLS

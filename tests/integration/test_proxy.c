@@ -381,7 +381,7 @@ static void test_socks5_no_auth(void **state)
 {
     fx_harness *h = *state;
     /* the node server, with a host name (ATYP domain) and TLS checked inside the tunnel */
-    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5"), NULL, NULL, false};
+    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5"), NULL, NULL};
     mqtt5_tls_options t;
     tls_ca_file(&t);
     uint16_t port = need_port("FX_PORT_TLS");
@@ -399,7 +399,7 @@ static void test_socks5_no_auth(void **state)
 static void test_socks5_dante(void **state)
 {
     fx_harness *h = *state;
-    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_DANTE"), NULL, NULL, false};
+    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_DANTE"), NULL, NULL};
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP")); /* ATYP IPv4 */
     o.socks5_proxy = &s;
@@ -419,7 +419,7 @@ static void test_socks5_auth(void **state)
 {
     fx_harness *h = *state;
     mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5_AUTH"),
-                                    fx_env("FX_PROXY_USER"), fx_env("FX_PROXY_PASS"), false};
+                                    fx_env("FX_PROXY_USER"), fx_env("FX_PROXY_PASS")};
     mqtt5_tls_options t;
     tls_ca_file(&t);
     t.cert_file = fx_pki("client.crt");
@@ -437,7 +437,7 @@ static void test_fail_socks5_wrong_password(void **state)
 {
     fx_harness *h = *state;
     mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5_AUTH"),
-                                    fx_env("FX_PROXY_USER"), "wrong-password", false};
+                                    fx_env("FX_PROXY_USER"), "wrong-password"};
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
     o.socks5_proxy = &s;
@@ -456,7 +456,7 @@ static void test_fail_socks5_closed_port(void **state)
 {
     fx_harness *h = *state;
     const char *var = fx_env_port("FX_PORT_DANTE") ? "FX_PORT_DANTE" : "FX_PORT_SOCKS5";
-    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port(var), NULL, NULL, false};
+    mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port(var), NULL, NULL};
     uint16_t closed = fx_unused_port();
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", closed);

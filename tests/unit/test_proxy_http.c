@@ -503,7 +503,7 @@ static void test_client_proxy_options(void **state)
     mqtt5_client *c = NULL;
     mqtt5_codec_status st;
     mqtt5_http_proxy_options hp = {"proxy.test", 3128, NULL, NULL, NULL};
-    mqtt5_socks5_proxy_options sp = {"socks.test", 0, NULL, NULL, false};
+    mqtt5_socks5_proxy_options sp = {"socks.test", 0, NULL, NULL};
     static const struct {
         const char *host;
         uint16_t port;
@@ -569,7 +569,7 @@ static void test_client_proxy_options(void **state)
     assert_int_equal(mqtt5_future_wait(f, 10000), 0);
     mqtt5_future_release(f);
     o.http_proxy = NULL;
-    sp = (mqtt5_socks5_proxy_options){"::1", 0, "u", NULL, false};
+    sp = (mqtt5_socks5_proxy_options){"::1", 0, "u", NULL};
     o.socks5_proxy = &sp;
     assert_int_equal(mqtt5_client_new(&o, &c, &st), 0);
     f = mqtt5_future_new();
@@ -616,7 +616,7 @@ static void test_builder_proxy_url(void **state)
     mqtt5_builder_proxy_url_free(url);
 
     o.http_proxy_options = NULL;
-    mqtt5_socks5_proxy_options sp = {"socks.test", 0, "u", NULL, false};
+    mqtt5_socks5_proxy_options sp = {"socks.test", 0, "u", NULL};
     o.socks5_proxy_options = &sp;
     assert_int_equal(mqtt5_builder_proxy_url(&o, &url, &ca), 0);
     assert_string_equal(url, "socks5h://u@socks.test:1080");

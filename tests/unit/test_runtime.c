@@ -281,7 +281,7 @@ static void test_client_new_names_bad_options(void **state)
     assert_string_equal(st.field, "port");
     o.port = 1883;
     mqtt5_http_proxy_options proxy = {"127.0.0.1", 0, NULL, NULL, NULL};
-    mqtt5_socks5_proxy_options socks = {"127.0.0.1", 1080, NULL, NULL, false};
+    mqtt5_socks5_proxy_options socks = {"127.0.0.1", 1080, NULL, NULL};
     o.http_proxy = &proxy;
     o.socks5_proxy = &socks;
     assert_int_equal(mqtt5_client_new(&o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
