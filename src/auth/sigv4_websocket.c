@@ -39,7 +39,7 @@ static int presign(const mqtt5_sigv4_websocket_signer *s, mqtt5_ws_request *req,
     int rc = mqtt5_sigv4_presign_iot_websocket_url(host, s->region, creds, when, NULL, path,
                                                    sizeof path, &len, &st);
     if (rc == 0) rc = mqtt5_ws_request_set_path(req, path);
-    mqtt5_cp_wipe(path, sizeof path); /* holds the session token */
+    mqtt5_wipe(path, sizeof path); /* holds the session token */
     if (rc != 0) {
         MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_WEBSOCKET, "SigV4 presign failed: %s (%s)",
                   mqtt5_error_name(rc), st.field ? st.field : "-");

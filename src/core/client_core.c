@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "common/wipe.h"
 #include "core/client_copy.h"
 #include "core/client_internal.h"
 
@@ -173,7 +174,8 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     c->decoder_buf = client_alloc(c, o->max_inbound_packet_size);
     c->out_cap = o->write_batch_size;
     c->out_buf = client_alloc(c, c->out_cap);
-    c->id_words = client_alloc(c, ID_WORDS_SIZE); /* never zeroed in bulk: see client_packet_ids.h */
+    c->id_words =
+        client_alloc(c, ID_WORDS_SIZE); /* never zeroed in bulk: see client_packet_ids.h */
     if (!c->connect_copy || !c->control || !c->decoder_buf || !c->out_buf || !c->id_words) {
         mqtt5_client_core_destroy(c);
         return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client buffers");
@@ -208,11 +210,6 @@ static void drop_disconnect(mqtt5_client_core *c)
 
 /* Overwrite memory that held secrets (the CONNECT template's password, the CONNECT as sent);
  * volatile stores, so the compiler cannot drop them as dead before the free. */
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (p && n--) *v++ = 0;
-}
 
 int mqtt5_client_core_destroy(mqtt5_client_core *c)
 {
@@ -223,9 +220,9 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_alias_in_cleanup(&c->alias_in);
     drop_disconnect(c);
     client_auth_reset(c);
-    wipe(c->big_buf, c->big_size);
-    wipe(c->out_buf, c->out_cap);
-    wipe(c->connect_copy, c->connect_copy_size);
+    mqtt5_wipe(c->big_buf, c->big_size);
+    mqtt5_wipe(c->out_buf, c->out_cap);
+    mqtt5_wipe(c->connect_copy, c->connect_copy_size);
     client_free(c, c->big_buf, c->big_size);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
     client_free(c, c->out_buf, c->out_cap);

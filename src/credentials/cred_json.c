@@ -31,8 +31,7 @@
 static void wipe_tree(cJSON *item)
 {
     for (; item != NULL; item = item->next) {
-        if (item->valuestring != NULL)
-            mqtt5_cred_wipe(item->valuestring, strlen(item->valuestring));
+        if (item->valuestring != NULL) mqtt5_wipe(item->valuestring, strlen(item->valuestring));
         wipe_tree(item->child);
     }
 }

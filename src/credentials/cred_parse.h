@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "mqtt5/allocator.h"
+#include "common/wipe.h"
 #include "mqtt5/credentials.h"
 
 typedef struct mqtt5_parsed_credentials {
@@ -74,9 +75,6 @@ int mqtt5_cred_account_from_arn(const char *arn, char *out, size_t cap);
 
 /* Largest document any parser here accepts (bytes). */
 #define MQTT5_CRED_MAX_DOCUMENT (1024u * 1024u)
-
-/* Zero memory in a way the compiler may not optimise away. */
-void mqtt5_cred_wipe(void *ptr, size_t len);
 
 /* printf into err (if err && err_cap), with control characters turned into spaces so the
  * reason stays one line. */

@@ -18,13 +18,6 @@
 
 /* ---- wiping, errors, copies ----------------------------------------------------------------- */
 
-void mqtt5_cred_wipe(void *ptr, size_t len)
-{
-    volatile unsigned char *p = ptr;
-    while (len--)
-        *p++ = 0;
-}
-
 void mqtt5_cred_errf(char *err, size_t err_cap, const char *fmt, ...)
 {
     if (err == NULL || err_cap == 0) return;
@@ -76,7 +69,7 @@ static void free_string(const mqtt5_allocator *alloc, char **s)
 {
     if (*s == NULL) return;
     size_t n = strlen(*s) + 1; /* every string here was allocated as strlen + 1 */
-    mqtt5_cred_wipe(*s, n);
+    mqtt5_wipe(*s, n);
     alloc->release(alloc->ctx, *s, n);
     *s = NULL;
 }

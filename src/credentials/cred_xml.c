@@ -53,7 +53,7 @@ static void wipe_nodes(const xmlDoc *doc, xmlNode *node)
         if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
             node->content != NULL && node->content != (xmlChar *)&node->properties &&
             !(doc->dict != NULL && xmlDictOwns(doc->dict, node->content)))
-            mqtt5_cred_wipe(node->content, strlen((const char *)node->content));
+            mqtt5_wipe(node->content, strlen((const char *)node->content));
         if (node->type == XML_ELEMENT_NODE) wipe_nodes(doc, node->children);
     }
 }
@@ -191,7 +191,7 @@ static int element_text(const mqtt5_allocator *alloc, const xmlNode *el, bool re
     size_t n = at;
     trim(&s, &n);
     int rc = mqtt5_cred_copy_value(alloc, s, n, required, field, out, err, err_cap);
-    mqtt5_cred_wipe(joined, total + 1);
+    mqtt5_wipe(joined, total + 1);
     a->release(a->ctx, joined, total + 1);
     return rc;
 }
@@ -303,7 +303,7 @@ int mqtt5_cred_parse_sts_xml(const mqtt5_allocator *alloc, const char *text, siz
     if (expiration != NULL) {
         const mqtt5_allocator *a = alloc ? alloc : mqtt5_allocator_libc();
         size_t n = strlen(expiration) + 1;
-        mqtt5_cred_wipe(expiration, n); /* not a secret; every string here is wiped alike */
+        mqtt5_wipe(expiration, n); /* not a secret; every string here is wiped alike */
         a->release(a->ctx, expiration, n);
     }
     if (rc == 0) {

@@ -23,6 +23,7 @@
  * All memory comes from the set's allocator, and value buffers are wiped before they are released
  * (the credentials file holds secrets). No I/O, no environment, no libc heap.
  */
+#include "common/wipe.h"
 #include "credentials/profile.h"
 
 #include <stdint.h>
@@ -71,18 +72,10 @@ static void mem_put(const mqtt5_allocator *a, void *p, size_t n)
     if (p) a->release(a->ctx, p, n ? n : 1);
 }
 
-/* Zero a buffer in a way the compiler does not drop (values may be secret keys). */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
 static void mem_wipe_put(const mqtt5_allocator *a, void *p, size_t n)
 {
     if (!p) return;
-    wipe(p, n);
+    mqtt5_wipe(p, n);
     mem_put(a, p, n);
 }
 

@@ -15,13 +15,6 @@
 #include "mqtt5/error.h"
 #include "runtime/loop.h"
 
-void mqtt5_cp_wipe(void *ptr, size_t len)
-{
-    volatile unsigned char *p = ptr;
-    while (len--)
-        *p++ = 0;
-}
-
 /* ---- credentials copies ------------------------------------------------------------------ */
 
 static size_t str_size(const char *s)
@@ -70,7 +63,7 @@ void mqtt5_credentials_free(const mqtt5_allocator *a, mqtt5_credentials *c)
     if (!c) return;
     if (!a) a = mqtt5_allocator_libc();
     size_t size = credentials_size(c);
-    mqtt5_cp_wipe(c, size);
+    mqtt5_wipe(c, size);
     a->release(a->ctx, c, size);
 }
 
@@ -103,7 +96,7 @@ void mqtt5_cp_strfree(const mqtt5_credentials_provider *p, char *s)
 {
     if (!s) return;
     size_t n = strlen(s) + 1;
-    mqtt5_cp_wipe(s, n);
+    mqtt5_wipe(s, n);
     p->alloc.release(p->alloc.ctx, s, n);
 }
 
@@ -130,7 +123,7 @@ static int process_read_file(void *user, const mqtt5_allocator *alloc, const cha
     for (;;) {
         if (n + 1 >= cap) {
             if (cap >= (size_t)16 << 20) { /* no credential file is this large */
-                mqtt5_cp_wipe(buf, n);
+                mqtt5_wipe(buf, n);
                 alloc->release(alloc->ctx, buf, cap);
                 fclose(f);
                 errno = EFBIG;
@@ -138,13 +131,13 @@ static int process_read_file(void *user, const mqtt5_allocator *alloc, const cha
             }
             char *bigger = alloc->allocate(alloc->ctx, cap * 2);
             if (!bigger) {
-                mqtt5_cp_wipe(buf, n);
+                mqtt5_wipe(buf, n);
                 alloc->release(alloc->ctx, buf, cap);
                 fclose(f);
                 return MQTT5_ERR_NOMEM;
             }
             memcpy(bigger, buf, n);
-            mqtt5_cp_wipe(buf, n);
+            mqtt5_wipe(buf, n);
             alloc->release(alloc->ctx, buf, cap);
             buf = bigger;
             cap *= 2;
@@ -157,7 +150,7 @@ static int process_read_file(void *user, const mqtt5_allocator *alloc, const cha
     int saved = errno;
     fclose(f);
     if (failed) {
-        mqtt5_cp_wipe(buf, n);
+        mqtt5_wipe(buf, n);
         alloc->release(alloc->ctx, buf, cap);
         errno = saved;
         return MQTT5_ERR_FILE;
@@ -165,13 +158,13 @@ static int process_read_file(void *user, const mqtt5_allocator *alloc, const cha
     /* hand back an exact-size buffer so mqtt5_cp_free_file knows its size */
     char *exact = alloc->allocate(alloc->ctx, n + 1);
     if (!exact) {
-        mqtt5_cp_wipe(buf, n);
+        mqtt5_wipe(buf, n);
         alloc->release(alloc->ctx, buf, cap);
         return MQTT5_ERR_NOMEM;
     }
     memcpy(exact, buf, n);
     exact[n] = '\0';
-    mqtt5_cp_wipe(buf, n);
+    mqtt5_wipe(buf, n);
     alloc->release(alloc->ctx, buf, cap);
     *out = exact;
     *len = n;
@@ -211,7 +204,7 @@ int mqtt5_cp_read_file(const mqtt5_credentials_provider *p, const char *path, ch
 void mqtt5_cp_free_file(const mqtt5_credentials_provider *p, char *buf, size_t len)
 {
     if (!buf) return;
-    mqtt5_cp_wipe(buf, len + 1);
+    mqtt5_wipe(buf, len + 1);
     p->alloc.release(p->alloc.ctx, buf, len + 1);
 }
 
@@ -302,7 +295,7 @@ static void provider_free_memory(void *arg)
     mqtt5_event_loop_group *g = p->group;
     free_options_copy(p);
     mqtt5_allocator a = p->alloc;
-    mqtt5_cp_wipe(p, sizeof *p);
+    mqtt5_wipe(p, sizeof *p);
     a.release(a.ctx, p, sizeof *p);
     if (g) mqtt5_event_loop_group_release(g, NULL, NULL);
 }

@@ -123,7 +123,7 @@ static void impl_free(const mqtt5_allocator *a, cognito_impl *c)
     if (!c) return;
     if (c->url) a->release(a->ctx, c->url, strlen(c->url) + 1);
     if (c->body) {
-        mqtt5_cp_wipe(c->body, c->body_len + 1);
+        mqtt5_wipe(c->body, c->body_len + 1);
         a->release(a->ctx, c->body, c->body_len + 1);
     }
     a->release(a->ctx, c, sizeof *c);
@@ -188,7 +188,7 @@ static int make_url(const mqtt5_allocator *a, const char *endpoint, char **out)
 static void json_wipe(cJSON *item)
 {
     for (; item; item = item->next) {
-        if (item->valuestring) mqtt5_cp_wipe(item->valuestring, strlen(item->valuestring));
+        if (item->valuestring) mqtt5_wipe(item->valuestring, strlen(item->valuestring));
         json_wipe(item->child);
     }
 }
@@ -224,7 +224,7 @@ static int make_body(const mqtt5_allocator *a, const mqtt5_credentials_cognito_o
     rc = 0;
 out:
     if (printed) {
-        mqtt5_cp_wipe(printed, strlen(printed));
+        mqtt5_wipe(printed, strlen(printed));
         cJSON_free(printed);
     }
     if (root) {

@@ -328,7 +328,7 @@ static void ecs_get_fn(mqtt5_credentials_provider *p, mqtt5_credentials_done_fn 
     };
     rc = http ? mqtt5_http_client_request(http, &d, on_response, g, NULL) : MQTT5_ERR_NOMEM;
     if (auth) {
-        mqtt5_cp_wipe(auth, auth_size);
+        mqtt5_wipe(auth, auth_size);
         p->alloc.release(p->alloc.ctx, auth, auth_size);
     }
     if (rc) {

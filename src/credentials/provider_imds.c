@@ -149,7 +149,7 @@ static void get_free(imds_get *g)
 {
     mqtt5_credentials_provider *p = g->p;
     if (g->token) {
-        mqtt5_cp_wipe(g->token, g->token_size);
+        mqtt5_wipe(g->token, g->token_size);
         p->alloc.release(p->alloc.ctx, g->token, g->token_size);
     }
     p->alloc.release(p->alloc.ctx, g, sizeof *g);
@@ -211,7 +211,7 @@ static int imds_send(imds_get *g, const char *method, const char *path, mqtt5_ht
     };
     int rc = mqtt5_http_client_request(http, &d, cb, g, NULL);
     if (token_line) {
-        mqtt5_cp_wipe(token_line, token_line_size);
+        mqtt5_wipe(token_line, token_line_size);
         g->p->alloc.release(g->p->alloc.ctx, token_line, token_line_size);
     }
     return rc;

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "common/wipe.h"
 #include "mqtt5/credentials.h"
 
 struct mqtt5_loop;
@@ -34,8 +35,8 @@ struct mqtt5_credentials_provider {
     const mqtt5_credentials_provider_vtable *vt;
     _Atomic int refs;
     mqtt5_allocator alloc;
-    mqtt5_event_loop_group *group; /* referenced; NULL for providers without I/O */
-    struct mqtt5_loop *loop;       /* the loop of group this provider runs on */
+    mqtt5_event_loop_group *group;  /* referenced; NULL for providers without I/O */
+    struct mqtt5_loop *loop;        /* the loop of group this provider runs on */
     mqtt5_credentials_options opts; /* deep copy: http strings, connect_to, system */
     mqtt5_credentials_system sys;   /* opts.system or the process's; never NULL members */
     struct mqtt5_http_client *http; /* created at first use, on the loop thread */
@@ -79,8 +80,5 @@ const char *mqtt5_cp_region(const mqtt5_credentials_provider *p, const char *pro
 /* strdup/free through the provider's allocator (free wipes). */
 char *mqtt5_cp_strdup(const mqtt5_credentials_provider *p, const char *s);
 void mqtt5_cp_strfree(const mqtt5_credentials_provider *p, char *s);
-
-/* Wipe memory the compiler may not optimise away. */
-void mqtt5_cp_wipe(void *ptr, size_t len);
 
 #endif

@@ -150,7 +150,7 @@ static void free_with(const mqtt5_allocator *a, char *s)
 {
     if (!s) return;
     size_t n = strlen(s) + 1;
-    mqtt5_cp_wipe(s, n);
+    mqtt5_wipe(s, n);
     a->release(a->ctx, s, n);
 }
 

@@ -167,7 +167,7 @@ static size_t field_cap(const char *key, const char *value)
 static void call_free(sts_call *c)
 {
     mqtt5_credentials_provider *p = c->p;
-    mqtt5_cp_wipe(c, sizeof *c);
+    mqtt5_wipe(c, sizeof *c);
     p->alloc.release(p->alloc.ctx, c, sizeof *c);
 }
 
@@ -403,7 +403,7 @@ out:
     for (size_t i = 0; i < line_count; i++)
         free_line(p, lines[i]);
     if (f.buf) {
-        mqtt5_cp_wipe(f.buf, f.cap); /* the web identity token */
+        mqtt5_wipe(f.buf, f.cap); /* the web identity token */
         p->alloc.release(p->alloc.ctx, f.buf, f.cap);
     }
     p->alloc.release(p->alloc.ctx, t, sizeof *t);

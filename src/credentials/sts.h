@@ -13,11 +13,11 @@
 #include "credentials/provider_internal.h"
 
 typedef struct mqtt5_sts_request {
-    const char *region;       /* signing region and endpoint region; NULL = "us-east-1" */
-    const char *endpoint;     /* full URL override; NULL = environment or default */
-    const char *role_arn;     /* required */
-    const char *session_name; /* NULL = "mqtt5-<unix time>" */
-    const char *external_id;  /* AssumeRole only; NULL = none */
+    const char *region;              /* signing region and endpoint region; NULL = "us-east-1" */
+    const char *endpoint;            /* full URL override; NULL = environment or default */
+    const char *role_arn;            /* required */
+    const char *session_name;        /* NULL = "mqtt5-<unix time>" */
+    const char *external_id;         /* AssumeRole only; NULL = none */
     const mqtt5_credentials *source; /* AssumeRole: the signing credentials */
     const char *web_identity_token;  /* AssumeRoleWithWebIdentity: the token */
 } mqtt5_sts_request;

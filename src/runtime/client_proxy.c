@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wipe.h"
 #include "mqtt5/error.h"
 #include "runtime/client_proxy.h"
 #include "transports/proxy_http.h"
@@ -25,13 +26,6 @@ static int set_status(mqtt5_codec_status *st, int err, const char *field, const 
         st->detail = detail;
     }
     return err;
-}
-
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
 }
 
 static bool given(const char *s)
@@ -130,7 +124,7 @@ int mqtt5_client_proxy_init(mqtt5_client_proxy *p, const mqtt5_client_options *o
 static void free_secret(char **s)
 {
     if (!*s) return;
-    wipe(*s, strlen(*s));
+    mqtt5_wipe(*s, strlen(*s));
     free(*s);
     *s = NULL;
 }

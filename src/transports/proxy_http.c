@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wipe.h"
 #include "mqtt5/error.h"
 #include "transports/proxy_http.h"
 #include "transports/proxy_http_reply.h"
@@ -29,17 +30,10 @@ typedef struct ph_conn {
 
 #define CONN(f) ((ph_conn *)(f)->ctx)
 
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
 static void drop_request(ph_conn *c)
 {
     if (!c->req) return;
-    wipe(c->req, c->req_len);
+    mqtt5_wipe(c->req, c->req_len);
     free(c->req);
     c->req = NULL;
     c->req_len = 0;
@@ -99,8 +93,8 @@ static int build_request(ph_conn *c, const mqtt5_proxy_http_options *o)
         if (plen) memcpy(cred + ulen + 1, o->password, plen);
         base64_encode((const uint8_t *)cred, cred_len, b64);
         at += (size_t)snprintf(req + at, cap - at, "Proxy-Authorization: Basic %s\r\n", b64);
-        wipe(cred, cred_len);
-        wipe(b64, b64_len);
+        mqtt5_wipe(cred, cred_len);
+        mqtt5_wipe(b64, b64_len);
         c->auth = true;
     }
     free(cred);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wipe.h"
 #include "mqtt5/error.h"
 #include "transports/socks5.h"
 #include "transports/socks5_msg.h"
@@ -37,17 +38,10 @@ typedef struct s5_conn {
 
 #define CONN(f) ((s5_conn *)(f)->ctx)
 
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
 static void free_secret(char **s)
 {
     if (!*s) return;
-    wipe(*s, strlen(*s));
+    mqtt5_wipe(*s, strlen(*s));
     free(*s);
     *s = NULL;
 }
@@ -95,7 +89,7 @@ static void send_auth(s5_conn *c)
         return;
     }
     send_msg(c, m, n, ST_AUTH, MQTT5_SOCKS5_ANSWER_AUTH);
-    wipe(m, sizeof m);
+    mqtt5_wipe(m, sizeof m);
 }
 
 static void send_connect(s5_conn *c)
@@ -293,7 +287,7 @@ static void s5_destroy(mqtt5_filter *f)
     s5_conn *c = CONN(f);
     free_secret(&c->username);
     free_secret(&c->password);
-    wipe(&c->rd, sizeof c->rd);
+    mqtt5_wipe(&c->rd, sizeof c->rd);
     free(c);
 }
 

@@ -1148,7 +1148,7 @@ static void test_clear_view(void **state)
 
     /* the wipe helper and the error formatter */
     char buf[8] = "abcdefg";
-    mqtt5_cred_wipe(buf, sizeof buf);
+    mqtt5_wipe(buf, sizeof buf);
     for (size_t i = 0; i < sizeof buf; i++)
         assert_int_equal(buf[i], 0);
     mqtt5_cred_errf(err, sizeof err, "a\tb\nc%s", "\r\x7f");
