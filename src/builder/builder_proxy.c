@@ -9,27 +9,15 @@
 #include <string.h>
 
 #include "builder/builder_proxy.h"
+#include "common/wipe.h"
+#include "http/http_client.h"
 #include "mqtt5/error.h"
 
-static bool unreserved(unsigned char ch)
+/* Append s percent-encoded at out + *at (the buffer holds 3 bytes per byte of s, plus one). */
+static void put_encoded(char *out, size_t cap, size_t *at, const char *s)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
-/* Append s percent-encoded at out + *at (the buffer is large enough). */
-static void put_encoded(char *out, size_t *at, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (unreserved(*p)) {
-            out[(*at)++] = (char)*p;
-        } else {
-            out[(*at)++] = '%';
-            out[(*at)++] = hex[*p >> 4];
-            out[(*at)++] = hex[*p & 15];
-        }
-    }
+    long n = mqtt5_http_url_encode(s, out + *at, cap - *at);
+    if (n > 0) *at += (size_t)n;
 }
 
 int mqtt5_builder_proxy_url(const mqtt5_builder_options *o, char **url, const char **ca_file)
@@ -64,10 +52,10 @@ int mqtt5_builder_proxy_url(const mqtt5_builder_options *o, char **url, const ch
     if (!u) return MQTT5_ERR_NOMEM;
     size_t at = (size_t)snprintf(u, cap, "%s://", scheme);
     if (user) {
-        put_encoded(u, &at, user);
+        put_encoded(u, cap, &at, user);
         if (pass && pass[0]) {
             u[at++] = ':';
-            put_encoded(u, &at, pass);
+            put_encoded(u, cap, &at, pass);
         }
         u[at++] = '@';
     }
@@ -80,8 +68,6 @@ int mqtt5_builder_proxy_url(const mqtt5_builder_options *o, char **url, const ch
 void mqtt5_builder_proxy_url_free(char *url)
 {
     if (!url) return;
-    volatile char *v = url;
-    while (*v)
-        *v++ = 0;
+    mqtt5_wipe(url, strlen(url));
     free(url);
 }
