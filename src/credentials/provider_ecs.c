@@ -191,11 +191,8 @@ static void on_response(void *arg, int error, const mqtt5_http_response *resp, c
     ecs_get *g = arg;
     char text[1024];
     if (error) {
-        /* the HTTP client's detail already names the method and URL (without its query) */
-        if (detail && *detail)
-            snprintf(text, sizeof text, "ecs: %s", detail);
-        else
-            snprintf(text, sizeof text, "ecs: GET %.500s: %s", g->url, mqtt5_error_str(error));
+        /* the HTTP client's detail names the request (method, URL without its query) */
+        snprintf(text, sizeof text, "ecs: %s", detail);
         finish(g, error, NULL, text);
         return;
     }

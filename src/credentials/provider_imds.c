@@ -221,8 +221,7 @@ static void on_creds(void *arg, int error, const mqtt5_http_response *resp, cons
 {
     imds_get *g = arg;
     if (error) {
-        finish_err(g, error, "imds: GET %s%s: %s", IMDS_ROLE_PATH, g->role,
-                   detail && *detail ? detail : mqtt5_error_str(error));
+        finish_err(g, error, "imds: %s", detail); /* names the request already */
         return;
     }
     if (resp->status < 200 || resp->status >= 300) {
@@ -263,8 +262,7 @@ static void on_role(void *arg, int error, const mqtt5_http_response *resp, const
 {
     imds_get *g = arg;
     if (error) {
-        finish_err(g, error, "imds: GET %s: %s", IMDS_ROLE_PATH,
-                   detail && *detail ? detail : mqtt5_error_str(error));
+        finish_err(g, error, "imds: %s", detail);
         return;
     }
     if (resp->status == 404) {
@@ -331,8 +329,7 @@ static void on_token(void *arg, int error, const mqtt5_http_response *resp, cons
     imds_get *g = arg;
     if (error) {
         if (!transport_error(error)) {
-            finish_err(g, error, "imds: PUT %s: %s", IMDS_TOKEN_PATH,
-                       detail && *detail ? detail : mqtt5_error_str(error));
+            finish_err(g, error, "imds: %s", detail);
             return;
         }
         /* IMDSv1; the service did not answer once already, so one attempt per request */
