@@ -14,7 +14,6 @@
  * credentials is "not enabled" (a chain moves on); a profile that is wrong is an error.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,12 +22,12 @@
 #include "credentials/cred_parse.h"
 #include "credentials/profile.h"
 #include "credentials/provider_internal.h"
+#include "credentials/providers.h"
 #include "credentials/sts.h"
 #include "http/process.h"
 #include "mqtt5/error.h"
 
 #define MAX_HOPS 8
-#define PATH_CAP 4096
 
 typedef struct profile_impl {
     char *profile_name, *config_file, *credentials_file; /* NULL = environment/default */
@@ -53,11 +52,6 @@ typedef struct profile_get {
     size_t role_count; /* roles[role_count - 1] is assumed first */
     mqtt5_credentials *current;
 } profile_get;
-
-static const char *profile_getenv(void *user, const char *name)
-{
-    return mqtt5_cp_getenv(user, name);
-}
 
 static void get_free(profile_get *g)
 {
@@ -93,28 +87,6 @@ static void finish(profile_get *g, int err, const mqtt5_credentials *creds, cons
     }
     get_free(g);
     done(user, err, NULL, detail);
-}
-
-/* ---- reading the files ------------------------------------------------------------------- */
-
-/* Read and parse one file into the set; a missing file is fine (*found false). */
-static int load_file(profile_get *g, const char *path, mqtt5_profile_file_kind kind, bool *found,
-                     char *err, size_t err_cap)
-{
-    *found = false;
-    if (!*path) return 0;
-    char *text = NULL;
-    size_t len = 0;
-    errno = 0;
-    int rc = mqtt5_cp_read_file(g->p, path, &text, &len, err, err_cap);
-    if (rc == MQTT5_ERR_FILE && (errno == ENOENT || errno == ENOTDIR)) return 0;
-    if (rc) return rc;
-    *found = true;
-    char why[512];
-    rc = mqtt5_profile_set_parse(g->set, kind, text, len, why, sizeof why);
-    mqtt5_cp_free_file(g->p, text, len);
-    if (rc) snprintf(err, err_cap, "profile: `%s`: %s", path, why);
-    return rc;
 }
 
 /* ---- resolving the profile --------------------------------------------------------------- */
@@ -435,29 +407,21 @@ static void profile_get_fn(mqtt5_credentials_provider *p, mqtt5_credentials_done
         finish(g, MQTT5_ERR_NOMEM, NULL, "profile: out of memory");
         return;
     }
-    char config[PATH_CAP], credentials[PATH_CAP], name[512], err[1024] = "";
-    int rc = mqtt5_profile_locate(profile_getenv, p, false, impl->config_file,
-                                  impl->credentials_file, impl->profile_name, config, sizeof config,
-                                  credentials, sizeof credentials, name, sizeof name);
-    if (rc && rc != MQTT5_ERR_NOT_FOUND) {
-        finish(g, rc, NULL, "profile: file locations: %s", mqtt5_error_str(rc));
-        return;
-    }
-    bool have_config = false, have_credentials = false;
-    rc = load_file(g, config, MQTT5_PROFILE_FILE_CONFIG, &have_config, err, sizeof err);
-    if (!rc)
-        rc = load_file(g, credentials, MQTT5_PROFILE_FILE_CREDENTIALS, &have_credentials, err,
-                       sizeof err);
+    char err[1024] = "";
+    mqtt5_cp_profile_files files; /* the files are read again at every get */
+    int rc = mqtt5_cp_profile_load(p, impl->config_file, impl->credentials_file, impl->profile_name,
+                                   g->set, &files, err, sizeof err);
     if (rc) {
         finish(g, rc, NULL, "%s", err);
         return;
     }
-    if (!have_config && !have_credentials) {
+    if (!files.have_config && !files.have_credentials) {
         finish(g, MQTT5_ERR_PROVIDER_NOT_ENABLED, NULL,
-               "profile: not enabled (no config file `%s` nor credentials file `%s`)", config,
-               credentials);
+               "profile: not enabled (no config file `%s` nor credentials file `%s`)", files.config,
+               files.credentials);
         return;
     }
+    const char *name = files.profile;
     rc = resolve(g, name, err, sizeof err);
     if (rc) {
         finish(g, rc, NULL, "%s", err);

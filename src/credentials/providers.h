@@ -8,6 +8,7 @@
 #ifndef MQTT5_CREDENTIALS_PROVIDERS_H
 #define MQTT5_CREDENTIALS_PROVIDERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mqtt5/credentials.h"
@@ -27,6 +28,26 @@ typedef const char *(*mqtt5_cp_getenv_fn)(void *user, const char *name);
  * MQTT5_ERR_MALFORMED with the parser's reason (naming the file) in err; on error every
  * values[i] is NULL.
  */
+/* Where the files are and what was found, from mqtt5_cp_profile_load. */
+typedef struct mqtt5_cp_profile_files {
+    char config[4096], credentials[4096]; /* "" when no home directory is known */
+    char profile[512];                    /* the profile name in effect */
+    bool have_config, have_credentials;   /* the file was there and parsed */
+} mqtt5_cp_profile_files;
+
+/*
+ * Locate the config and credentials files (explicit arguments, NULL = environment/default, as
+ * mqtt5_profile_locate), read them through p's system seam and parse them into `set` (config
+ * first, so credentials values win). A missing file is fine; an unreadable or malformed one is
+ * an error with err naming the file (and the line). 0, MQTT5_ERR_FILE, MQTT5_ERR_MALFORMED,
+ * MQTT5_ERR_NOMEM.
+ */
+struct mqtt5_profile_set;
+int mqtt5_cp_profile_load(const mqtt5_credentials_provider *p, const char *config_file,
+                          const char *credentials_file, const char *profile_name,
+                          struct mqtt5_profile_set *set, mqtt5_cp_profile_files *out, char *err,
+                          size_t err_cap);
+
 int mqtt5_cp_profile_values(const mqtt5_credentials_provider *p, const char *profile_name,
                             const char *const *names, size_t count, char **values, char *err,
                             size_t err_cap);
