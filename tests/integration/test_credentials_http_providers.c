@@ -34,6 +34,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "helpers/fake_system.h"
 #include "helpers/fx_env.h"
 #include "mqtt5/credentials.h"
 #include "mqtt5/error.h"
@@ -52,43 +53,6 @@ static struct {
 } g;
 
 /* ---- the fake system ------------------------------------------------------------------------- */
-
-typedef struct fake_sys {
-    const char *env[16][2];
-    const char *files[4][2];
-} fake_sys;
-
-static const char *sys_getenv(void *user, const char *name)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 16 && f->env[i][0]; i++)
-        if (!strcmp(f->env[i][0], name)) return f->env[i][1];
-    return NULL;
-}
-
-static int sys_read_file(void *user, const mqtt5_allocator *a, const char *path, char **out,
-                         size_t *len)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 4 && f->files[i][0]; i++)
-        if (!strcmp(f->files[i][0], path)) {
-            size_t n = strlen(f->files[i][1]);
-            char *b = a->allocate(a->ctx, n + 1);
-            if (!b) return MQTT5_ERR_NOMEM;
-            memcpy(b, f->files[i][1], n + 1);
-            *out = b;
-            *len = n;
-            return 0;
-        }
-    errno = ENOENT;
-    return MQTT5_ERR_FILE;
-}
-
-static int64_t sys_now(void *user)
-{
-    (void)user;
-    return NOW;
-}
 
 /* ---- recorded traffic --------------------------------------------------------------------------
  */
@@ -252,7 +216,8 @@ static cJSON *run_case(const char *name, const exch *ex, size_t n, fake_sys *sys
     mqtt5_event_loop_group_options go;
     mqtt5_event_loop_group_options_init(&go);
     assert_int_equal(mqtt5_event_loop_group_new(&go, &group), 0);
-    mqtt5_credentials_system system = {sys_getenv, sys_read_file, sys_now, sys};
+    if (!sys->now) sys->now = NOW;
+    mqtt5_credentials_system system = fake_sys_seam(sys);
     mqtt5_credentials_options o;
     mqtt5_credentials_options_init(&o);
     o.event_loop_group = group;

@@ -29,6 +29,7 @@
 
 #include "credentials/profile.h"
 #include "credentials/providers.h"
+#include "helpers/fake_system.h"
 #include "mqtt5/credentials.h"
 #include "mqtt5/error.h"
 #include "mqtt5/runtime.h"
@@ -318,43 +319,6 @@ static void test_ecs_uri_edges(void **state)
 
 /* ---- providers: configuration errors before any request ------------------------------------ */
 
-typedef struct fake_sys {
-    const char *env[12][2];
-    const char *files[4][2];
-} fake_sys;
-
-static const char *fs_getenv(void *user, const char *name)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 12 && f->env[i][0]; i++)
-        if (!strcmp(f->env[i][0], name)) return f->env[i][1];
-    return NULL;
-}
-
-static int fs_read_file(void *user, const mqtt5_allocator *a, const char *path, char **out,
-                        size_t *len)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 4 && f->files[i][0]; i++)
-        if (!strcmp(f->files[i][0], path)) {
-            size_t n = strlen(f->files[i][1]);
-            char *b = a->allocate(a->ctx, n + 1);
-            if (!b) return MQTT5_ERR_NOMEM;
-            memcpy(b, f->files[i][1], n + 1);
-            *out = b;
-            *len = n;
-            return 0;
-        }
-    errno = ENOENT;
-    return MQTT5_ERR_FILE;
-}
-
-static int64_t fs_now(void *user)
-{
-    (void)user;
-    return 1632190000;
-}
-
 typedef struct result {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -391,7 +355,8 @@ static int setup(void **state)
         free(fx);
         return -1;
     }
-    fx->system = (mqtt5_credentials_system){fs_getenv, fs_read_file, fs_now, &fx->sys};
+    if (!fx->sys.now) fx->sys.now = 1632190000;
+    fx->system = fake_sys_seam(&fx->sys);
     mqtt5_credentials_options_init(&fx->opts);
     fx->opts.event_loop_group = fx->group;
     fx->opts.system = &fx->system;

@@ -16,53 +16,11 @@
 #include <cmocka.h>
 
 #include "credentials/provider_internal.h"
+#include "helpers/fake_system.h"
 #include "mqtt5/credentials.h"
 #include "mqtt5/error.h"
 
 /* ---- a fake system: environment and files from tables, a settable clock ------------------- */
-
-typedef struct fake_sys {
-    const char *env[16][2];
-    const char *files[8][2];
-    int64_t now;
-} fake_sys;
-
-static const char *fs_getenv(void *user, const char *name)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 16 && f->env[i][0]; i++)
-        if (!strcmp(f->env[i][0], name)) return f->env[i][1];
-    return NULL;
-}
-
-static int fs_read_file(void *user, const mqtt5_allocator *a, const char *path, char **out,
-                        size_t *len)
-{
-    fake_sys *f = user;
-    for (size_t i = 0; i < 8 && f->files[i][0]; i++)
-        if (!strcmp(f->files[i][0], path)) {
-            size_t n = strlen(f->files[i][1]);
-            char *b = a->allocate(a->ctx, n + 1);
-            if (!b) return MQTT5_ERR_NOMEM;
-            memcpy(b, f->files[i][1], n + 1);
-            *out = b;
-            *len = n;
-            return 0;
-        }
-    errno = ENOENT;
-    return MQTT5_ERR_FILE;
-}
-
-static int64_t fs_now(void *user)
-{
-    return ((fake_sys *)user)->now;
-}
-
-static mqtt5_credentials_system sys_of(fake_sys *f)
-{
-    mqtt5_credentials_system s = {fs_getenv, fs_read_file, fs_now, f};
-    return s;
-}
 
 /* ---- capturing a result ------------------------------------------------------------------- */
 
@@ -158,7 +116,7 @@ static void test_environment(void **state)
 {
     (void)state;
     fake_sys f = {.now = 1000};
-    mqtt5_credentials_system s = sys_of(&f);
+    mqtt5_credentials_system s = fake_sys_seam(&f);
     mqtt5_credentials_options o;
     mqtt5_credentials_options_init(&o);
     o.system = &s;
@@ -242,7 +200,7 @@ static void test_cache(void **state)
 {
     (void)state;
     fake_sys f = {.now = 10000};
-    mqtt5_credentials_system s = sys_of(&f);
+    mqtt5_credentials_system s = fake_sys_seam(&f);
     mqtt5_credentials_options o;
     mqtt5_credentials_options_init(&o);
     o.system = &s;
@@ -313,7 +271,7 @@ static void test_cache(void **state)
 static mqtt5_credentials_provider *profile_new(fake_sys *f, mqtt5_credentials_system *s,
                                                const char *name)
 {
-    *s = sys_of(f);
+    *s = fake_sys_seam(f);
     mqtt5_credentials_options o;
     mqtt5_credentials_options_init(&o);
     o.system = s;
@@ -407,7 +365,7 @@ static void test_profile_static(void **state)
     mqtt5_credentials_provider_release(p);
 }
 
-static void test_copy_wipes_and_keeps(void **state)
+static void test_copy_keeps_every_field(void **state)
 {
     (void)state;
     mqtt5_credentials in = {"A", "B", NULL, "123", 42, "static"}, *out = NULL;
@@ -427,7 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_static),         cmocka_unit_test(test_environment),
         cmocka_unit_test(test_chain_rules),    cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_profile_static), cmocka_unit_test(test_copy_wipes_and_keeps),
+        cmocka_unit_test(test_profile_static), cmocka_unit_test(test_copy_keeps_every_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
