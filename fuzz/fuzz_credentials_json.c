@@ -16,50 +16,10 @@
 #include <string.h>
 
 #include "credentials/cred_parse.h"
+#include "fuzz_alloc.h"
 #include "mqtt5/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- an allocator that checks sizes and wipes ---------------------------------------------- */
-
-typedef struct checked_alloc {
-    mqtt5_allocator base;
-    size_t live;
-    size_t fail_at; /* 0 = never, else the n-th allocation fails */
-    size_t count;
-} checked_alloc;
-
-static void *ca_allocate(void *ctx, size_t size)
-{
-    checked_alloc *c = ctx;
-    if (c->fail_at != 0 && ++c->count == c->fail_at) return NULL;
-    size_t *p = malloc(sizeof(size_t) * 2 + size);
-    if (p == NULL) abort();
-    p[0] = size;
-    c->live++;
-    return p + 2;
-}
-
-static void ca_release(void *ctx, void *ptr, size_t size)
-{
-    checked_alloc *c = ctx;
-    size_t *p = (size_t *)ptr - 2;
-    if (p[0] != size) abort(); /* released with another size than allocated */
-    const unsigned char *b = ptr;
-    for (size_t i = 0; i < size; i++)
-        if (b[i] != 0) abort(); /* released without being wiped */
-    c->live--;
-    free(p);
-}
-
-static void ca_init(checked_alloc *c, size_t fail_at)
-{
-    memset(c, 0, sizeof(*c));
-    c->base.allocate = ca_allocate;
-    c->base.release = ca_release;
-    c->base.ctx = c;
-    c->fail_at = fail_at;
-}
 
 /* ---- checks -----------------------------------------------------------------------------------
  */
@@ -87,8 +47,8 @@ typedef int (*parser)(const mqtt5_allocator *, const char *, size_t, mqtt5_parse
 
 static void run(parser parse, const char *text, size_t size, size_t fail_at)
 {
-    checked_alloc a;
-    ca_init(&a, fail_at);
+    fuzz_alloc a;
+    fuzz_alloc_init(&a, fail_at, true);
     mqtt5_parsed_credentials c;
     char err[200];
     memset(err, 'x', sizeof err);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "credentials/profile.h"
+#include "fuzz_alloc.h"
 #include "mqtt5/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,53 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     do {                                                                                           \
         if (!(c)) abort();                                                                         \
     } while (0)
-
-/* ---- a checking allocator ----------------------------------------------------------------- */
-
-typedef struct fuzz_alloc {
-    mqtt5_allocator base;
-    size_t allocations, live, fail_at; /* fail_at: the k-th allocation fails (0: none) */
-    bool failed;
-} fuzz_alloc;
-
-static void *fa_allocate(void *ctx, size_t size)
-{
-    fuzz_alloc *fa = ctx;
-    CHECK(size > 0);
-    if (fa->fail_at && ++fa->allocations == fa->fail_at) {
-        fa->failed = true;
-        return NULL;
-    }
-    if (!fa->fail_at) fa->allocations++;
-    /* the size sits before the block, so a release with another size is caught */
-    unsigned char *p = malloc(size + 16);
-    CHECK(p);
-    memcpy(p, &size, sizeof size);
-    fa->live++;
-    return p + 16;
-}
-
-static void fa_release(void *ctx, void *ptr, size_t size)
-{
-    fuzz_alloc *fa = ctx;
-    CHECK(ptr);
-    unsigned char *p = (unsigned char *)ptr - 16;
-    size_t was;
-    memcpy(&was, p, sizeof was);
-    CHECK(was == size);
-    CHECK(fa->live > 0);
-    fa->live--;
-    free(p);
-}
-
-static void fa_init(fuzz_alloc *fa, size_t fail_at)
-{
-    memset(fa, 0, sizeof *fa);
-    fa->base.allocate = fa_allocate;
-    fa->base.release = fa_release;
-    fa->base.ctx = fa;
-    fa->fail_at = fail_at;
-}
 
 /* ---- the set as text ---------------------------------------------------------------------- */
 
@@ -231,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* config, then credentials, into one set */
     fuzz_alloc fa;
-    fa_init(&fa, 0);
+    fuzz_alloc_init(&fa, 0, false);
     mqtt5_profile_set *set = NULL;
     CHECK(mqtt5_profile_set_new(&fa.base, &set) == 0);
     size_t before_config = fa.allocations;
@@ -247,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* the same config twice is the same as once */
     if (rc_config == 0) {
-        fa_init(&fa, 0);
+        fuzz_alloc_init(&fa, 0, false);
         CHECK(mqtt5_profile_set_new(&fa.base, &set) == 0);
         CHECK(parse(set, MQTT5_PROFILE_FILE_CONFIG, in, size) == 0);
         CHECK(parse(set, MQTT5_PROFILE_FILE_CONFIG, in, size) == 0);
@@ -264,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t h = 2166136261u;
         for (size_t i = 0; i < size; i++)
             h = (h ^ data[i]) * 16777619u;
-        fa_init(&fa, 0);
+        fuzz_alloc_init(&fa, 0, false);
         CHECK(mqtt5_profile_set_new(&fa.base, &set) == 0);
         fa.fail_at = fa.allocations + 1 + h % config_allocations;
         CHECK(parse(set, MQTT5_PROFILE_FILE_CONFIG, in, size) == MQTT5_ERR_NOMEM);
