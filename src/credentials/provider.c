@@ -185,7 +185,10 @@ const char *mqtt5_cp_getenv(const mqtt5_credentials_provider *p, const char *nam
 const char *mqtt5_cp_getenv_nonempty(const mqtt5_credentials_provider *p, const char *name)
 {
     const char *v = mqtt5_cp_getenv(p, name);
-    return v && *v ? v : NULL;
+    if (!v) return NULL;
+    for (const char *c = v; *c; c++) /* "", " " and tabs count as unset, as in the AWS SDKs */
+        if (*c != ' ' && *c != '\t') return v;
+    return NULL;
 }
 
 int mqtt5_cp_read_file(const mqtt5_credentials_provider *p, const char *path, char **out,

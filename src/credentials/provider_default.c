@@ -15,7 +15,9 @@ static const char *opt_getenv(const mqtt5_credentials_options *o, const char *na
 {
     const char *v =
         o->system && o->system->getenv ? o->system->getenv(o->system->user, name) : getenv(name);
-    return v && *v ? v : NULL;
+    for (const char *c = v; c && *c; c++) /* blank = unset, as mqtt5_cp_getenv_nonempty */
+        if (*c != ' ' && *c != '\t') return v;
+    return NULL;
 }
 
 int mqtt5_credentials_provider_new_default_chain(const mqtt5_credentials_options *o,

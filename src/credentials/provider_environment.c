@@ -9,21 +9,10 @@
 #include "credentials/provider_internal.h"
 #include "mqtt5/error.h"
 
-/* The variable's value, or NULL when it is unset, empty or only blanks (the AWS SDKs treat
- * "AWS_ACCESS_KEY_ID= " as unset). */
-static const char *env_value(mqtt5_credentials_provider *p, const char *name)
-{
-    const char *v = mqtt5_cp_getenv_nonempty(p, name);
-    if (!v) return NULL;
-    for (const char *c = v; *c; c++)
-        if (*c != ' ' && *c != '\t') return v;
-    return NULL;
-}
-
 static void env_get(mqtt5_credentials_provider *p, mqtt5_credentials_done_fn done, void *user)
 {
-    const char *akid = env_value(p, "AWS_ACCESS_KEY_ID");
-    const char *secret = env_value(p, "AWS_SECRET_ACCESS_KEY");
+    const char *akid = mqtt5_cp_getenv_nonempty(p, "AWS_ACCESS_KEY_ID");
+    const char *secret = mqtt5_cp_getenv_nonempty(p, "AWS_SECRET_ACCESS_KEY");
     if (!akid && !secret) {
         mqtt5_cp_fail(done, user, MQTT5_ERR_PROVIDER_NOT_ENABLED,
                       "environment: not enabled (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
@@ -39,8 +28,8 @@ static void env_get(mqtt5_credentials_provider *p, mqtt5_credentials_done_fn don
     }
     mqtt5_credentials c = {akid,
                            secret,
-                           env_value(p, "AWS_SESSION_TOKEN"),
-                           env_value(p, "AWS_ACCOUNT_ID"),
+                           mqtt5_cp_getenv_nonempty(p, "AWS_SESSION_TOKEN"),
+                           mqtt5_cp_getenv_nonempty(p, "AWS_ACCOUNT_ID"),
                            MQTT5_CREDENTIALS_NO_EXPIRY,
                            "environment"};
     done(user, 0, &c, NULL);

@@ -54,7 +54,7 @@ int mqtt5_cp_new(const mqtt5_credentials_options *o, const mqtt5_credentials_pro
 /* Environment, files and clock through the system seam. read_file: 0, MQTT5_ERR_FILE (detail
  * "failed to read `path`: <strerror>" into err) or NOMEM; free with mqtt5_cp_free_file. */
 const char *mqtt5_cp_getenv(const mqtt5_credentials_provider *p, const char *name);
-/* getenv, but "" counts as unset (NULL). */
+/* getenv, but a value that is empty or only blanks counts as unset (NULL). */
 const char *mqtt5_cp_getenv_nonempty(const mqtt5_credentials_provider *p, const char *name);
 int mqtt5_cp_read_file(const mqtt5_credentials_provider *p, const char *path, char **out,
                        size_t *len, char *err, size_t err_cap);
