@@ -1,9 +1,12 @@
 /*
  * transports/filter.c - what every transport filter shares: the first-error latch (error code
- * plus a one-line detail) and reporting a close to the filter above.
+ * plus a one-line detail, allocated only when an error is kept) and reporting a close to the
+ * filter above.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "transports/filter.h"
 
@@ -14,10 +17,15 @@ void mqtt5_filter_error_set(mqtt5_filter_error *e, int err, const char *detail)
 
 static void vset(mqtt5_filter_error *e, int err, const char *fmt, va_list ap)
 {
+    char d[256] = ""; /* formatted before the old detail goes: the arguments may point into it */
+    if (fmt) vsnprintf(d, sizeof d, fmt, ap);
+    mqtt5_filter_error_free(e);
     e->set = true;
     e->err = err;
-    e->detail[0] = '\0';
-    if (fmt) vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    size_t n = strlen(d);
+    if (n == 0) return;
+    e->detail = malloc(n + 1);
+    if (e->detail) memcpy(e->detail, d, n + 1); /* without memory: the code alone */
 }
 
 void mqtt5_filter_error_setf(mqtt5_filter_error *e, int err, const char *fmt, ...)
@@ -37,8 +45,13 @@ void mqtt5_filter_error_replacef(mqtt5_filter_error *e, int err, const char *fmt
     va_end(ap);
 }
 
+void mqtt5_filter_error_free(mqtt5_filter_error *e)
+{
+    free(e->detail);
+    e->detail = NULL;
+}
+
 void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e)
 {
-    if (f->upper && f->upper->ops->on_closed)
-        f->upper->ops->on_closed(f->upper, e->err, e->detail[0] ? e->detail : NULL);
+    if (f->upper && f->upper->ops->on_closed) f->upper->ops->on_closed(f->upper, e->err, e->detail);
 }

@@ -62,11 +62,16 @@ struct mqtt5_filter {
     void *ctx; /* the implementation's own state */
 };
 
-/* The first error of a filter, kept until the lower side has closed and then reported up. */
+/*
+ * The first error of a filter, kept until the lower side has closed and then reported up. Zero
+ * (all fields) is "nothing kept". The detail is allocated only when an error with a non-empty
+ * one is kept (exact length, at most 255 bytes); without memory for it the error code is kept
+ * and the detail dropped. A filter owning one calls mqtt5_filter_error_free in its destroy.
+ */
 typedef struct mqtt5_filter_error {
     bool set;
-    int err; /* 0: a clean close */
-    char detail[256];
+    int err;      /* 0: a clean close */
+    char *detail; /* NULL: none */
 } mqtt5_filter_error;
 
 /* Keep `err` and its detail (NULL: none) unless an error was kept already. */
@@ -76,6 +81,8 @@ void mqtt5_filter_error_setf(mqtt5_filter_error *e, int err, const char *fmt, ..
 /* Keep `err` even if an error was kept (e.g. the last address tried is the one to report). */
 void mqtt5_filter_error_replacef(mqtt5_filter_error *e, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Free the detail (the code stays); every filter owning an error calls it in its destroy. */
+void mqtt5_filter_error_free(mqtt5_filter_error *e);
 /* Call the upper filter's on_closed with the kept error and detail (NULL when empty). */
 void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e);
 

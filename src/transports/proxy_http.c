@@ -264,6 +264,7 @@ static void ph_destroy(mqtt5_filter *f)
 {
     ph_conn *c = CONN(f);
     drop_request(c);
+    mqtt5_filter_error_free(&c->e);
     free(c);
 }
 

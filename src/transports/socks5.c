@@ -288,6 +288,7 @@ static void s5_destroy(mqtt5_filter *f)
     free_secret(&c->username);
     free_secret(&c->password);
     mqtt5_wipe(&c->rd, sizeof c->rd);
+    mqtt5_filter_error_free(&c->e);
     free(c);
 }
 

@@ -12,17 +12,23 @@
 #include "transports/filter.h"
 
 typedef struct mqtt5_tcp_options {
-    const char *host; /* DNS name or IP literal; copied */
+    const char *host; /* DNS name or IP literal, at most 255 bytes; borrowed (see below) */
     uint16_t port;
     bool nodelay;
-    uint16_t keepalive_s;  /* 0 = off */
-    uint8_t *read_buf;     /* shared by every connection of the loop */
+    uint16_t keepalive_s; /* 0 = off */
+    uint8_t *read_buf;    /* shared by every connection of the loop; borrowed */
     size_t read_cap;
 } mqtt5_tcp_options;
 
 /* Bytes pending below which on_writable climbs, after having been at or above it. */
 #define MQTT5_TCP_LOW_WATER 16384u
 
+/*
+ * A new TCP filter; 0, MQTT5_ERR_INVALID_ARGUMENT or MQTT5_ERR_NOMEM. The options are copied
+ * except what they point to: the host string and the read buffer must stay valid and unchanged
+ * until the filter is destroyed. (The client passes its own host or proxy host and its loop's
+ * buffer, and frees them only after destroying the chain.)
+ */
 int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filter **out);
 
 #endif

@@ -272,6 +272,7 @@ static void tls_destroy(mqtt5_filter *f)
     tls_conn *c = CONN(f);
     SSL_free(c->ssl);
     mqtt5_tls_ctx_release(c->ctx);
+    mqtt5_filter_error_free(&c->e);
     free(c);
 }
 

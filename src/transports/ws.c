@@ -495,6 +495,7 @@ static void ws_destroy(mqtt5_filter *f)
     else
         mqtt5_ws_request_free(c->req);
     free(c->head);
+    mqtt5_filter_error_free(&c->e);
     free(c);
 }
 
