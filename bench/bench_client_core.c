@@ -1,9 +1,11 @@
 /*
- * bench_client_core.c - CPU cost of publishes through the sans-I/O client core, and its memory
- * per queued publish. Measures, for a 64-byte PUBLISH:
- *   - QoS 0: publish() -> mem_send() (enqueue to bytes out), in batches;
+ * bench_client_core.c - CPU cost of publishes through the sans-I/O client core, and its memory.
+ * Measures, for a 64-byte PUBLISH:
+ *   - QoS 0: publish() -> mem_send() (enqueue to bytes out), in batches; the same through
+ *     mem_send_buf() into one caller buffer;
  *   - QoS 1: publish() -> mem_send() -> mem_recv(PUBACK) -> completion;
- *   - bytes of client memory per queued (not yet sent) publish.
+ *   - bytes of client memory per queued (not yet sent) publish;
+ *   - bytes an idle connected core holds, driven by mem_send and by mem_send_buf.
  * Numbers are for reading, never asserted: `bench_client_core [messages]`.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -42,7 +44,10 @@ static void on_complete(void *u, const mqtt5_op_completion *d)
     completed++;
 }
 
-static mqtt5_client_core *connected_core(uint32_t max_queued)
+static uint8_t shared_buf[65536]; /* mem_send_buf's buffer, as one event-loop thread has */
+
+/* A connected core; its CONNECT went out through mem_send_buf when `own_buffer` is false. */
+static mqtt5_client_core *connected_core(uint32_t max_queued, bool own_buffer)
 {
     mqtt5_client_core_options o;
     mqtt5_client_core_options_init(&o);
@@ -59,7 +64,10 @@ static mqtt5_client_core *connected_core(uint32_t max_queued)
     static const uint8_t connack[] = {0x20, 0x03, 0x00, 0x00, 0x00};
     mqtt5_client_core_start(c, 0);
     mqtt5_client_core_on_transport_open(c, 0);
-    mqtt5_client_core_mem_send(c, 0, &d, &n);
+    if (own_buffer)
+        mqtt5_client_core_mem_send(c, 0, &d, &n);
+    else
+        mqtt5_client_core_mem_send_buf(c, 0, shared_buf, sizeof shared_buf, &d, &n);
     mqtt5_client_core_mem_recv(c, 0, connack, sizeof connack);
     if (mqtt5_client_core_state(c) != MQTT5_CS_CONNECTED) abort();
     return c;
@@ -75,7 +83,7 @@ int main(int argc, char **argv)
     size_t n;
 
     /* QoS 0: enqueue 64 at a time, then one mem_send for the batch */
-    mqtt5_client_core *c = connected_core(1u << 20);
+    mqtt5_client_core *c = connected_core(1u << 20, true);
     completed = 0;
     double t0 = now_ns();
     for (long i = 0; i < total; i += 64) {
@@ -86,8 +94,19 @@ int main(int argc, char **argv)
     double qos0 = (now_ns() - t0) / (double)total;
     mqtt5_client_core_destroy(c);
 
+    /* the same into the caller's buffer */
+    c = connected_core(1u << 20, false);
+    t0 = now_ns();
+    for (long i = 0; i < total; i += 64) {
+        for (int k = 0; k < 64; k++)
+            if (mqtt5_client_core_publish(c, 1, &pub, NULL, NULL, NULL)) abort();
+        mqtt5_client_core_mem_send_buf(c, 1, shared_buf, sizeof shared_buf, &d, &n);
+    }
+    double qos0_buf = (now_ns() - t0) / (double)total;
+    mqtt5_client_core_destroy(c);
+
     /* QoS 1: 64 in flight, then their PUBACKs in one read */
-    c = connected_core(1u << 20);
+    c = connected_core(1u << 20, true);
     pub.qos = 1;
     uint8_t acks[64 * 4];
     completed = 0;
@@ -114,7 +133,7 @@ int main(int argc, char **argv)
     mqtt5_client_core_destroy(c);
 
     /* memory per queued publish */
-    c = connected_core(1u << 20);
+    c = connected_core(1u << 20, true);
     mqtt5_client_stats before, after;
     mqtt5_client_core_stats(c, &before);
     for (int i = 0; i < 10000; i++)
@@ -123,9 +142,21 @@ int main(int argc, char **argv)
     double per = (double)(after.memory_in_use - before.memory_in_use) / 10000.0;
     mqtt5_client_core_destroy(c);
 
+    /* an idle connected core */
+    size_t idle[2];
+    for (int own = 0; own < 2; own++) {
+        c = connected_core(1024, own != 0);
+        mqtt5_client_core_stats(c, &after);
+        idle[own] = after.memory_in_use;
+        mqtt5_client_core_destroy(c);
+    }
+
     printf("client core, 64-byte PUBLISH, %ld messages\n", total);
     printf("QoS 0 publish -> bytes out:               %8.1f ns/message\n", qos0);
+    printf("QoS 0 publish -> bytes out (mem_send_buf):%8.1f ns/message\n", qos0_buf);
     printf("QoS 1 publish -> bytes out -> PUBACK in:  %8.1f ns/message\n", qos1);
     printf("memory per queued publish:                %8.1f bytes\n", per);
+    printf("idle connected core (mem_send_buf):       %8zu bytes\n", idle[0]);
+    printf("idle connected core (mem_send, 64 KiB):   %8zu bytes\n", idle[1]);
     return 0;
 }

@@ -9,14 +9,23 @@
  *   1. mqtt5_client_core_service(core, now, &wake): timers fire, events are delivered;
  *   2. mqtt5_client_core_want(core, &want): open the transport if want.transport_open and it is
  *      closed, close it if not; report the result with on_transport_open / on_transport_closed;
- *   3. when the transport is open and no write is in flight: mqtt5_client_core_mem_send() hands
- *      out one batch of whole packets; write all of it, then ask again;
+ *   3. when the transport is open and no write is in flight: mqtt5_client_core_mem_send() (or
+ *      mqtt5_client_core_mem_send_buf() into the caller's buffer) hands out one batch of whole
+ *      packets; write all of it, then ask again;
  *   4. bytes read go to mqtt5_client_core_mem_recv();
  *   5. sleep until I/O or want.wake_at.
  *
  * Callbacks run only inside these calls, on the caller's thread. From inside a callback the
  * operation calls (publish, subscribe, unsubscribe, stop, start, acks, getters) work; the driving
- * calls (mem_recv, mem_send, service, on_transport_*, destroy) return MQTT5_ERR_BUSY.
+ * calls (mem_recv, mem_send, mem_send_buf, service, on_transport_*, destroy) return
+ * MQTT5_ERR_BUSY.
+ *
+ * Memory: an idle connected core holds only small allocations (its state, the CONNECT template,
+ * the acknowledgement ring). Buffers come when needed: mem_send's batch buffer (write_batch_size)
+ * from the first batch of a connection until the transport closes (mem_send_buf needs none); a
+ * packet split across mem_recv calls is gathered in a buffer of its size, freed once it is
+ * decoded; packet identifiers in use fit in the core up to four per kind, then cost 2 to 4 bytes
+ * each.
  *
  * Operations: an accepted operation (return 0) gets exactly one on_complete; a refused one returns
  * the error at once, names the field in `status`, and never completes. Lifecycle: every
@@ -157,9 +166,9 @@ typedef struct mqtt5_client_core_options {
     uint64_t (*random_u64)(void *ctx);       /* NULL = splitmix64 seeded with random_seed */
     void *random_ctx;
     uint64_t random_seed;
-    uint32_t max_queued_ops;          /* 1024 incomplete operations */
-    size_t max_queued_bytes;          /* 4 MiB of incomplete operations */
-    uint16_t receive_maximum;         /* 100: ours, sent in CONNECT */
+    uint32_t max_queued_ops;  /* 1024 incomplete operations */
+    size_t max_queued_bytes;  /* 4 MiB of incomplete operations */
+    uint16_t receive_maximum; /* 100: ours, sent in CONNECT */
     /* false (default): a server that sends more unacknowledged QoS 1/2 messages than our Receive
      * Maximum is tolerated (mosquitto 2.0 floods a resumed session's queue this way) and each
      * connection logs it once in stats.receive_maximum_exceeded; true: DISCONNECT 0x93, as the
@@ -243,9 +252,18 @@ int mqtt5_client_core_on_transport_closed(mqtt5_client_core *core, uint64_t now,
  * (DISCONNECT with the reason code, then close), so this only fails on misuse. */
 int mqtt5_client_core_mem_recv(mqtt5_client_core *core, uint64_t now, const uint8_t *in,
                                size_t len);
-/* One batch of whole packets to write (*len 0: nothing now). Valid until the next call. */
+/* One batch of whole packets to write (*len 0: nothing now). Valid until the next call or the
+ * transport's close. If the batch buffer cannot be allocated, the connection fails with
+ * MQTT5_ERR_NOMEM (nothing handed out). */
 int mqtt5_client_core_mem_send(mqtt5_client_core *core, uint64_t now, const uint8_t **data,
                                size_t *len);
+/* Same as mem_send, but the batch is encoded into the caller's buf[0..cap) (cap >= 64, else
+ * MQTT5_ERR_INVALID_ARGUMENT), so the core keeps no batch buffer: *data is buf or, for a single
+ * packet bigger than cap (which goes out alone), a buffer of the core valid until the next
+ * mem_send/mem_send_buf call or the transport's close. One buffer can serve many clients on one
+ * thread; what it held (CONNECT passwords, AUTH data) is the caller's to wipe. */
+int mqtt5_client_core_mem_send_buf(mqtt5_client_core *core, uint64_t now, uint8_t *buf, size_t cap,
+                                   const uint8_t **data, size_t *len);
 /* Run due timers; *next_wake gets the next deadline (MQTT5_TIME_NEVER if none). */
 int mqtt5_client_core_service(mqtt5_client_core *core, uint64_t now, uint64_t *next_wake);
 

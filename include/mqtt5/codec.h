@@ -4,7 +4,8 @@
  * Decoding: mqtt5_packet_decode() decodes one complete packet from a buffer in place (the packet
  * is a view into that buffer). mqtt5_decoder wraps it for a byte stream: feed it whatever arrived
  * and it yields packets, copying only a packet split across calls into a buffer the caller gave
- * it. Nothing here allocates.
+ * it, either up front or, sized to that packet, when the decoder asks for it. Nothing here
+ * allocates.
  *
  * Encoding: mqtt5_packet_encoded_size() validates a packet against everything the specification
  * forbids a sender to do and computes its exact size; mqtt5_packet_encode() writes it into a
@@ -53,26 +54,43 @@ int mqtt5_packet_decode(const uint8_t *buf, size_t len, uint32_t max_packet_size
  * Streaming decoder. `buf` is the caller's storage for a packet that arrives in pieces; packets
  * larger than `cap` or than `max_packet_size` are refused with 0x95, so cap >= max_packet_size
  * accepts everything allowed.
+ *
+ * Storage on demand: with `buf` NULL (cap 0) the limit is max_packet_size alone, and a split
+ * packet needs storage only once its fixed header is complete: mqtt5_decoder_mem_recv then
+ * returns MQTT5_ERR_BUFFER_TOO_SMALL (not sticky) with `need` set to the packet's size; attach a
+ * buffer of at least `need` bytes with mqtt5_decoder_set_buffer and call again with the rest of
+ * the input. A split packet of at most sizeof(head) bytes (acknowledgements, PINGRESP) is
+ * gathered in `head` and needs no storage. Detach the storage (set_buffer NULL) once the packet
+ * came out to ask again for the next one.
  */
 typedef struct mqtt5_decoder {
     uint8_t *buf;
     size_t cap;
-    size_t len;  /* bytes of the pending packet held in buf */
+    size_t len;  /* bytes of the pending packet held (in head until they are in buf) */
     size_t need; /* total size of the pending packet, 0 while the fixed header is incomplete */
     uint32_t max_packet_size;
     mqtt5_codec_status failure; /* sticky: a stream cannot be resynchronised after an error */
+    uint8_t head[8];            /* the fixed header while incomplete; a small packet, no storage */
 } mqtt5_decoder;
 
 void mqtt5_decoder_init(mqtt5_decoder *dec, uint8_t *buf, size_t cap, uint32_t max_packet_size);
 
 /*
  * Feed in[0..len). Sets *consumed to the bytes used. Returns MQTT5_OK with *out filled (a view
- * into `in` when the packet was whole there, else into the decoder's buffer; valid until the
- * next call), MQTT5_ERR_NEED_MORE when all input was used without completing a packet, or an
- * error (then every later call returns the same error). Call again with the unconsumed rest.
+ * into `in` when the packet was whole there, else into the decoder's buffer or `head`; valid
+ * until the next call), MQTT5_ERR_NEED_MORE when all input was used without completing a packet,
+ * MQTT5_ERR_BUFFER_TOO_SMALL when a split packet needs storage (see above), or an error (then
+ * every later call returns the same error). Call again with the unconsumed rest.
  */
 int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, size_t *consumed,
                            mqtt5_packet *out, mqtt5_codec_status *status);
+
+/*
+ * Attach storage for split packets (buf NULL: detach, storage on demand from now on). A packet
+ * waiting for storage has its bytes so far copied into `buf`. MQTT5_ERR_INVALID_ARGUMENT when
+ * cap < need; MQTT5_ERR_INVALID_STATE while the current storage holds part of a packet.
+ */
+int mqtt5_decoder_set_buffer(mqtt5_decoder *dec, uint8_t *buf, size_t cap);
 
 /* Validate `packet` and compute its exact encoded size. */
 int mqtt5_packet_encoded_size(const mqtt5_packet *packet, size_t *size, mqtt5_codec_status *status);

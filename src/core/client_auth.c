@@ -6,32 +6,25 @@
  */
 #include <string.h>
 
-#include "core/client_copy.h"
 #include "core/client_internal.h"
 
 bool client_auth_enabled(const mqtt5_client_core *c)
 {
-    return MQTT5_PROPS_HAS(&c->opt.connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD);
+    return MQTT5_PROPS_HAS(&c->connect->properties, MQTT5_PROP_AUTHENTICATION_METHOD);
 }
 
 static bool same_method(const mqtt5_client_core *c, const mqtt5_properties *p)
 {
-    const mqtt5_str *ours = &c->opt.connect.properties.authentication_method;
+    const mqtt5_str *ours = &c->connect->properties.authentication_method;
     if (!MQTT5_PROPS_HAS(p, MQTT5_PROP_AUTHENTICATION_METHOD)) return false;
     return p->authentication_method.len == ours->len &&
            (ours->len == 0 || memcmp(p->authentication_method.ptr, ours->ptr, ours->len) == 0);
 }
 
-static void drop_pending(mqtt5_client_core *c)
-{
-    client_free(c, c->auth_copy, c->auth_copy_size);
-    c->auth_copy = NULL;
-    c->auth_due = false;
-}
-
 void client_auth_reset(mqtt5_client_core *c)
 {
-    drop_pending(c);
+    client_packet_copy_free(c, c->auth);
+    c->auth = NULL;
     c->reauth_running = false;
 }
 
@@ -75,7 +68,7 @@ int mqtt5_client_core_auth(mqtt5_client_core *c, uint64_t now, uint8_t reason,
                   (c->state == MQTT5_CS_CONNECTED && c->reauth_running);
     else if (reason == MQTT5_RC_RE_AUTHENTICATE)
         allowed = c->state == MQTT5_CS_CONNECTED && !c->reauth_running;
-    if (!allowed || c->auth_due) {
+    if (!allowed || c->auth) {
         if (st)
             *st = (mqtt5_codec_status){MQTT5_ERR_INVALID_STATE, 0, 0, "reasonCode",
                                        "no authentication exchange accepts this reason now"};
@@ -83,24 +76,15 @@ int mqtt5_client_core_auth(mqtt5_client_core *c, uint64_t now, uint8_t reason,
     }
     mqtt5_disconnect a = {.reason_code = reason};
     if (props) a.properties = *props;
-    a.properties.authentication_method = c->opt.connect.properties.authentication_method;
+    a.properties.authentication_method = c->connect->properties.authentication_method;
     a.properties.present |= MQTT5_PROP_BIT(MQTT5_PROP_AUTHENTICATION_METHOD);
     mqtt5_packet p = {.type = MQTT5_AUTH};
     p.u.auth = a;
     size_t size;
     int rc = mqtt5_packet_encoded_size(&p, &size, st);
     if (rc) return rc;
-    copier cp = {NULL, 0};
-    copy_disconnect(&cp, NULL, &a);
-    size_t n = cp.used ? cp.used : 1;
-    void *mem = client_alloc(c, n);
-    if (!mem) return MQTT5_ERR_NOMEM;
-    drop_pending(c);
-    cp = (copier){mem, 0};
-    copy_disconnect(&cp, &c->auth, &a);
-    c->auth_copy = mem;
-    c->auth_copy_size = n;
-    c->auth_due = true;
+    c->auth = client_packet_copy_new(c, &a); /* freed once encoded, or with the connection */
+    if (!c->auth) return MQTT5_ERR_NOMEM;
     if (reason == MQTT5_RC_RE_AUTHENTICATE) c->reauth_running = true;
     return MQTT5_OK;
 }

@@ -1,17 +1,16 @@
 /*
  * client_core.c - the client core's lifecycle: options and construction, start/stop, transport
- * events, CONNACK handling, timers (CONNACK timeout, keep-alive, reconnect backoff and its reset)
- * and the lifecycle-event guarantees. Operations live in client_ops.c, output in client_send.c,
- * inbound packets in client_recv.c. Sans-I/O: time is passed in, memory comes from the allocator.
+ * events, CONNACK handling, timers (CONNACK timeout, keep-alive, reconnect backoff and its reset),
+ * the lifecycle-event guarantees and mem_recv, whose gather buffer for a packet split across calls
+ * is allocated to that packet's size and given back once no packet waits in it. Operations live
+ * in client_ops.c, output in client_send.c, inbound packets in client_recv.c. Sans-I/O: time is
+ * passed in, memory comes from the allocator.
  */
 #include <string.h>
 
 #include "common/wipe.h"
 #include "core/client_copy.h"
 #include "core/client_internal.h"
-
-/* the three packet-id sets' words, one allocation */
-#define ID_WORDS_SIZE (3u * CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t))
 
 #define DISCONNECT_TIMEOUT_MS 10000u
 
@@ -50,6 +49,26 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size)
     if (!ptr) return;
     c->stats.memory_in_use -= size;
     c->alloc.release(c->alloc.ctx, ptr, size);
+}
+
+client_packet_copy *client_packet_copy_new(mqtt5_client_core *c, const mqtt5_disconnect *src)
+{
+    copier cp = {NULL, sizeof(client_packet_copy)};
+    copy_disconnect(&cp, NULL, src);
+    client_packet_copy *copy = client_alloc(c, cp.used);
+    if (!copy) return NULL;
+    copy->size = cp.used;
+    cp = (copier){(uint8_t *)copy, sizeof(client_packet_copy)};
+    copy_disconnect(&cp, &copy->packet, src);
+    return copy;
+}
+
+void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy)
+{
+    if (!copy) return;
+    size_t size = copy->size;
+    mqtt5_wipe(copy, size); /* AUTH data is a secret */
+    client_free(c, copy, size);
 }
 
 static void *counted_allocate(void *ctx, size_t size)
@@ -160,36 +179,49 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     c->alloc = *al;
     c->counted = (mqtt5_allocator){counted_allocate, counted_release, c};
     c->stats.memory_in_use = c->stats.memory_peak = sizeof *c;
-    c->opt = *o;
-    c->opt.allocator = &c->alloc;
+    c->opt = (client_options){
+        .connack_timeout_ms = o->connack_timeout_ms,
+        .ping_timeout_ms = o->ping_timeout_ms,
+        .ack_timeout_ms = o->ack_timeout_ms,
+        .reconnect_reset_after_ms = o->reconnect_reset_after_ms,
+        .max_queued_ops = o->max_queued_ops,
+        .max_inbound_packet_size = o->max_inbound_packet_size,
+        .max_queued_bytes = o->max_queued_bytes,
+        .receive_maximum = o->receive_maximum,
+        .alias_out_cache = o->alias_out_cache,
+        .alias_in_max = o->alias_in_max,
+        .session_behavior = (uint8_t)o->session_behavior,
+        .offline_policy = (uint8_t)o->offline_policy,
+        .alias_out = (uint8_t)o->alias_out,
+        .alias_in = (uint8_t)o->alias_in,
+        .receive_maximum_strict = o->receive_maximum_strict,
+        .iot_core = o->iot_core,
+    };
     c->cb = o->callbacks;
+    c->out_cap = o->write_batch_size; /* the batch buffer itself comes with the first mem_send */
 
-    /* deep copy of the CONNECT template */
-    copier cp = {NULL, 0};
+    /* deep copy of the CONNECT template, the template itself first */
+    copier cp = {NULL, sizeof(mqtt5_connect)};
     copy_connect(&cp, NULL, &o->connect);
-    c->connect_copy_size = cp.used ? cp.used : 1;
+    c->connect_copy_size = cp.used;
     c->connect_copy = client_alloc(c, c->connect_copy_size);
     c->control_cap = 2u * o->receive_maximum + 16u;
     c->control = client_alloc(c, c->control_cap * sizeof *c->control);
-    c->decoder_buf = client_alloc(c, o->max_inbound_packet_size);
-    c->out_cap = o->write_batch_size;
-    c->out_buf = client_alloc(c, c->out_cap);
-    c->id_words =
-        client_alloc(c, ID_WORDS_SIZE); /* never zeroed in bulk: see client_packet_ids.h */
-    if (!c->connect_copy || !c->control || !c->decoder_buf || !c->out_buf || !c->id_words) {
+    if (!c->connect_copy || !c->control) {
         mqtt5_client_core_destroy(c);
         return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client buffers");
     }
-    cp = (copier){c->connect_copy, 0};
-    copy_connect(&cp, &c->opt.connect, &o->connect);
+    cp = (copier){c->connect_copy, sizeof(mqtt5_connect)};
+    copy_connect(&cp, c->connect_copy, &o->connect);
+    c->connect = c->connect_copy;
 
-    mqtt5_decoder_init(&c->decoder, c->decoder_buf, o->max_inbound_packet_size,
-                       o->max_inbound_packet_size);
+    /* no gather buffer until a packet arrives split */
+    mqtt5_decoder_init(&c->decoder, NULL, 0, o->max_inbound_packet_size);
     client_rng_init(&c->rng, o->random_u64, o->random_ctx, o->random_seed);
     client_backoff_init(&c->backoff, o->jitter, o->reconnect_min_ms, o->reconnect_max_ms);
-    client_packet_ids_init(&c->ids, c->id_words);
-    client_packet_ids_init(&c->inbound_qos2, c->id_words + CLIENT_PACKET_IDS_WORDS);
-    client_packet_ids_init(&c->held_acks, c->id_words + 2 * CLIENT_PACKET_IDS_WORDS);
+    client_packet_ids_init(&c->ids);
+    client_packet_ids_init(&c->inbound_qos2);
+    client_packet_ids_init(&c->held_acks);
     client_alias_out_init(&c->alias_out, &c->counted, o->alias_out, o->alias_out_cache);
     client_alias_in_init(&c->alias_in, &c->counted,
                          o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
@@ -203,13 +235,20 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
 
 static void drop_disconnect(mqtt5_client_core *c)
 {
-    client_free(c, c->disconnect_copy, c->disconnect_copy_size);
+    client_packet_copy_free(c, c->disconnect_copy);
     c->disconnect_copy = NULL;
+    c->disconnect_reason = 0;
     c->disconnect_due = false;
 }
 
-/* Overwrite memory that held secrets (the CONNECT template's password, the CONNECT as sent);
- * volatile stores, so the compiler cannot drop them as dead before the free. */
+/* Give back the gather buffer, wiped (the decoder must not hold it). */
+static void free_gather(mqtt5_client_core *c)
+{
+    mqtt5_wipe(c->decoder_buf, c->decoder_buf_size);
+    client_free(c, c->decoder_buf, c->decoder_buf_size);
+    c->decoder_buf = NULL;
+    c->decoder_buf_size = 0;
+}
 
 int mqtt5_client_core_destroy(mqtt5_client_core *c)
 {
@@ -220,15 +259,14 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_alias_in_cleanup(&c->alias_in);
     drop_disconnect(c);
     client_auth_reset(c);
-    mqtt5_wipe(c->big_buf, c->big_size);
-    mqtt5_wipe(c->out_buf, c->out_cap);
+    client_send_release(c);
+    free_gather(c);
+    client_packet_ids_reset(&c->ids, &c->counted);
+    client_packet_ids_reset(&c->inbound_qos2, &c->counted);
+    client_packet_ids_reset(&c->held_acks, &c->counted);
     mqtt5_wipe(c->connect_copy, c->connect_copy_size);
-    client_free(c, c->big_buf, c->big_size);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
-    client_free(c, c->out_buf, c->out_cap);
-    client_free(c, c->decoder_buf, c->opt.max_inbound_packet_size);
     client_free(c, c->control, c->control_cap * sizeof *c->control);
-    client_free(c, c->id_words, ID_WORDS_SIZE);
     client_free(c, c->connect_copy, c->connect_copy_size);
     mqtt5_allocator al = c->alloc;
     al.release(al.ctx, c, sizeof *c);
@@ -296,9 +334,10 @@ static void reset_connection(mqtt5_client_core *c)
     drop_disconnect(c);
     client_auth_reset(c);
     c->control_head = c->control_len = 0;
-    mqtt5_decoder_init(&c->decoder, c->decoder_buf, c->opt.max_inbound_packet_size,
-                       c->opt.max_inbound_packet_size);
-    client_packet_ids_reset(&c->held_acks);
+    client_send_release(c);
+    mqtt5_decoder_init(&c->decoder, NULL, 0, c->opt.max_inbound_packet_size);
+    free_gather(c);
+    client_packet_ids_reset(&c->held_acks, &c->counted);
     c->inbound_unacked = 0;
     c->generation++;
 }
@@ -359,7 +398,7 @@ void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
     c->connect_due = false;
     if (reason && can_send) {
         drop_disconnect(c);
-        c->disconnect = (mqtt5_disconnect){.reason_code = reason};
+        c->disconnect_reason = reason;
         c->disconnect_due = true;
         c->state = MQTT5_CS_CLEAN_DISCONNECT;
         c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
@@ -398,14 +437,10 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
     }
     if (!c->want_running && !c->stop_pending && c->state == MQTT5_CS_STOPPED) return MQTT5_OK;
     /* the DISCONNECT copy is made first, so running out of memory changes nothing */
-    void *mem = NULL;
-    size_t mem_size = 0;
+    client_packet_copy *copy = NULL;
     if (d && c->state == MQTT5_CS_CONNECTED && c->transport_open) {
-        copier cp = {NULL, 0};
-        copy_disconnect(&cp, NULL, d);
-        mem_size = cp.used ? cp.used : 1;
-        mem = client_alloc(c, mem_size);
-        if (!mem) {
+        copy = client_packet_copy_new(c, d);
+        if (!copy) {
             if (st)
                 *st = (mqtt5_codec_status){.error = MQTT5_ERR_NOMEM, .detail = "DISCONNECT copy"};
             return MQTT5_ERR_NOMEM;
@@ -424,21 +459,18 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
         break;
     case MQTT5_CS_CONNECTED:
         client_fail_connection(c, MQTT5_ERR_STOPPED, 0, NULL, NULL);
-        if (mem && c->state == MQTT5_CS_CLOSING && c->transport_open) {
-            copier cp = {mem, 0};
-            copy_disconnect(&cp, &c->disconnect, d);
-            c->disconnect_copy = mem;
-            c->disconnect_copy_size = mem_size;
+        if (copy && c->state == MQTT5_CS_CLOSING && c->transport_open) {
+            c->disconnect_copy = copy;
             c->disconnect_due = true;
             c->state = MQTT5_CS_CLEAN_DISCONNECT;
             c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
-            mem = NULL;
+            copy = NULL;
         }
         break;
     default:
         break; /* CLEAN_DISCONNECT, CLOSING: the close in progress ends in STOPPED */
     }
-    client_free(c, mem, mem_size);
+    client_packet_copy_free(c, copy);
     return MQTT5_OK;
 }
 
@@ -496,15 +528,15 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
                                         ? p->subscription_identifier_available != 0
                                         : true;
     s->keep_alive_s = MQTT5_PROPS_HAS(p, MQTT5_PROP_SERVER_KEEP_ALIVE) ? p->server_keep_alive
-                                                                       : c->opt.connect.keep_alive;
+                                                                       : c->connect->keep_alive;
     uint64_t half = (uint64_t)s->keep_alive_s * 1000u / 2u;
     s->ping_timeout_ms =
         (uint32_t)(half && half < c->opt.ping_timeout_ms ? half : c->opt.ping_timeout_ms);
     s->session_expiry_s =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
             ? p->session_expiry_interval
-            : (MQTT5_PROPS_HAS(&c->opt.connect.properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
-                   ? c->opt.connect.properties.session_expiry_interval
+            : (MQTT5_PROPS_HAS(&c->connect->properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
+                   ? c->connect->properties.session_expiry_interval
                    : 0);
     s->max_packet_size_to_server =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_PACKET_SIZE) ? p->maximum_packet_size : 0;
@@ -525,7 +557,7 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     client_alias_in_reset(&c->alias_in);
 
     s->client_id =
-        c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : c->opt.connect.client_id;
+        c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : c->connect->client_id;
 }
 
 void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
@@ -559,7 +591,7 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     settings_from_connack(c, ca);
     c->has_settings = true;
     c->session_resumed = ca->session_present;
-    if (!ca->session_present) client_packet_ids_reset(&c->inbound_qos2);
+    if (!ca->session_present) client_packet_ids_reset(&c->inbound_qos2, &c->counted);
     c->state = MQTT5_CS_CONNECTED;
     c->ever_connected = true;
     if (c->opt.iot_core) {
@@ -681,15 +713,30 @@ void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out
 
 /* ---- inbound bytes -------------------------------------------------------------------------- */
 
+/* The decoder needs storage for a split packet of decoder.need bytes: the buffer of an earlier
+ * packet of this call if it is big enough, else one of exactly that size. */
+static bool gather_attach(mqtt5_client_core *c)
+{
+    size_t need = c->decoder.need;
+    if (c->decoder_buf_size < need) {
+        free_gather(c);
+        c->decoder_buf = client_alloc(c, need);
+        if (!c->decoder_buf) return false;
+        c->decoder_buf_size = need;
+    }
+    /* cannot fail: the decoder holds no storage while it asks, and this is big enough */
+    mqtt5_decoder_set_buffer(&c->decoder, c->decoder_buf, c->decoder_buf_size);
+    return true;
+}
+
 int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t *in, size_t len)
 {
     if (c->in_callback) return MQTT5_ERR_BUSY;
     advance(c, now);
     if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
     c->stats.bytes_received += len;
-    while (len > 0) {
-        /* after an error or while closing, input is discarded */
-        if (c->state != MQTT5_CS_MQTT_CONNECT && c->state != MQTT5_CS_CONNECTED) return MQTT5_OK;
+    /* after an error or while closing, input is discarded */
+    while (len > 0 && (c->state == MQTT5_CS_MQTT_CONNECT || c->state == MQTT5_CS_CONNECTED)) {
         size_t used = 0;
         mqtt5_packet p;
         mqtt5_codec_status st;
@@ -697,13 +744,24 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
         in += used;
         len -= used;
         if (rc == MQTT5_ERR_NEED_MORE) break;
+        if (rc == MQTT5_ERR_BUFFER_TOO_SMALL) {
+            if (gather_attach(c)) continue;
+            client_fail_connection(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR, NULL,
+                                   NULL);
+            break;
+        }
         if (rc != MQTT5_OK) {
             client_fail_connection(
                 c, rc, st.reason_code ? st.reason_code : MQTT5_RC_MALFORMED_PACKET, NULL, NULL);
-            return MQTT5_OK;
+            break;
         }
         c->stats.packets_received[p.type]++;
         client_handle_packet(c, &p);
+        /* done with the packet: the next split one asks for storage again */
+        mqtt5_decoder_set_buffer(&c->decoder, NULL, 0);
     }
+    /* Detaching fails only while part of a packet waits in the gather buffer; otherwise the
+     * buffer goes back now, so an idle client holds none. */
+    if (mqtt5_decoder_set_buffer(&c->decoder, NULL, 0) == MQTT5_OK) free_gather(c);
     return MQTT5_OK;
 }

@@ -1,8 +1,9 @@
 /*
  * client_internal.h - private state of the sans-I/O client core, shared by its files:
- * client_core.c (lifecycle, timers, transport events), client_ops.c (operations: copy, validate,
- * queue, complete, resubmit), client_send.c (mem_send batching) and client_recv.c (inbound
- * packets). Nothing here may do I/O or call the heap directly: memory comes from `alloc`.
+ * client_core.c (lifecycle, timers, transport events, mem_recv), client_ops.c (operations: copy,
+ * validate, queue, complete, resubmit), client_send.c (mem_send/mem_send_buf batching) and
+ * client_recv.c (inbound packets). Nothing here may do I/O or call the heap directly: memory comes
+ * from `alloc`, and only when needed (see the struct).
  */
 #ifndef MQTT5_CORE_CLIENT_INTERNAL_H
 #define MQTT5_CORE_CLIENT_INTERNAL_H
@@ -36,6 +37,12 @@ typedef struct client_op {
     bool pubrel_due;         /* QoS 2 in flight: PUBREC arrived, our PUBREL waits for mem_send */
 } client_op;
 
+/* PUBLISH QoS 1/2, SUBSCRIBE and UNSUBSCRIBE go out with a packet identifier. */
+static inline bool client_op_needs_id(const client_op *op)
+{
+    return op->type != MQTT5_PUBLISH || op->u.publish.qos > 0;
+}
+
 typedef struct client_op_list {
     client_op *head, *tail;
     size_t count;
@@ -49,10 +56,42 @@ typedef struct client_control {
     uint16_t packet_id;
 } client_control;
 
+/* The options the core reads after construction, in small types: mqtt5_client_core_options less
+ * the CONNECT template (behind `connect`), the callbacks (`cb`), the batch size (`out_cap`) and
+ * what only construction reads. */
+typedef struct client_options {
+    uint32_t connack_timeout_ms, ping_timeout_ms, ack_timeout_ms, reconnect_reset_after_ms;
+    uint32_t max_queued_ops, max_inbound_packet_size;
+    size_t max_queued_bytes;
+    uint16_t receive_maximum, alias_out_cache, alias_in_max;
+    uint8_t session_behavior; /* mqtt5_session_behavior */
+    uint8_t offline_policy;   /* mqtt5_offline_policy */
+    uint8_t alias_out;        /* mqtt5_alias_out */
+    uint8_t alias_in;         /* mqtt5_alias_in */
+    bool receive_maximum_strict, iot_core;
+} client_options;
+
+/* A DISCONNECT or AUTH to send, deep-copied: the packet heads its own allocation of `size`
+ * bytes and its views point into the rest. */
+typedef struct client_packet_copy {
+    size_t size;
+    mqtt5_disconnect packet;
+} client_packet_copy;
+
+/*
+ * The core keeps what every client needs in this struct and everything else behind pointers that
+ * are NULL while unused: the CONNECT template heads connect_copy; a pending DISCONNECT with
+ * properties or AUTH has its own copy; the batch buffer is allocated by the first mem_send of a
+ * connection (mem_send_buf never needs it) and freed when the transport closes; the gather buffer
+ * of the decoder exists only while a packet split across mem_recv calls is pending; packet ids in
+ * use live in the struct up to four per set. An idle connected core holds the struct,
+ * connect_copy and the control ring.
+ */
 struct mqtt5_client_core {
     mqtt5_allocator alloc;
-    mqtt5_allocator counted;       /* alloc, through client_alloc: the statistics see everything */
-    mqtt5_client_core_options opt; /* connect template points into connect_copy */
+    mqtt5_allocator counted; /* alloc, through client_alloc: the statistics see everything */
+    client_options opt;
+    const mqtt5_connect *connect; /* the CONNECT template, at the start of connect_copy */
     void *connect_copy;
     size_t connect_copy_size;
     mqtt5_client_core_callbacks cb;
@@ -66,6 +105,7 @@ struct mqtt5_client_core {
     bool transport_open;
     bool ever_connected; /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
     bool session_resumed;
+    uint8_t failing_reason; /* the DISCONNECT reason being sent, during emit_final */
     uint64_t now;
     uint32_t generation; /* connection counter, part of ack handles */
 
@@ -79,16 +119,12 @@ struct mqtt5_client_core {
     bool connect_due;
     bool ping_due;
     bool disconnect_due;
-    mqtt5_disconnect disconnect; /* what to send; reason string etc. point into disconnect_copy */
-    void *disconnect_copy;
-    size_t disconnect_copy_size;
-    bool auth_due;         /* an AUTH from the user waits to be handed out */
-    bool reauth_running;   /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
-    mqtt5_disconnect auth; /* what to send; views point into auth_copy */
-    void *auth_copy;
-    size_t auth_copy_size;
+    bool reauth_running;                 /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
+    uint8_t disconnect_reason;           /* the DISCONNECT to send when disconnect_copy is NULL */
+    client_packet_copy *disconnect_copy; /* stop() with a DISCONNECT that needs a copy */
+    client_packet_copy *auth; /* an AUTH from the user waiting to be handed out, or NULL */
     client_control *control;
-    size_t control_cap, control_head, control_len;
+    uint32_t control_cap, control_head, control_len;
 
     /* negotiated */
     bool has_settings;
@@ -97,11 +133,11 @@ struct mqtt5_client_core {
     size_t client_id_len;
 
     /* inbound */
-    mqtt5_decoder decoder;
-    uint8_t *decoder_buf;
+    mqtt5_decoder decoder; /* storage on demand: decoder_buf while attached */
+    uint8_t *decoder_buf;  /* gather buffer of a split packet, NULL when none */
+    size_t decoder_buf_size;
     client_packet_ids inbound_qos2; /* PUBREC sent (or owed), waiting for PUBREL */
     client_packet_ids held_acks;    /* taken by the user, not yet sent */
-    uint64_t *id_words; /* 3 x CLIENT_PACKET_IDS_WORDS: storage of ids, inbound_qos2, held_acks */
     uint32_t inbound_unacked;       /* QoS 1/2 received and not fully acknowledged */
     bool ack_taken;                 /* set by take_ack during on_publish */
     uint64_t current_ack_handle;
@@ -115,23 +151,27 @@ struct mqtt5_client_core {
     uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
     size_t incomplete_ops;       /* accepted and not yet completed (the queue bound) */
     size_t incomplete_bytes;
-    client_packet_ids ids;
+    size_t id_ops;         /* operations alive that need a packet id: room kept in `ids` */
+    client_packet_ids ids; /* bound to operations */
     client_alias_out alias_out;
     client_token_bucket iot_publishes, iot_bytes;
 
     /* output */
-    uint8_t *out_buf;
+    uint8_t *out_buf; /* mem_send's batch buffer of out_cap bytes, NULL until needed */
     size_t out_cap;
-    uint8_t *big_buf; /* one-off buffer for a packet bigger than out_cap */
+    size_t out_used;  /* high-water mark of out_buf, what the wipe covers */
+    uint8_t *big_buf; /* one-off buffer for a packet bigger than the batch */
     size_t big_size;
 
     mqtt5_client_stats stats;
-    uint8_t failing_reason; /* the DISCONNECT reason being sent, during emit_final */
 };
 
 /* ---- memory (client_core.c) ---- */
 void *client_alloc(mqtt5_client_core *c, size_t size);
 void client_free(mqtt5_client_core *c, void *ptr, size_t size);
+/* A DISCONNECT or AUTH copy; NULL when out of memory. Freeing wipes it; NULL is fine. */
+client_packet_copy *client_packet_copy_new(mqtt5_client_core *c, const mqtt5_disconnect *src);
+void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy);
 
 /* ---- events and transitions (client_core.c) ---- */
 void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int error,
@@ -172,6 +212,8 @@ uint64_t client_ops_next_deadline(const mqtt5_client_core *c);
 uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason);
 bool client_has_output(const mqtt5_client_core *c);
+/* Connection ended or destroy: wipe and free the batch buffer and the one-off buffer. */
+void client_send_release(mqtt5_client_core *c);
 
 /* ---- inbound (client_recv.c) ---- */
 void client_handle_packet(mqtt5_client_core *c, const mqtt5_packet *p);

@@ -67,6 +67,10 @@ void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mq
 
 void client_op_free(mqtt5_client_core *c, client_op *op)
 {
+    if (client_op_needs_id(op)) {
+        c->id_ops--;
+        client_packet_ids_trim(&c->ids, &c->counted, c->id_ops);
+    }
     client_free(c, op, op->alloc_size);
 }
 
@@ -387,6 +391,14 @@ static int submit(mqtt5_client_core *c, mqtt5_packet_type type, const void *src,
     default:
         copy_unsubscribe(&cp, &op->u.unsubscribe, src);
         break;
+    }
+    if (client_op_needs_id(op)) {
+        /* the identifier is bound at hand-out, where running out of memory has no caller */
+        if (!client_packet_ids_room(&c->ids, &c->counted, c->id_ops + 1u)) {
+            client_free(c, op, size);
+            return refuse(st, MQTT5_ERR_NOMEM, NULL, "packet identifiers");
+        }
+        c->id_ops++;
     }
     op->alloc_size = size;
     op->wire_size = wire;

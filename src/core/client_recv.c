@@ -51,6 +51,11 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
             }
             c->stats.receive_maximum_exceeded++; /* tolerated: deliver, acknowledge */
         }
+        if (pub.qos == 2 &&
+            !client_packet_ids_room(&c->inbound_qos2, &c->counted, c->inbound_qos2.in_use + 1u)) {
+            protocol_error(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR);
+            return;
+        }
         c->inbound_unacked++;
         if (pub.qos == 2) client_packet_ids_reserve(&c->inbound_qos2, pub.packet_id);
     }
@@ -63,7 +68,7 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
     c->current_ack_handle = 0;
     if (pub.qos == 0 || c->state != MQTT5_CS_CONNECTED) return;
     if (c->ack_taken) {
-        client_packet_ids_reserve(&c->held_acks, pub.packet_id);
+        client_packet_ids_reserve(&c->held_acks, pub.packet_id); /* take_ack made room */
         return;
     }
     owe_control(c, pub.qos == 1 ? MQTT5_PUBACK : MQTT5_PUBREC, pub.packet_id, 0);
@@ -72,6 +77,8 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
 int mqtt5_client_core_take_ack(mqtt5_client_core *c, uint64_t handle)
 {
     if (!handle || handle != c->current_ack_handle || c->ack_taken) return MQTT5_ERR_STALE_HANDLE;
+    if (!client_packet_ids_room(&c->held_acks, &c->counted, c->held_acks.in_use + 1u))
+        return MQTT5_ERR_NOMEM;
     c->ack_taken = true;
     return MQTT5_OK;
 }
@@ -88,9 +95,12 @@ int mqtt5_client_core_send_ack(mqtt5_client_core *c, uint64_t now, uint64_t hand
     uint8_t type = qos == 1 ? MQTT5_PUBACK : MQTT5_PUBREC;
     if (!mqtt5_reason_code_valid_for(type, reason)) return MQTT5_ERR_INVALID_ARGUMENT;
     client_packet_ids_release(&c->held_acks, id);
+    /* keeps room for one: from inside on_publish, that message's take_ack counted on it */
+    client_packet_ids_trim(&c->held_acks, &c->counted, c->held_acks.in_use + 1u);
     if (type == MQTT5_PUBREC && reason >= 0x80) {
         /* refused: the exchange ends here, no PUBREL will come */
         client_packet_ids_release(&c->inbound_qos2, id);
+        client_packet_ids_trim(&c->inbound_qos2, &c->counted, 0);
         if (c->inbound_unacked) c->inbound_unacked--;
     }
     owe_control(c, type, id, reason);
@@ -102,6 +112,7 @@ static void on_pubrel(mqtt5_client_core *c, const mqtt5_ack *a)
     if (client_packet_ids_is_used(&c->inbound_qos2, a->packet_id) &&
         !client_packet_ids_is_used(&c->held_acks, a->packet_id)) {
         client_packet_ids_release(&c->inbound_qos2, a->packet_id);
+        client_packet_ids_trim(&c->inbound_qos2, &c->counted, 0);
         owe_control(c, MQTT5_PUBCOMP, a->packet_id, 0);
     } else {
         owe_control(c, MQTT5_PUBCOMP, a->packet_id, MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND);

@@ -1,11 +1,18 @@
 /*
- * client_send.c - the client core's output: mem_send hands out one batch of whole packets in the
- * order the protocol needs (CONNECT alone; then acknowledgements and PINGREQ; then operations,
- * limited by the server's Receive Maximum and, in AWS IoT Core mode, the rate limits; a
- * DISCONNECT last). Operations are bound to packet identifiers and topic aliases here, at the
+ * client_send.c - the client core's output: mem_send and mem_send_buf hand out one batch of whole
+ * packets in the order the protocol needs (CONNECT alone; then acknowledgements and PINGREQ; then
+ * operations, limited by the server's Receive Maximum and, in AWS IoT Core mode, the rate limits;
+ * a DISCONNECT last). Operations are bound to packet identifiers and topic aliases here, at the
  * moment they go on the wire.
+ *
+ * Buffers: mem_send_buf encodes into the caller's buffer; mem_send into the core's batch buffer,
+ * allocated the first time a connection has something to hand out and wiped and freed when the
+ * transport closes. A packet bigger than the batch goes out alone from a one-off buffer that lives
+ * until the next call.
  */
 #include <string.h>
+
+#include "common/wipe.h"
 
 #include "core/client_internal.h"
 #include "core/encode.h"
@@ -15,11 +22,11 @@
 /* Double the ring of owed acknowledgements (a server beyond our Receive Maximum, tolerated). */
 static bool control_grow(mqtt5_client_core *c)
 {
-    size_t cap = c->control_cap * 2u;
-    if (cap > (size_t)4 * 65536u + 16u) return false; /* more than ids can be outstanding */
+    uint32_t cap = c->control_cap * 2u;
+    if (cap > 4u * 65536u + 16u) return false; /* more than ids can be outstanding */
     client_control *q = client_alloc(c, cap * sizeof *q);
     if (!q) return false;
-    for (size_t i = 0; i < c->control_len; i++)
+    for (uint32_t i = 0; i < c->control_len; i++)
         q[i] = c->control[(c->control_head + i) % c->control_cap];
     client_free(c, c->control, c->control_cap * sizeof *c->control);
     c->control = q;
@@ -31,7 +38,7 @@ static bool control_grow(mqtt5_client_core *c)
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason)
 {
     if (c->control_len == c->control_cap && !control_grow(c)) return false;
-    size_t at = (c->control_head + c->control_len) % c->control_cap;
+    uint32_t at = (c->control_head + c->control_len) % c->control_cap;
     c->control[at] = (client_control){type, reason, packet_id};
     c->control_len++;
     return true;
@@ -59,11 +66,11 @@ bool client_has_output(const mqtt5_client_core *c)
 {
     switch (c->state) {
     case MQTT5_CS_MQTT_CONNECT:
-        return c->connect_due || c->auth_due;
+        return c->connect_due || c->auth;
     case MQTT5_CS_CLEAN_DISCONNECT:
         return c->disconnect_due;
     case MQTT5_CS_CONNECTED:
-        return c->control_len > 0 || c->pubrel_due > 0 || c->ping_due || c->auth_due ||
+        return c->control_len > 0 || c->pubrel_due > 0 || c->ping_due || c->auth ||
                (c->queue.head && op_ready(c, c->queue.head));
     default:
         return false;
@@ -114,7 +121,7 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
 static int add_connect(mqtt5_client_core *c, batch *b)
 {
     mqtt5_packet p = {.type = MQTT5_CONNECT};
-    p.u.connect = c->opt.connect;
+    p.u.connect = *c->connect;
     mqtt5_connect *cn = &p.u.connect;
     cn->clean_start =
         c->opt.session_behavior == MQTT5_SESSION_CLEAN ||
@@ -136,11 +143,14 @@ static int add_connect(mqtt5_client_core *c, batch *b)
 
 static int add_auth(mqtt5_client_core *c, batch *b)
 {
-    if (!c->auth_due) return 1;
+    if (!c->auth) return 1;
     mqtt5_packet p = {.type = MQTT5_AUTH};
-    p.u.auth = c->auth;
+    p.u.auth = c->auth->packet;
     int rc = batch_add(c, b, &p, 0);
-    if (rc == 1) c->auth_due = false; /* the copy is freed with the next one or the connection */
+    if (rc == 1) {
+        client_packet_copy_free(c, c->auth); /* encoded: the copy is done with */
+        c->auth = NULL;
+    }
     return rc;
 }
 
@@ -160,7 +170,7 @@ static int add_control(mqtt5_client_core *c, batch *b)
              (ctl->type == MQTT5_PUBCOMP && ctl->reason != MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND)) &&
             c->inbound_unacked)
             c->inbound_unacked--;
-        c->control_head = (c->control_head + 1) % c->control_cap;
+        c->control_head = (c->control_head + 1u) % c->control_cap;
         c->control_len--;
     }
     for (client_op *op = c->inflight.head; op && c->pubrel_due; op = op->next) {
@@ -203,12 +213,11 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
         return 1;
     }
     bool new_id = false;
-    if (op->type != MQTT5_PUBLISH || op->u.publish.qos > 0) {
-        if (!op->packet_id) {
-            op->packet_id = client_packet_ids_acquire(&c->ids);
-            if (!op->packet_id) return 0; /* all 65535 identifiers in use */
-            new_id = true;
-        }
+    if (client_op_needs_id(op) && !op->packet_id) {
+        /* room for it was made when the operation was accepted */
+        op->packet_id = client_packet_ids_acquire(&c->ids);
+        if (!op->packet_id) return 0; /* all 65535 identifiers in use */
+        new_id = true;
     }
     mqtt5_packet p = {.type = op->type};
     size_t size = 0;
@@ -308,19 +317,29 @@ fail:
     return 1;
 }
 
-int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t **data,
-                               size_t *len)
+/* Wipe and free the one-off buffer of a big packet. */
+static void drop_big(mqtt5_client_core *c)
 {
-    *data = NULL;
-    *len = 0;
-    if (c->in_callback) return MQTT5_ERR_BUSY;
-    if (now > c->now) c->now = now;
-    if (!c->transport_open) return MQTT5_OK;
+    mqtt5_wipe(c->big_buf, c->big_size);
     client_free(c, c->big_buf, c->big_size);
     c->big_buf = NULL;
     c->big_size = 0;
+}
 
-    batch b = {c->out_buf, c->out_cap, 0, false};
+void client_send_release(mqtt5_client_core *c)
+{
+    drop_big(c);
+    mqtt5_wipe(c->out_buf, c->out_used);
+    client_free(c, c->out_buf, c->out_cap);
+    c->out_buf = NULL;
+    c->out_used = 0;
+}
+
+/* Build one batch in buf[0..cap) (a bigger packet alone in big_buf) and hand it out. */
+static void send_batch(mqtt5_client_core *c, uint8_t *buf, size_t cap, const uint8_t **data,
+                       size_t *len)
+{
+    batch b = {buf, cap, 0, false};
     int rc = 1;
     switch (c->state) {
     case MQTT5_CS_MQTT_CONNECT:
@@ -335,7 +354,9 @@ int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t
     case MQTT5_CS_CLEAN_DISCONNECT:
         if (c->disconnect_due) {
             mqtt5_packet p = {.type = MQTT5_DISCONNECT};
-            p.u.disconnect = c->disconnect;
+            p.u.disconnect = c->disconnect_copy
+                                 ? c->disconnect_copy->packet
+                                 : (mqtt5_disconnect){.reason_code = c->disconnect_reason};
             rc = batch_add(c, &b, &p, 0);
             if (rc == 1) {
                 c->disconnect_due = false;
@@ -353,8 +374,51 @@ int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t
     if (b.len) {
         c->stats.bytes_sent += b.len;
         c->stats.batches_sent++;
+        *data = b.buf;
+        *len = b.len;
     }
-    *data = b.buf;
-    *len = b.len;
+}
+
+int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t **data,
+                               size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    if (now > c->now) c->now = now;
+    if (!c->transport_open) return MQTT5_OK;
+    drop_big(c);
+    if (!client_has_output(c)) return MQTT5_OK;
+    if (!c->out_buf) {
+        c->out_buf = client_alloc(c, c->out_cap);
+        if (!c->out_buf) {
+            if (c->state == MQTT5_CS_CLEAN_DISCONNECT) {
+                /* the end of the connection was reported already: close without DISCONNECT */
+                c->disconnect_due = false;
+                c->state = MQTT5_CS_CLOSING;
+            } else {
+                /* nothing can be written on this connection: CONNECTION_FAILURE or
+                 * DISCONNECTION with MQTT5_ERR_NOMEM, then close */
+                client_fail_connection(c, MQTT5_ERR_NOMEM, 0, NULL, NULL);
+            }
+            return MQTT5_OK;
+        }
+    }
+    send_batch(c, c->out_buf, c->out_cap, data, len);
+    if (*data == c->out_buf && *len > c->out_used) c->out_used = *len;
+    return MQTT5_OK;
+}
+
+int mqtt5_client_core_mem_send_buf(mqtt5_client_core *c, uint64_t now, uint8_t *buf, size_t cap,
+                                   const uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (!buf || cap < 64) return MQTT5_ERR_INVALID_ARGUMENT;
+    if (c->in_callback) return MQTT5_ERR_BUSY;
+    if (now > c->now) c->now = now;
+    if (!c->transport_open) return MQTT5_OK;
+    drop_big(c);
+    send_batch(c, buf, cap, data, len);
     return MQTT5_OK;
 }

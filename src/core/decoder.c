@@ -1,8 +1,12 @@
 /*
  * decoder.c - streaming decoder (mqtt5_decoder): turns an arbitrarily chunked byte stream into
  * packets. A packet that is whole in the input is decoded in place (zero copy); only a packet
- * split across calls is gathered into the caller's buffer. Errors are sticky.
+ * split across calls is gathered: its fixed header into `head`, the rest into the caller's
+ * buffer, given up front or on demand once the packet's size is known (a packet that fits in
+ * `head` stays there). Errors are sticky.
  */
+#include <string.h>
+
 #include "core/decode.h"
 #include "core/wire.h"
 
@@ -10,14 +14,24 @@ void mqtt5_decoder_init(mqtt5_decoder *dec, uint8_t *buf, size_t cap, uint32_t m
 {
     *dec = (mqtt5_decoder){0};
     dec->buf = buf;
-    dec->cap = cap;
+    dec->cap = buf ? cap : 0;
     dec->max_packet_size = max_packet_size;
+}
+
+int mqtt5_decoder_set_buffer(mqtt5_decoder *dec, uint8_t *buf, size_t cap)
+{
+    if (dec->buf && dec->need) return MQTT5_ERR_INVALID_STATE;
+    if (buf && cap < dec->need) return MQTT5_ERR_INVALID_ARGUMENT;
+    dec->buf = buf;
+    dec->cap = buf ? cap : 0;
+    if (buf && dec->need) memcpy(buf, dec->head, dec->len);
+    return MQTT5_OK;
 }
 
 static uint32_t effective_max(const mqtt5_decoder *dec)
 {
     uint64_t max = dec->max_packet_size ? dec->max_packet_size : MQTT5_MAX_PACKET_SIZE_LIMIT;
-    if (dec->cap < max) max = dec->cap;
+    if (dec->buf && dec->cap < max) max = dec->cap;
     return (uint32_t)max;
 }
 
@@ -27,6 +41,22 @@ static int fail(mqtt5_decoder *dec, int rc, const mqtt5_codec_status *got, mqtt5
     dec->failure.error = rc;
     if (st) *st = dec->failure;
     return rc;
+}
+
+/* The pending packet is bigger than `head` and there is no storage for it (not sticky). */
+static bool needs_storage(const mqtt5_decoder *dec)
+{
+    return dec->need > sizeof dec->head && !dec->buf;
+}
+
+static int ask_storage(size_t used, size_t *consumed, mqtt5_codec_status *st)
+{
+    *consumed = used;
+    if (st)
+        *st = (mqtt5_codec_status){.error = MQTT5_ERR_BUFFER_TOO_SMALL,
+                                   .field = "length",
+                                   .detail = "storage needed for a packet split across calls"};
+    return MQTT5_ERR_BUFFER_TOO_SMALL;
 }
 
 int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, size_t *consumed,
@@ -42,6 +72,7 @@ int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, si
         return dec->failure.error;
     }
     if (st) *st = local;
+    if (needs_storage(dec)) return ask_storage(0, consumed, st);
     uint32_t max = effective_max(dec);
 
     if (dec->len == 0) {
@@ -53,26 +84,31 @@ int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, si
         if (rc != MQTT5_ERR_NEED_MORE) return fail(dec, rc, &local, st);
     }
 
-    /* Gather the pending packet into dec->buf. */
+    /* Gather the pending packet. */
     while (used < len) {
+        uint8_t *dst = dec->buf ? dec->buf : dec->head;
         if (dec->need == 0) {
-            /* fixed header: copy byte by byte until the remaining length is complete */
-            if (dec->len >= dec->cap) {
+            /* fixed header: byte by byte into head until the remaining length is complete (at
+             * most 5 bytes: a longer remaining length is refused as malformed) */
+            dec->head[dec->len++] = in[used++];
+            size_t header, total;
+            rc = decode_fixed_header(dec->head, dec->len, max, &header, &total, &local);
+            if (rc == MQTT5_ERR_NEED_MORE) continue;
+            if (rc != MQTT5_OK) return fail(dec, rc, &local, st);
+            if (dec->buf && total > dec->cap) {
+                /* only reached with cap 0: the limit above is cap otherwise */
                 local = (mqtt5_codec_status){.reason_code = MQTT5_RC_PACKET_TOO_LARGE,
                                              .field = "length",
                                              .detail = "decoder buffer too small"};
                 return fail(dec, MQTT5_ERR_PACKET_TOO_LARGE, &local, st);
             }
-            dec->buf[dec->len++] = in[used++];
-            size_t header, total;
-            rc = decode_fixed_header(dec->buf, dec->len, max, &header, &total, &local);
-            if (rc == MQTT5_ERR_NEED_MORE) continue;
-            if (rc != MQTT5_OK) return fail(dec, rc, &local, st);
             dec->need = (size_t)total;
+            if (needs_storage(dec)) return ask_storage(used, consumed, st);
+            if (dec->buf) memcpy(dec->buf, dec->head, dec->len);
         } else {
             size_t take = dec->need - dec->len;
             if (take > len - used) take = len - used;
-            memcpy(dec->buf + dec->len, in + used, take);
+            memcpy(dst + dec->len, in + used, take);
             dec->len += take;
             used += take;
         }
@@ -80,7 +116,7 @@ int mqtt5_decoder_mem_recv(mqtt5_decoder *dec, const uint8_t *in, size_t len, si
             size_t whole = dec->len;
             dec->len = dec->need = 0;
             *consumed = used;
-            rc = mqtt5_packet_decode(dec->buf, whole, max, out, &used, &local);
+            rc = mqtt5_packet_decode(dst, whole, max, out, &used, &local);
             if (rc != MQTT5_OK) return fail(dec, rc, &local, st);
             return MQTT5_OK;
         }

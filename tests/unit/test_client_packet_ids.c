@@ -1,23 +1,52 @@
 /*
  * test_client_packet_ids.c - packet identifier allocation (core/client_packet_ids.h): round-robin
- * order, wrap 65535 -> 1, skipping ids in use, exhaustion, reserve/release, and that a search is a
- * word scan (bounded number of steps) rather than a walk over 65535 ids.
+ * order, wrap 65535 -> 1, skipping ids in use, exhaustion, reserve/release, storage that grows
+ * with the ids in use (none on the heap while four or fewer are used, room made only when asked,
+ * given back when trimmed, allocation failures leaving the set as it was), and that a search is a
+ * binary search (bounded number of steps) rather than a walk over 65535 ids.
  */
 #include <time.h>
 
 #include "helpers/test_common.h"
+#include "helpers/test_allocator.h"
 
 #include "core/client_packet_ids.h"
 
-/* The set and its 8 KiB of words in one heap block; the words are filled with garbage first, as
- * the set never zeroes them in bulk (a word reads as 0 until first written). */
+/* Each test owns one allocator; test_done() checks that the set gave everything back. */
+static test_allocator g_ta;
+
+static const mqtt5_allocator *al(void)
+{
+    return test_allocator_get(&g_ta);
+}
+
+/* An empty set with room for every id. */
 static client_packet_ids *new_ids(void)
 {
-    client_packet_ids *p = test_alloc(sizeof(*p) + CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
-    uint64_t *words = (uint64_t *)(p + 1);
-    memset(words, 0xA5, CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
-    client_packet_ids_init(p, words);
+    client_packet_ids *p = test_alloc(sizeof(*p));
+    client_packet_ids_init(p);
+    assert_true(client_packet_ids_room(p, al(), 65535));
     return p;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_allocator_init(&g_ta);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_allocator_release_all(&g_ta);
+    return 0;
+}
+
+static void reset_and_check(client_packet_ids *p)
+{
+    client_packet_ids_reset(p, al());
+    assert_int_equal(g_ta.live_blocks, 0);
 }
 
 static void sequence_starts_at_one(void **state)
@@ -35,6 +64,7 @@ static void sequence_starts_at_one(void **state)
     assert_true(client_packet_ids_is_used(p, 3));
     assert_false(client_packet_ids_is_used(p, 4));
     assert_false(client_packet_ids_is_used(p, 0));
+    reset_and_check(p);
 }
 
 static void release_does_not_rewind(void **state)
@@ -58,6 +88,7 @@ static void release_does_not_rewind(void **state)
     client_packet_ids_release(p, 6);
     client_packet_ids_release(p, 0);
     assert_int_equal(p->in_use, n);
+    reset_and_check(p);
 }
 
 static void wraps_after_65535(void **state)
@@ -72,13 +103,14 @@ static void wraps_after_65535(void **state)
     assert_int_equal(client_packet_ids_acquire(p), 2);
 
     /* the whole cycle, acquiring and releasing one at a time, never yields 0 */
-    client_packet_ids_reset(p);
+    client_packet_ids_reset(p, al());
     for (uint32_t i = 1; i <= 2 * 65535u; i++) {
         uint16_t id = client_packet_ids_acquire(p);
         assert_int_equal(id, (i - 1) % 65535u + 1);
         client_packet_ids_release(p, id);
     }
     assert_int_equal(p->in_use, 0);
+    reset_and_check(p);
 }
 
 static void skips_used_ids_when_wrapping(void **state)
@@ -91,7 +123,7 @@ static void skips_used_ids_when_wrapping(void **state)
     assert_true(client_packet_ids_reserve(p, 65535));
     p->next = 65535;
     assert_int_equal(client_packet_ids_acquire(p), 3);
-    /* skip a run across a word boundary */
+    /* skip a run across what used to be a bitmap word boundary */
     for (uint16_t id = 60; id <= 200; id++)
         client_packet_ids_reserve(p, id);
     p->next = 60;
@@ -101,13 +133,15 @@ static void skips_used_ids_when_wrapping(void **state)
         client_packet_ids_reserve(p, (uint16_t)id);
     p->next = 65001;
     assert_int_equal(client_packet_ids_acquire(p), 4);
-    /* a free id below `next` in the same word is found only after the wrap */
+    /* a free id below `next` is found only after the wrap */
     client_packet_ids *q = new_ids();
     for (uint32_t id = 1; id <= 65535; id++)
         if (id != 70) client_packet_ids_reserve(q, (uint16_t)id);
     q->next = 100;
     assert_int_equal(client_packet_ids_acquire(q), 70);
     assert_int_equal(q->next, 71);
+    client_packet_ids_reset(q, al());
+    reset_and_check(p);
 }
 
 static void exhaustion_returns_zero(void **state)
@@ -130,6 +164,7 @@ static void exhaustion_returns_zero(void **state)
     assert_int_equal(client_packet_ids_acquire(p), 65535); /* next was 31338 */
     assert_int_equal(client_packet_ids_acquire(p), 1);
     assert_int_equal(client_packet_ids_acquire(p), 0);
+    reset_and_check(p);
 }
 
 static void reserve_rules(void **state)
@@ -150,27 +185,101 @@ static void reserve_rules(void **state)
     uint16_t id = client_packet_ids_acquire(p);
     assert_int_equal(id, 2);
     assert_false(client_packet_ids_reserve(p, id));
-    client_packet_ids_clear(p);
+    client_packet_ids_reset(p, al());
     assert_int_equal(p->in_use, 0);
     assert_false(client_packet_ids_is_used(p, 5));
-    assert_int_equal(p->next, 3); /* clear keeps the position */
+    assert_int_equal(p->next, 1); /* reset starts over */
+    assert_int_equal(g_ta.live_blocks, 0);
 }
 
 static void zeroed_struct_starts_at_one(void **state)
 {
     (void)state;
-    /* a zeroed struct on fresh words (next 0 reads as 1) */
-    client_packet_ids *p = test_alloc(sizeof(*p) + CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t));
+    /* a zeroed struct is an empty set on its local slots (next 0 reads as 1) */
+    client_packet_ids *p = test_alloc(sizeof(*p));
     memset(p, 0, sizeof(*p));
-    p->used = (uint64_t *)(p + 1);
-    memset(p->used, 0xFF, CLIENT_PACKET_IDS_WORDS * sizeof(uint64_t)); /* garbage, untouched */
     assert_int_equal(client_packet_ids_acquire(p), 1);
-    assert_false(client_packet_ids_is_used(p, 64)); /* an untouched word reads as empty */
+    assert_false(client_packet_ids_is_used(p, 64));
+    assert_int_equal(g_ta.allocations, 0);
 }
 
-/* Acquire in the common case touches one or two words: 65535 acquire/release pairs with a
- * mostly empty set must take far less time than the same number of full scans. */
-static void acquire_is_a_word_scan(void **state)
+/* Four ids live in the struct; room beyond that is made only when asked, doubles, and goes back
+ * when trimmed down to what fits in the struct again. */
+static void storage_follows_use(void **state)
+{
+    (void)state;
+    client_packet_ids *p = test_alloc(sizeof(*p));
+    client_packet_ids_init(p);
+    for (uint16_t i = 1; i <= CLIENT_PACKET_IDS_LOCAL; i++)
+        assert_int_equal(client_packet_ids_acquire(p), i);
+    assert_int_equal(g_ta.allocations, 0);
+    /* full: no room for a fifth until room() makes it */
+    assert_int_equal(client_packet_ids_acquire(p), 0);
+    assert_false(client_packet_ids_reserve(p, 100));
+    assert_int_equal(p->next, CLIENT_PACKET_IDS_LOCAL + 1);
+    assert_true(client_packet_ids_room(p, al(), 5));
+    assert_int_equal(g_ta.live_blocks, 1);
+    assert_int_equal(g_ta.live_bytes, 8 * sizeof(uint16_t));
+    assert_true(client_packet_ids_room(p, al(), 8)); /* already there */
+    assert_int_equal(g_ta.allocations, 1);
+    assert_true(client_packet_ids_reserve(p, 100));
+    assert_int_equal(client_packet_ids_acquire(p), 5);
+    assert_true(client_packet_ids_room(p, al(), 100));
+    assert_int_equal(g_ta.live_bytes, 128 * sizeof(uint16_t));
+    assert_int_equal(g_ta.live_blocks, 1);
+    /* the ids survived the moves */
+    for (uint16_t i = 1; i <= 5; i++)
+        assert_true(client_packet_ids_is_used(p, i));
+    assert_true(client_packet_ids_is_used(p, 100));
+    assert_int_equal(p->in_use, 6);
+    /* room never goes beyond 65535 ids */
+    assert_true(client_packet_ids_room(p, al(), 1000000));
+    assert_int_equal(g_ta.live_bytes, 65535 * sizeof(uint16_t));
+
+    /* trim keeps the heap while more than fit locally are used or kept */
+    client_packet_ids_trim(p, al(), 0);
+    assert_int_equal(g_ta.live_blocks, 1);
+    client_packet_ids_release(p, 1);
+    client_packet_ids_release(p, 100);
+    assert_int_equal(p->in_use, 4);
+    client_packet_ids_trim(p, al(), 5);
+    assert_int_equal(g_ta.live_blocks, 1);
+    client_packet_ids_trim(p, al(), 4);
+    assert_int_equal(g_ta.live_blocks, 0);
+    for (uint16_t i = 2; i <= 5; i++)
+        assert_true(client_packet_ids_is_used(p, i));
+    assert_false(client_packet_ids_is_used(p, 1));
+    assert_int_equal(client_packet_ids_acquire(p), 0); /* local slots full again */
+    client_packet_ids_release(p, 3);
+    assert_int_equal(client_packet_ids_acquire(p), 6);
+    client_packet_ids_trim(p, al(), 0); /* nothing on the heap: nothing to do */
+    reset_and_check(p);
+}
+
+/* A failed allocation in room() leaves the set as it was. */
+static void room_failure_changes_nothing(void **state)
+{
+    (void)state;
+    client_packet_ids *p = test_alloc(sizeof(*p));
+    client_packet_ids_init(p);
+    assert_true(client_packet_ids_room(p, al(), 8));
+    for (uint16_t i = 1; i <= 8; i++)
+        assert_int_equal(client_packet_ids_acquire(p), i);
+    test_allocator_fail_at(&g_ta, 1, false);
+    assert_false(client_packet_ids_room(p, al(), 9));
+    assert_int_equal(g_ta.failures, 1);
+    assert_int_equal(p->in_use, 8);
+    assert_int_equal(client_packet_ids_acquire(p), 0);
+    for (uint16_t i = 1; i <= 8; i++)
+        assert_true(client_packet_ids_is_used(p, i));
+    assert_true(client_packet_ids_room(p, al(), 9));
+    assert_int_equal(client_packet_ids_acquire(p), 9);
+    reset_and_check(p);
+}
+
+/* Acquire is a binary search: 1e6 acquire/release pairs with a mostly empty set, and acquires
+ * that have to go all the way round a full set, stay far below the cost of walking ids. */
+static void acquire_is_a_binary_search(void **state)
 {
     (void)state;
     client_packet_ids *p = new_ids();
@@ -197,23 +306,26 @@ static void acquire_is_a_word_scan(void **state)
     }
     double worst = (double)(clock() - t1) / CLOCKS_PER_SEC;
     /* 1e6 common acquires in well under a second even with sanitizers (a per-id walk would
-     * take ~65535 steps each); the worst case is bounded by 1025 word reads */
+     * take ~65535 steps each); the worst case is two binary searches and a move of the array */
     print_message("1e6 common acquires: %.3f s; 2e4 worst-case acquires: %.3f s\n", common, worst);
     assert_true(common < 2.0);
     assert_true(worst < 5.0);
+    reset_and_check(p);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sequence_starts_at_one),
-        cmocka_unit_test(release_does_not_rewind),
-        cmocka_unit_test(wraps_after_65535),
-        cmocka_unit_test(skips_used_ids_when_wrapping),
-        cmocka_unit_test(exhaustion_returns_zero),
-        cmocka_unit_test(reserve_rules),
-        cmocka_unit_test(zeroed_struct_starts_at_one),
-        cmocka_unit_test(acquire_is_a_word_scan),
+        cmocka_unit_test_setup_teardown(sequence_starts_at_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(release_does_not_rewind, setup, teardown),
+        cmocka_unit_test_setup_teardown(wraps_after_65535, setup, teardown),
+        cmocka_unit_test_setup_teardown(skips_used_ids_when_wrapping, setup, teardown),
+        cmocka_unit_test_setup_teardown(exhaustion_returns_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(reserve_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(zeroed_struct_starts_at_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(storage_follows_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(room_failure_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(acquire_is_a_binary_search, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, test_free_all);
 }

@@ -1,0 +1,779 @@
+/*
+ * test_client_buffers.c - the client core's memory on demand (client_core.h, "Memory"):
+ *   - an idle connected core holds three small allocations, under a stated bound, and no buffer;
+ *   - mem_send allocates its batch buffer with the first batch of a connection and frees it when
+ *     the transport closes; if it cannot, the connection fails with MQTT5_ERR_NOMEM;
+ *   - mem_send_buf hands out exactly the bytes and batches mem_send would, from the caller's
+ *     buffer, a packet bigger than that alone from the core's; it refuses cap < 64;
+ *   - a packet split across mem_recv calls, at any byte, is gathered in a buffer of its size that
+ *     is gone once it is decoded or the connection resets; small ones need none; a failed
+ *     allocation ends the connection with MQTT5_ERR_NOMEM (DISCONNECT 0x83);
+ *   - packet identifiers cost nothing while few are in use, and running out of memory for them
+ *     is reported by the call that needed them (or ends the connection for inbound QoS 2);
+ * and the decoder's storage on demand (codec.h) that the core relies on.
+ *
+ * The rig drives the core directly (no scripted broker) so memory can be looked at between the
+ * pieces of one packet.
+ */
+#include "helpers/test_common.h"
+#include "helpers/test_allocator.h"
+
+/* ---- the rig -------------------------------------------------------------------------------- */
+
+#define OUT_CAP 65536
+
+typedef struct rig {
+    test_allocator ta;
+    mqtt5_client_core *core;
+    uint64_t now;
+    uint8_t *buf; /* mem_send_buf's buffer (exact size, for ASan); NULL: mem_send */
+    size_t cap;
+    bool open;
+
+    /* what the core handed out: one stream, and where each batch ended */
+    uint8_t out[OUT_CAP];
+    size_t out_len, read_at;
+    size_t batch_end[256];
+    size_t batches;
+    size_t big_batches; /* mem_send_buf batches from the core's own buffer */
+
+    /* callbacks */
+    mqtt5_lifecycle_type events[32];
+    int event_error[32];
+    uint8_t event_sent_rc[32];
+    size_t nevents;
+    size_t received;
+    uint8_t payload[600];
+    size_t payload_len;
+    const uint8_t *payload_ptr;
+    size_t completions;
+    int completion_error;
+    bool take_acks;    /* on_publish takes the ack */
+    int take_rc;       /* what the last take_ack returned */
+    uint64_t held[16]; /* handles taken */
+    size_t nheld;
+    bool send_in_callback; /* on_publish calls mem_send_buf */
+    int send_in_callback_rc;
+} rig;
+
+static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
+{
+    rig *r = user;
+    if (r->nevents < COUNT_OF(r->events)) {
+        r->events[r->nevents] = ev->type;
+        r->event_error[r->nevents] = ev->error;
+        r->event_sent_rc[r->nevents] = ev->sent_reason_code;
+    }
+    r->nevents++;
+}
+
+static void on_publish(void *user, const mqtt5_inbound_publish *msg)
+{
+    rig *r = user;
+    r->received++;
+    const mqtt5_bytes *p = &msg->publish->payload;
+    r->payload_len = p->len < sizeof(r->payload) ? p->len : sizeof(r->payload);
+    if (r->payload_len) memcpy(r->payload, p->ptr, r->payload_len);
+    r->payload_ptr = p->ptr;
+    if (r->take_acks && msg->ack_handle) {
+        r->take_rc = mqtt5_client_core_take_ack(r->core, msg->ack_handle);
+        if (r->take_rc == 0 && r->nheld < COUNT_OF(r->held)) r->held[r->nheld++] = msg->ack_handle;
+    }
+    if (r->send_in_callback) {
+        uint8_t b[64];
+        const uint8_t *d;
+        size_t n;
+        r->send_in_callback_rc =
+            mqtt5_client_core_mem_send_buf(r->core, r->now, b, sizeof b, &d, &n);
+    }
+}
+
+static void on_complete(void *user, const mqtt5_op_completion *done)
+{
+    rig *r = user;
+    r->completions++;
+    r->completion_error = done->error;
+}
+
+static void options(mqtt5_client_core_options *o)
+{
+    mqtt5_client_core_options_init(o);
+    o->connect.client_id = S("idle-client");
+    o->connect.keep_alive = 60;
+}
+
+/* A core on a counting allocator; `cap` 0: drained with mem_send, else mem_send_buf(cap). */
+static rig *new_rig(const mqtt5_client_core_options *base, size_t cap)
+{
+    rig *r = test_alloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    test_allocator_init(&r->ta);
+    mqtt5_client_core_options o = *base;
+    o.allocator = test_allocator_get(&r->ta);
+    o.callbacks = (mqtt5_client_core_callbacks){r, on_lifecycle, on_publish, on_complete, NULL};
+    assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
+    if (cap) {
+        r->buf = test_alloc(cap);
+        r->cap = cap;
+    }
+    return r;
+}
+
+static void free_rig(rig *r)
+{
+    assert_err(mqtt5_client_core_destroy(r->core), MQTT5_OK);
+    assert_no_leaks(&r->ta);
+}
+
+static size_t mem(const rig *r)
+{
+    mqtt5_client_stats s;
+    mqtt5_client_core_stats(r->core, &s);
+    assert_int_equal(s.memory_in_use, r->ta.live_bytes); /* the statistics see everything */
+    return s.memory_in_use;
+}
+
+static size_t decoded_size(const uint8_t *p, size_t n)
+{
+    mqtt5_packet pk;
+    size_t used = 0;
+    assert_err(mqtt5_packet_decode(p, n, 0, &pk, &used, NULL), MQTT5_OK);
+    return used;
+}
+
+/* Transport events as the core wants them, then every batch it has to hand out. */
+static void drain(rig *r)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        uint64_t wake;
+        assert_err(mqtt5_client_core_service(r->core, r->now, &wake), MQTT5_OK);
+        mqtt5_client_want w;
+        mqtt5_client_core_want(r->core, &w);
+        if (w.transport_open && !r->open) {
+            r->open = true;
+            assert_err(mqtt5_client_core_on_transport_open(r->core, r->now), MQTT5_OK);
+            continue;
+        }
+        if (!w.transport_open && r->open) {
+            r->open = false;
+            assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, 0), MQTT5_OK);
+            continue;
+        }
+        if (!w.write) return;
+        const uint8_t *d = NULL;
+        size_t n = 0;
+        if (r->buf) {
+            assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n),
+                       MQTT5_OK);
+        } else {
+            assert_err(mqtt5_client_core_mem_send(r->core, r->now, &d, &n), MQTT5_OK);
+        }
+        if (n == 0) continue; /* the core reported why (a failure event) */
+        if (r->buf && d != r->buf) {
+            /* a packet bigger than the caller's buffer, alone */
+            assert_true(n > r->cap);
+            assert_int_equal(decoded_size(d, n), n);
+            r->big_batches++;
+        } else if (r->buf) {
+            assert_true(n <= r->cap);
+        }
+        assert_true(r->out_len + n <= OUT_CAP && r->batches < COUNT_OF(r->batch_end));
+        memcpy(r->out + r->out_len, d, n);
+        r->out_len += n;
+        r->batch_end[r->batches++] = r->out_len;
+    }
+    fail_msg("the core keeps handing out batches");
+}
+
+/* The next packet the core wrote, decoded (views into r->out). */
+static mqtt5_packet next_out(rig *r)
+{
+    mqtt5_packet p;
+    size_t used = 0;
+    assert_true(r->read_at < r->out_len);
+    assert_err(
+        mqtt5_packet_decode(r->out + r->read_at, r->out_len - r->read_at, 0, &p, &used, NULL),
+        MQTT5_OK);
+    r->read_at += used;
+    return p;
+}
+
+/* Forget what was handed out so far. */
+static void skip_out(rig *r)
+{
+    r->out_len = r->read_at = r->batches = 0;
+}
+
+static void recv_bytes(rig *r, const uint8_t *p, size_t n)
+{
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, p, n), MQTT5_OK);
+    drain(r);
+}
+
+static void recv_hex(rig *r, const char *hex)
+{
+    size_t n;
+    const uint8_t *p = hex_bytes(hex, &n);
+    recv_bytes(r, p, n);
+}
+
+static void connect_with(rig *r, const char *connack_hex)
+{
+    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
+    drain(r);
+    assert_true(r->open);
+    assert_int_equal(next_out(r).type, MQTT5_CONNECT);
+    recv_hex(r, connack_hex);
+    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+}
+
+static void connect(rig *r)
+{
+    connect_with(r, "20 03 00 00 00");
+}
+
+static const uint8_t *publish_bytes(uint8_t qos, uint16_t id, size_t payload_len, size_t *len)
+{
+    uint8_t *payload = test_alloc(payload_len);
+    for (size_t i = 0; i < payload_len; i++)
+        payload[i] = (uint8_t)(i * 7u + 1u);
+    static const mqtt5_user_property up[] = {{SI("k"), SI("v")}};
+    mqtt5_packet p = {.type = MQTT5_PUBLISH};
+    p.u.publish.qos = qos;
+    p.u.publish.packet_id = id;
+    p.u.publish.topic = S("split/topic");
+    p.u.publish.payload = (mqtt5_bytes){payload, payload_len};
+    p.u.publish.properties.user_properties = up;
+    p.u.publish.properties.user_property_count = 1;
+    return encode_ok(&p, len);
+}
+
+/* A PUBLISH from the server (publish_bytes), fed whole. */
+static void recv_publish(rig *r, uint8_t qos, uint16_t id, size_t payload_len)
+{
+    size_t len = 0;
+    const uint8_t *p = publish_bytes(qos, id, payload_len, &len);
+    recv_bytes(r, p, len);
+}
+
+static int publish(rig *r, const char *topic, uint8_t qos, size_t payload_len)
+{
+    static const uint8_t payload[400] = {1, 2, 3};
+    assert_true(payload_len <= sizeof payload);
+    mqtt5_publish p = {.qos = qos};
+    p.topic = (mqtt5_str){topic, strlen(topic)};
+    p.payload = (mqtt5_bytes){payload, payload_len};
+    return mqtt5_client_core_publish(r->core, r->now, &p, NULL, NULL, NULL);
+}
+
+/* ---- idle ----------------------------------------------------------------------------------- */
+
+/* What an idle connected core may hold: its state (under 1.5 KiB), the control ring (4 bytes
+ * for each of 2 x receive_maximum + 16 acknowledgements) and the CONNECT template copy (the
+ * mqtt5_connect itself and its strings). No batch, gather or packet-id buffer. */
+static size_t idle_bound(const mqtt5_client_core_options *o)
+{
+    return 1536u + 4u * (2u * o->receive_maximum + 16u) + sizeof(mqtt5_connect) +
+           ((o->connect.client_id.len + 7u) & ~(size_t)7u);
+}
+
+static void idle_core_holds_small_allocations(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 65536);
+    size_t created = mem(r);
+    assert_int_equal(r->ta.live_blocks, 3); /* state, CONNECT template, control ring */
+    connect(r);
+    print_message("idle connected core: %zu bytes in %zu allocations (bound %zu)\n", mem(r),
+                  r->ta.live_blocks, idle_bound(&o));
+    assert_int_equal(mem(r), created);
+    assert_int_equal(r->ta.live_blocks, 3);
+    assert_true(mem(r) < idle_bound(&o));
+    /* keep-alive traffic leaves nothing behind either */
+    r->now += 60000;
+    drain(r);
+    assert_int_equal(next_out(r).type, MQTT5_PINGREQ);
+    recv_hex(r, "d0 00");
+    assert_int_equal(mem(r), created);
+    free_rig(r);
+}
+
+/* mem_send's batch buffer lives from the first batch of a connection to the transport's close. */
+static void mem_send_buffer_lives_with_the_connection(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 0);
+    size_t created = mem(r);
+    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
+    assert_int_equal(mem(r), created); /* nothing before there is something to hand out */
+    connect(r);
+    assert_int_equal(mem(r), created + o.write_batch_size);
+    assert_int_equal(r->ta.live_blocks, 4);
+    assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
+               MQTT5_OK);
+    r->open = false;
+    assert_int_equal(mem(r), created);
+    /* the next connection gets a new one */
+    r->now += 200000;
+    drain(r);
+    assert_true(r->open);
+    assert_int_equal(mem(r), created + o.write_batch_size);
+    free_rig(r);
+}
+
+/* The batch buffer cannot be allocated: the attempt fails with NOMEM, nothing is handed out, the
+ * transport is let go, and the next attempt works. */
+static void mem_send_buffer_failure_fails_the_connection(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 0);
+    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
+    assert_err(mqtt5_client_core_on_transport_open(r->core, r->now), MQTT5_OK);
+    r->open = true;
+    test_allocator_fail_at(&r->ta, 1, false);
+    const uint8_t *d = NULL;
+    size_t n = 99;
+    assert_err(mqtt5_client_core_mem_send(r->core, r->now, &d, &n), MQTT5_OK);
+    assert_int_equal(n, 0);
+    assert_null(d);
+    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(r->nevents, 2);
+    assert_int_equal(r->events[1], MQTT5_LC_CONNECTION_FAILURE);
+    assert_int_equal(r->event_error[1], MQTT5_ERR_NOMEM);
+    mqtt5_client_want w;
+    mqtt5_client_core_want(r->core, &w);
+    assert_false(w.write);
+    assert_false(w.transport_open);
+    drain(r); /* closes */
+    assert_false(r->open);
+    r->now += 200000;
+    drain(r);
+    assert_int_equal(next_out(r).type, MQTT5_CONNECT);
+    free_rig(r);
+}
+
+/* ---- mem_send_buf --------------------------------------------------------------------------- */
+
+/* The same session through mem_send and through mem_send_buf with cap = write_batch_size. */
+static void run_session(rig *r)
+{
+    /* topic alias maximum 4: the LRU aliases depend on how packets are batched */
+    connect_with(r, "20 06 00 00 03 22 00 04");
+    for (int i = 0; i < 5; i++)
+        assert_err(publish(r, i % 2 ? "a/topic" : "another/topic", 0, 10), MQTT5_OK);
+    assert_err(publish(r, "big/topic", 1, 300), MQTT5_OK); /* bigger than the batch */
+    for (int i = 0; i < 3; i++)
+        assert_err(publish(r, "a/topic", 1, 40), MQTT5_OK);
+    mqtt5_subscription subs[] = {{.topic_filter = S("in/#"), .qos = 1}};
+    mqtt5_subscribe sub = {.subscriptions = subs, .subscription_count = 1};
+    assert_err(mqtt5_client_core_subscribe(r->core, r->now, &sub, NULL, NULL, NULL), MQTT5_OK);
+    drain(r);
+    recv_publish(r, 1, 7, 20);
+    recv_hex(r, "40 02 00 01  40 02 00 02  40 02 00 03  40 02 00 04  90 04 00 05 00 01");
+    assert_int_equal(r->completions, 10);
+    r->now += 60000;
+    drain(r); /* PINGREQ */
+    mqtt5_disconnect d = {.reason_code = 0x04};
+    MQTT5_PROPS_SET(&d.properties, MQTT5_PROP_REASON_STRING);
+    d.properties.reason_string = S("a reason string long enough for the DISCONNECT to be bigger "
+                                   "than one batch of 128 bytes, so it goes out alone from the "
+                                   "core's own buffer");
+    assert_err(mqtt5_client_core_stop(r->core, r->now, &d, NULL), MQTT5_OK);
+    drain(r);
+    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_STOPPED);
+}
+
+static void mem_send_buf_hands_out_what_mem_send_does(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    o.write_batch_size = 128;
+    o.alias_out = MQTT5_ALIAS_OUT_LRU;
+    o.alias_out_cache = 4;
+    o.connect.has_username = true;
+    o.connect.username = S("user");
+    o.connect.has_password = true;
+    o.connect.password = B("secret");
+    o.connect.has_will = true;
+    o.connect.will.topic = S("clients/will");
+    o.connect.will.payload =
+        B("a will payload that makes the CONNECT bigger than one batch of 128");
+    rig *a = new_rig(&o, 0);
+    rig *b = new_rig(&o, o.write_batch_size);
+    run_session(a);
+    run_session(b);
+    assert_int_equal(a->out_len, b->out_len);
+    assert_memory_equal(a->out, b->out, a->out_len);
+    assert_int_equal(a->batches, b->batches);
+    assert_memory_equal(a->batch_end, b->batch_end, a->batches * sizeof(size_t));
+    /* the CONNECT, the big PUBLISH and the DISCONNECT came from the core's own buffer */
+    assert_int_equal(b->big_batches, 3);
+    assert_true(a->batches >= 8);
+    free_rig(a);
+    free_rig(b);
+}
+
+static void mem_send_buf_arguments(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 64);
+    connect(r);
+    size_t idle = mem(r);
+    assert_err(publish(r, "t", 0, 5), MQTT5_OK);
+    uint8_t small[63];
+    const uint8_t *d = small;
+    size_t n = 7;
+    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, small, sizeof small, &d, &n),
+               MQTT5_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_int_equal(n, 0);
+    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, NULL, 4096, &d, &n),
+               MQTT5_ERR_INVALID_ARGUMENT);
+    /* 64 is enough, and nothing was lost to the refusals */
+    drain(r);
+    mqtt5_packet p = next_out(r);
+    assert_int_equal(p.type, MQTT5_PUBLISH);
+    assert_int_equal(r->big_batches, 0);
+    /* a packet bigger than the buffer goes alone, from a buffer freed by the next call */
+    assert_err(publish(r, "t", 0, 100), MQTT5_OK);
+    assert_err(publish(r, "t", 0, 1), MQTT5_OK);
+    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
+    assert_true(d != r->buf);
+    assert_int_equal(decoded_size(d, n), n);
+    assert_true(mem(r) > idle);
+    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
+    assert_ptr_equal(d, r->buf);
+    assert_int_equal(mem(r), idle);
+    /* a driving call: refused inside a callback */
+    r->send_in_callback = true;
+    recv_publish(r, 0, 0, 5);
+    assert_err(r->send_in_callback_rc, MQTT5_ERR_BUSY);
+    free_rig(r);
+}
+
+/* ---- split packets -------------------------------------------------------------------------- */
+
+static void split_at_every_byte(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    size_t idle = mem(r);
+    size_t len;
+    const uint8_t *pk = publish_bytes(1, 9, 300, &len);
+    size_t header = 3; /* type and a 2-byte remaining length */
+    assert_true((pk[1] & 0x80) && !(pk[2] & 0x80));
+    /* whole: decoded in place, nothing allocated */
+    recv_bytes(r, pk, len);
+    assert_int_equal(r->received, 1);
+    assert_view_inside(r->payload_ptr, 300, pk, len);
+    assert_int_equal(mem(r), idle);
+    for (size_t at = 1; at < len; at++) {
+        uint8_t *first = test_alloc(at), *second = test_alloc(len - at);
+        memcpy(first, pk, at);
+        memcpy(second, pk + at, len - at);
+        recv_bytes(r, first, at);
+        /* storage of exactly the packet's size once its size is known */
+        assert_int_equal(mem(r), at >= header ? idle + len : idle);
+        assert_int_equal(r->received, at);
+        recv_bytes(r, second, len - at);
+        assert_int_equal(r->received, at + 1);
+        assert_int_equal(r->payload_len, 300);
+        assert_memory_equal(r->payload, pk + len - 300, 300);
+        assert_int_equal(mem(r), idle);
+        skip_out(r); /* the PUBACKs */
+    }
+    skip_out(r);
+    free_rig(r);
+}
+
+/* One call ends a split packet, holds a whole one, and starts a bigger one: storage follows. */
+static void split_packets_back_to_back(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    size_t idle = mem(r);
+    size_t l1, l2, l3;
+    const uint8_t *p1 = publish_bytes(1, 1, 50, &l1);
+    const uint8_t *p2 = publish_bytes(0, 0, 10, &l2);
+    const uint8_t *p3 = publish_bytes(2, 3, 400, &l3);
+    uint8_t *all = test_alloc(l1 + l2 + l3);
+    memcpy(all, p1, l1);
+    memcpy(all + l1, p2, l2);
+    memcpy(all + l1 + l2, p3, l3);
+    recv_bytes(r, all, 20);
+    assert_int_equal(mem(r), idle + l1);
+    recv_bytes(r, all + 20, l1 + l2 + 30 - 20);
+    assert_int_equal(r->received, 2);
+    assert_int_equal(mem(r), idle + l3);
+    recv_bytes(r, all + l1 + l2 + 30, 100);
+    assert_int_equal(mem(r), idle + l3);
+    recv_bytes(r, all + l1 + l2 + 130, l3 - 130);
+    assert_int_equal(r->received, 3);
+    assert_int_equal(r->payload_len, 400);
+    recv_hex(r, "62 02 00 03"); /* PUBREL: the QoS 2 exchange ends */
+    assert_int_equal(mem(r), idle);
+    /* packets of up to 8 bytes never need storage, split anywhere */
+    for (size_t at = 1; at < 5; at++) {
+        size_t n;
+        const uint8_t *ack = hex_bytes("40 03 00 05 10", &n); /* PUBACK 0x10, unknown id */
+        recv_bytes(r, ack, at);
+        assert_int_equal(mem(r), idle);
+        recv_bytes(r, ack + at, n - at);
+        assert_int_equal(mem(r), idle);
+    }
+    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    skip_out(r);
+    free_rig(r);
+}
+
+/* The connection ends while a split packet waits: its storage goes with it. */
+static void split_packet_dropped_at_reset(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    size_t created = mem(r);
+    connect(r);
+    size_t len;
+    const uint8_t *pk = publish_bytes(1, 9, 300, &len);
+    recv_bytes(r, pk, 100);
+    assert_int_equal(mem(r), created + len);
+    assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
+               MQTT5_OK);
+    r->open = false;
+    assert_int_equal(mem(r), created);
+    /* the next connection starts with a clean stream */
+    r->now += 200000;
+    drain(r);
+    skip_out(r);
+    recv_hex(r, "20 03 00 00 00");
+    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    recv_bytes(r, pk, len);
+    assert_int_equal(r->received, 1);
+    free_rig(r);
+}
+
+/* No memory for the gather buffer: DISCONNECT 0x83 and a DISCONNECTION with NOMEM. */
+static void split_packet_without_memory(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    size_t len;
+    const uint8_t *pk = publish_bytes(1, 9, 300, &len);
+    test_allocator_fail_at(&r->ta, 1, false);
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, pk, 100), MQTT5_OK);
+    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
+    assert_int_equal(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
+    assert_int_equal(r->event_sent_rc[r->nevents - 1], 0x83);
+    assert_int_equal(r->received, 0);
+    drain(r);
+    mqtt5_packet d = next_out(r);
+    assert_int_equal(d.type, MQTT5_DISCONNECT);
+    assert_int_equal(d.u.disconnect.reason_code, 0x83);
+    free_rig(r);
+}
+
+/* ---- packet identifiers --------------------------------------------------------------------- */
+
+static void packet_ids_cost_nothing_when_few(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    size_t idle = mem(r);
+    /* a subscribed client is back to idle once the SUBACK came */
+    mqtt5_subscription subs[] = {{.topic_filter = S("in/#"), .qos = 2}};
+    mqtt5_subscribe sub = {.subscriptions = subs, .subscription_count = 1};
+    assert_err(mqtt5_client_core_subscribe(r->core, r->now, &sub, NULL, NULL, NULL), MQTT5_OK);
+    drain(r);
+    recv_hex(r, "90 04 00 01 00 02");
+    assert_int_equal(r->completions, 1);
+    assert_int_equal(mem(r), idle);
+
+    /* four QoS 1 in flight: only the operations' own memory */
+    size_t before = r->ta.allocations;
+    for (int i = 0; i < 4; i++)
+        assert_err(publish(r, "t", 1, 5), MQTT5_OK);
+    assert_int_equal(r->ta.allocations, before + 4);
+    drain(r);
+    /* a fifth needs room for its id: without it, publish says NOMEM and nothing was accepted */
+    size_t with_four = mem(r);
+    test_allocator_fail_at(&r->ta, 2, false); /* the operation copy, then the ids */
+    assert_err(publish(r, "t", 1, 5), MQTT5_ERR_NOMEM);
+    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(mem(r), with_four);
+    for (int i = 0; i < 6; i++)
+        assert_err(publish(r, "t", 1, 5), MQTT5_OK);
+    drain(r);
+    recv_hex(r, "40 02 00 02  40 02 00 03  40 02 00 04  40 02 00 05  40 02 00 06");
+    recv_hex(r, "40 02 00 07  40 02 00 08  40 02 00 09  40 02 00 0a  40 02 00 0b");
+    assert_int_equal(r->completions, 11);
+    assert_int_equal(r->completion_error, 0);
+    assert_int_equal(mem(r), idle); /* the ids went back into the struct */
+
+    /* inbound QoS 2: four waiting for PUBREL live in the struct, more on the heap until done */
+    for (uint16_t id = 1; id <= 6; id++) {
+        recv_publish(r, 2, id, 5);
+        if (id == 4) assert_int_equal(mem(r), idle);
+    }
+    assert_true(mem(r) > idle);
+    recv_hex(r, "62 02 00 01  62 02 00 02  62 02 00 03  62 02 00 04  62 02 00 05  62 02 00 06");
+    assert_int_equal(mem(r), idle);
+    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    skip_out(r);
+    free_rig(r);
+}
+
+static void inbound_qos2_without_memory(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    for (uint16_t id = 1; id <= 4; id++)
+        recv_publish(r, 2, id, 5);
+    test_allocator_fail_at(&r->ta, 1, false);
+    recv_publish(r, 2, 5, 5);
+    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(r->received, 4); /* not delivered */
+    assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
+    assert_int_equal(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
+    assert_int_equal(r->event_sent_rc[r->nevents - 1], 0x83);
+    free_rig(r);
+}
+
+/* take_ack needs room for the held id: without it, take_ack says NOMEM and the core acks. */
+static void take_ack_without_memory(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 4096);
+    connect(r);
+    size_t idle = mem(r);
+    r->take_acks = true;
+    for (uint16_t id = 1; id <= 4; id++)
+        recv_publish(r, 1, id, 5);
+    assert_int_equal(r->nheld, 4);
+    assert_int_equal(mem(r), idle);
+    skip_out(r);
+    test_allocator_fail_at(&r->ta, 1, false);
+    recv_publish(r, 1, 5, 5);
+    assert_err(r->take_rc, MQTT5_ERR_NOMEM);
+    mqtt5_packet p = next_out(r);
+    assert_int_equal(p.type, MQTT5_PUBACK);
+    assert_int_equal(p.u.ack.packet_id, 5);
+    for (size_t i = 0; i < r->nheld; i++)
+        assert_err(mqtt5_client_core_send_ack(r->core, r->now, r->held[i], 0), MQTT5_OK);
+    drain(r);
+    for (uint16_t id = 1; id <= 4; id++) {
+        p = next_out(r);
+        assert_int_equal(p.type, MQTT5_PUBACK);
+        assert_int_equal(p.u.ack.packet_id, id);
+    }
+    assert_int_equal(mem(r), idle);
+    free_rig(r);
+}
+
+/* ---- the decoder's storage on demand (codec.h) ---------------------------------------------- */
+
+static void decoder_storage_on_demand(void **state)
+{
+    (void)state;
+    size_t len;
+    const uint8_t *pk = publish_bytes(1, 9, 300, &len);
+    mqtt5_decoder dec;
+    mqtt5_decoder_init(&dec, NULL, 0, 0);
+    mqtt5_packet out;
+    mqtt5_codec_status st;
+    size_t used;
+    /* whole in the input: in place, no storage asked */
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk, len, &used, &out, &st), MQTT5_OK);
+    assert_int_equal(used, len);
+    assert_view_inside(out.u.publish.payload.ptr, 300, pk, len);
+    /* split: asked for once the size is known, not before */
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk, 1, &used, &out, &st), MQTT5_ERR_NEED_MORE);
+    assert_int_equal(used, 1);
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk + 1, len - 1, &used, &out, &st),
+               MQTT5_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(st.error, MQTT5_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(used, 2); /* the rest of the fixed header */
+    assert_int_equal(dec.need, len);
+    /* not sticky: asked again while there is none */
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk + 3, len - 3, &used, &out, &st),
+               MQTT5_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(used, 0);
+    uint8_t *storage = test_alloc(len);
+    assert_err(mqtt5_decoder_set_buffer(&dec, storage, len - 1), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_err(mqtt5_decoder_set_buffer(&dec, storage, len), MQTT5_OK);
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk + 3, 10, &used, &out, &st), MQTT5_ERR_NEED_MORE);
+    /* storage holding part of a packet cannot be taken back */
+    assert_err(mqtt5_decoder_set_buffer(&dec, NULL, 0), MQTT5_ERR_INVALID_STATE);
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk + 13, len - 13, &used, &out, &st), MQTT5_OK);
+    assert_view_inside(out.u.publish.payload.ptr, 300, storage, len);
+    assert_memory_equal(out.u.publish.payload.ptr, pk + len - 300, 300);
+    assert_err(mqtt5_decoder_set_buffer(&dec, NULL, 0), MQTT5_OK);
+    /* up to 8 bytes stay in head, split anywhere */
+    size_t n;
+    const uint8_t *ack = hex_bytes("40 03 00 05 10", &n);
+    for (size_t i = 0; i + 1 < n; i++)
+        assert_err(mqtt5_decoder_mem_recv(&dec, ack + i, 1, &used, &out, &st), MQTT5_ERR_NEED_MORE);
+    assert_err(mqtt5_decoder_mem_recv(&dec, ack + n - 1, 1, &used, &out, &st), MQTT5_OK);
+    assert_int_equal(out.type, MQTT5_PUBACK);
+    assert_int_equal(out.u.ack.packet_id, 5);
+    assert_int_equal(out.u.ack.reason_code, 0x10);
+    /* without storage the limit is max_packet_size, from the fixed header, sticky */
+    mqtt5_decoder_init(&dec, NULL, 0, 100);
+    assert_err(mqtt5_decoder_mem_recv(&dec, pk, 3, &used, &out, &st), MQTT5_ERR_PACKET_TOO_LARGE);
+    assert_status(&st, MQTT5_ERR_PACKET_TOO_LARGE, 0x95, 0);
+    assert_err(mqtt5_decoder_mem_recv(&dec, ack, n, &used, &out, &st), MQTT5_ERR_PACKET_TOO_LARGE);
+    /* storage given up front with cap 0 holds nothing: a split packet is too large */
+    mqtt5_decoder_init(&dec, storage, 0, 0);
+    assert_err(mqtt5_decoder_mem_recv(&dec, ack, 1, &used, &out, &st), MQTT5_ERR_NEED_MORE);
+    assert_err(mqtt5_decoder_mem_recv(&dec, ack + 1, 1, &used, &out, &st),
+               MQTT5_ERR_PACKET_TOO_LARGE);
+    assert_status(&st, MQTT5_ERR_PACKET_TOO_LARGE, 0x95, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(idle_core_holds_small_allocations),
+        cmocka_unit_test(mem_send_buffer_lives_with_the_connection),
+        cmocka_unit_test(mem_send_buffer_failure_fails_the_connection),
+        cmocka_unit_test(mem_send_buf_hands_out_what_mem_send_does),
+        cmocka_unit_test(mem_send_buf_arguments),
+        cmocka_unit_test(split_at_every_byte),
+        cmocka_unit_test(split_packets_back_to_back),
+        cmocka_unit_test(split_packet_dropped_at_reset),
+        cmocka_unit_test(split_packet_without_memory),
+        cmocka_unit_test(packet_ids_cost_nothing_when_few),
+        cmocka_unit_test(inbound_qos2_without_memory),
+        cmocka_unit_test(take_ack_without_memory),
+        cmocka_unit_test(decoder_storage_on_demand),
+    };
+    return cmocka_run_group_tests(tests, NULL, test_free_all);
+}
