@@ -68,7 +68,8 @@
 #define MAX_LIBS 5
 #define MAX_KV 16
 
-bp_tunables bp_tune = {.m5_max_queued_ops = 65536,
+bp_tunables bp_tune = {.m5_max_queued_ops = 0,
+                       .m5_max_queued_bytes = (size_t)-1,
                        .m5_write_batch = 0,
                        .paho_max_buffered = 100,
                        .paho_nodelay = true};
@@ -1227,8 +1228,9 @@ static void usage(void)
             "                           paho 3.1.1 and paho5 MQTT 5\n"
             "  --n-pub N --n-e2e0 N --n-e2e1 N --n-rtt N --idle-n N\n"
             "                           (200000, 200000, 100000, 10000, 1000)\n"
-            "  --m5-max-queued N        this SDK's core.max_queued_ops (65536)\n"
-            "  --m5-max-queued-bytes N  this SDK's core.max_queued_bytes (0 = no bound)\n"
+            "  --m5-max-queued N        this SDK's core.max_queued_ops (0 = SDK default, 1024)\n"
+            "  --m5-max-queued-bytes N  this SDK's core.max_queued_bytes (0 = no bound; SDK\n"
+            "                           default 4 MiB)\n"
             "  --m5-write-batch N       this SDK's core.write_batch_size (0 = SDK default)\n"
             "  --paho-max-buffered N    Paho createOptions.maxBufferedMessages (100, its default)\n"
             "  --paho-nodelay 1|0       set TCP_NODELAY on Paho's socket (1; Paho leaves it off)\n"

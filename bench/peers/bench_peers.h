@@ -32,8 +32,9 @@ typedef struct bp_conn_opts {
 
 /* Tunables of the run, given on the command line (see bench_peers.c usage()). */
 typedef struct bp_tunables {
-    uint32_t m5_max_queued_ops;   /* this SDK: core.max_queued_ops (65536) */
-    size_t m5_max_queued_bytes;   /* this SDK: core.max_queued_bytes (0 = no bound) */
+    uint32_t m5_max_queued_ops;   /* this SDK: core.max_queued_ops, 0 = the SDK default (1024) */
+    size_t m5_max_queued_bytes;   /* this SDK: core.max_queued_bytes (0 = no bound), (size_t)-1 =
+                                     the SDK default (4 MiB) */
     size_t m5_write_batch;        /* this SDK: core.write_batch_size, 0 = the SDK default */
     int paho_max_buffered;        /* Paho: createOptions.maxBufferedMessages */
     bool paho_nodelay;            /* Paho: set TCP_NODELAY on its socket after connecting */

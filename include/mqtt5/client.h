@@ -89,7 +89,9 @@ typedef struct mqtt5_client_options {
     mqtt5_auth_fn on_auth; /* required when core.connect carries an authenticationMethod */
 } mqtt5_client_options;
 
-/* Defaults: the core's defaults, socket defaults, no TLS, no proxy, no callbacks. */
+/* Defaults: the core's defaults except core.write_batch_size, 65536 (batches are encoded into
+ * one buffer per loop thread, so a bigger batch costs no memory per client; at most 65536 is
+ * used), socket defaults, no TLS, no proxy, no callbacks. */
 void mqtt5_client_options_init(mqtt5_client_options *o);
 
 /* Create a stopped client. 0, or a negative error with status->field naming the option
@@ -129,7 +131,10 @@ int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *p
  */
 int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms);
 
-/* A snapshot of the core's counters, refreshed by the loop after every event. */
+/* The core's counters now. Read on the client's loop thread: from another thread the call
+ * waits for that thread (a few microseconds unless a callback is running there); on another
+ * client's loop thread it returns MQTT5_ERR_WOULD_DEADLOCK; after release
+ * MQTT5_ERR_TERMINATED once the core is gone. */
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out);
 /* The transport's negotiated details of the current connection, "" when none:
  * ALPN protocol selected, TLS version. Loop-thread only (inside callbacks). */

@@ -19,10 +19,13 @@
 
 #include "mqtt5/client.h"
 #include "mqtt5/error.h"
+#include "common/wipe.h"
+#include "core/encode.h"
 #include "runtime/client_private.h"
 #include "runtime/client_proxy.h"
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
+#include "runtime/loop_call.h"
 #include "transports/tcp.h"
 #include "transports/tls_filter.h"
 #include "transports/ws.h"
@@ -44,6 +47,11 @@ typedef enum cmd_kind {
     CMD_RELEASE,
 } cmd_kind;
 
+/* Chosen by the last TLS handshake, for mqtt5_client_alpn/tls_version (TLS clients only). */
+typedef struct mqtt5_client_tls_info {
+    char alpn[64], tls_version[16];
+} mqtt5_client_tls_info;
+
 typedef struct client_cmd {
     mqtt5_cmd base;
     mqtt5_client *client;
@@ -64,8 +72,8 @@ struct mqtt5_client {
     mqtt5_allocator alloc;
     mqtt5_client_core *core;
     mqtt5_tls_ctx *tls;
-    mqtt5_client_proxy proxy; /* kind NONE: connect to the broker directly */
-    char host[256];
+    mqtt5_client_proxy *proxy; /* NULL: connect to the broker directly */
+    char *host;                /* exact length, owned */
     uint16_t port;
     mqtt5_socket_options sock;
     mqtt5_ws_request *ws; /* the WebSocket request template (Host first), or NULL */
@@ -77,16 +85,16 @@ struct mqtt5_client {
     mqtt5_publish_fn on_publish;
     mqtt5_auth_fn on_auth;
     mqtt5_client_private_options priv;
+    size_t batch_cap; /* bytes of the loop's write buffer one batch may use */
     uint32_t max_ops;
     size_t max_bytes;              /* 0 = no limit */
     _Atomic uint32_t queued_ops;   /* from the call to the completion */
     _Atomic size_t queued_bytes;   /* encoded sizes, from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
     _Atomic bool released;
-    /* mqtt5_client_wait_for_room: callers blocked until an operation completes */
+    /* mqtt5_client_wait_for_room: callers blocked until an operation completes, on the loop's
+     * room_mu/room_cv (shared by the loop's clients: an idle client carries no lock) */
     _Atomic int room_waiters;
-    uv_mutex_t room_mu;
-    uv_cond_t room_cv;
 
     /* loop thread only */
     mqtt5_cmd pump_item; /* deferred to the end of a command round */
@@ -100,16 +108,13 @@ struct mqtt5_client {
     bool in_pump, repump;
     bool closed_event;
     int closed_err;
-    char closed_detail[384];
+    char *closed_detail;      /* allocated when a transport closes with a detail, else NULL */
     const char *event_detail; /* passed to lifecycle callbacks during on_transport_closed */
-    char own_detail[384];     /* a detail of ours (connect timeout) that wins */
-    char alpn[64], tls_version[16];
+    char *own_detail;         /* a detail of ours (connect timeout) that wins, or NULL */
+    mqtt5_client_tls_info *tls_info; /* TLS clients only: what the last handshake chose */
     bool terminating, finishing;
     void (*on_terminated)(void *user);
     void *term_user;
-
-    uv_mutex_t stats_mu;
-    mqtt5_client_stats stats;
 };
 
 static void pump(mqtt5_client *c);
@@ -119,6 +124,27 @@ static void pump(mqtt5_client *c);
 static void *c_alloc(const mqtt5_client *c, size_t n)
 {
     return c->alloc.allocate(c->alloc.ctx, n);
+}
+
+static void c_free(const mqtt5_client *c, void *p, size_t n)
+{
+    if (p) c->alloc.release(c->alloc.ctx, p, n);
+}
+
+/* A copy of `s` from the client's allocator; NULL for an empty string or when memory is short
+ * (a detail explains an event, it is never worth failing one for). */
+static char *detail_dup(const mqtt5_client *c, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    char *d = n ? c_alloc(c, n + 1) : NULL;
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+static void detail_free(const mqtt5_client *c, char **slot)
+{
+    if (*slot) c_free(c, *slot, strlen(*slot) + 1);
+    *slot = NULL;
 }
 
 static void cmd_free(client_cmd *cmd)
@@ -134,9 +160,9 @@ static bool below_low_water(mqtt5_client *c);
 static void wake_room_waiters(mqtt5_client *c)
 {
     if (atomic_load(&c->room_waiters) == 0 || !below_low_water(c)) return;
-    uv_mutex_lock(&c->room_mu);
-    uv_cond_broadcast(&c->room_cv);
-    uv_mutex_unlock(&c->room_mu);
+    uv_mutex_lock(&c->loop->room_mu);
+    uv_cond_broadcast(&c->loop->room_cv);
+    uv_mutex_unlock(&c->loop->room_mu);
 }
 
 static void complete_now(mqtt5_client *c, client_cmd *cmd, mqtt5_packet_type type, int error)
@@ -222,19 +248,20 @@ static void sink_on_open(mqtt5_filter *f)
     mqtt5_client *c = sink_client(f);
     if (c->conn != CONN_CONNECTING) return;
     c->conn = CONN_OPEN;
-    c->alpn[0] = c->tls_version[0] = '\0';
-    if (c->tls) {
+    mqtt5_client_tls_info *ti = c->tls_info;
+    if (ti) {
+        ti->alpn[0] = ti->tls_version[0] = '\0';
         mqtt5_iov sel = {NULL, 0};
         const char *ver = NULL;
         if (f->lower->ops->query(f->lower, MQTT5_FILTER_QUERY_ALPN, &sel) == 0 && sel.n &&
-            sel.n < sizeof c->alpn) {
-            memcpy(c->alpn, sel.p, sel.n);
-            c->alpn[sel.n] = '\0';
+            sel.n < sizeof ti->alpn) {
+            memcpy(ti->alpn, sel.p, sel.n);
+            ti->alpn[sel.n] = '\0';
         }
         if (f->lower->ops->query(f->lower, MQTT5_FILTER_QUERY_TLS_VERSION, &ver) == 0 && ver)
-            snprintf(c->tls_version, sizeof c->tls_version, "%s", ver);
+            snprintf(ti->tls_version, sizeof ti->tls_version, "%s", ver);
         MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_TLS, "%s:%u: %s, ALPN '%s'", c->host, c->port,
-                  c->tls_version, c->alpn);
+                  ti->tls_version, ti->alpn);
     }
     mqtt5_client_core_on_transport_open(c->core, now_ms(c));
     pump(c);
@@ -258,10 +285,8 @@ static void sink_on_closed(mqtt5_filter *f, int err, const char *detail)
     mqtt5_client *c = sink_client(f);
     c->closed_event = true;
     c->closed_err = err;
-    if (c->own_detail[0])
-        snprintf(c->closed_detail, sizeof c->closed_detail, "%s", c->own_detail);
-    else
-        snprintf(c->closed_detail, sizeof c->closed_detail, "%s", detail ? detail : "");
+    detail_free(c, &c->closed_detail);
+    c->closed_detail = detail_dup(c, c->own_detail ? c->own_detail : detail);
     pump(c);
 }
 
@@ -330,14 +355,14 @@ static void chain_push(mqtt5_client *c, mqtt5_filter *f)
 /* tcp (to the broker, or to the proxy) -> [tls-to-proxy -> proxy] -> [tls] -> [ws] -> sink */
 static void chain_connect(mqtt5_client *c, uint64_t now)
 {
-    bool via_proxy = c->proxy.kind != MQTT5_CLIENT_PROXY_NONE;
-    mqtt5_tcp_options to = {via_proxy ? c->proxy.host : c->host,
-                            via_proxy ? c->proxy.port : c->port,
+    bool via_proxy = c->proxy != NULL;
+    mqtt5_tcp_options to = {via_proxy ? c->proxy->host : c->host,
+                            via_proxy ? c->proxy->port : c->port,
                             c->sock.tcp_nodelay,
                             c->sock.tcp_keepalive_s,
                             c->loop->read_buf,
                             sizeof c->loop->read_buf};
-    c->own_detail[0] = '\0';
+    detail_free(c, &c->own_detail);
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;
     c->sink.ctx = c;
@@ -348,7 +373,7 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     if (rc == 0) chain_push(c, f);
     if (rc == 0 && via_proxy) {
         what = "the proxy connection";
-        rc = mqtt5_client_proxy_push(&c->proxy, c->host, c->port, &c->top);
+        rc = mqtt5_client_proxy_push(c->proxy, c->host, c->port, &c->top);
     }
     if (rc == 0 && c->tls) {
         what = "the connection";
@@ -362,10 +387,12 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     }
     if (rc != 0) {
         chain_destroy_partial(c);
+        char why[160];
+        snprintf(why, sizeof why, "cannot set up %s: %s", what, mqtt5_error_str(rc));
         c->closed_event = true;
         c->closed_err = rc;
-        snprintf(c->closed_detail, sizeof c->closed_detail, "cannot set up %s: %s", what,
-                 mqtt5_error_str(rc));
+        detail_free(c, &c->closed_detail);
+        c->closed_detail = detail_dup(c, why);
         c->conn = CONN_CLOSING;
         return;
     }
@@ -373,7 +400,7 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     c->conn = CONN_CONNECTING;
     c->connect_deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
     char via[300] = "";
-    if (via_proxy) mqtt5_client_proxy_describe(&c->proxy, via, sizeof via);
+    if (via_proxy) mqtt5_client_proxy_describe(c->proxy, via, sizeof via);
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)%s%s", c->host, c->port,
               c->tls ? "tls" : "tcp", c->ws ? "+websocket" : "", via[0] ? " through " : "", via);
     c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
@@ -391,6 +418,22 @@ static void chain_close(mqtt5_client *c, int err)
 static void on_timer(uv_timer_t *t);
 static void maybe_finish(mqtt5_client *c);
 
+/* One batch from the core into the loop's shared write buffer (or the core's own buffer for a
+ * packet bigger than that), down the chain, then wiped: a CONNECT's password or an AUTH's data
+ * must not outlive the write. 1 = written, 0 = nothing to write, -1 = the chain is closing. */
+static int write_batch(mqtt5_client *c, uint64_t now)
+{
+    uint8_t *buf = c->loop->write_buf;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    mqtt5_client_core_mem_send_buf(c->core, now, buf, c->batch_cap, &p, &n);
+    if (n == 0) return 0;
+    mqtt5_iov v = {p, n};
+    int rc = c->top->ops->write(c->top, &v, 1);
+    if (p == buf) mqtt5_wipe(buf, n);
+    return rc == 0 ? 1 : -1;
+}
+
 static void pump_once(mqtt5_client *c)
 {
     uint64_t now = now_ms(c);
@@ -398,18 +441,20 @@ static void pump_once(mqtt5_client *c)
         c->closed_event = false;
         chain_destroy(c);
         c->conn = CONN_IDLE;
-        c->event_detail = c->closed_detail[0] ? c->closed_detail : NULL;
+        c->event_detail = c->closed_detail;
         mqtt5_client_core_on_transport_closed(c->core, now, c->closed_err);
         c->event_detail = NULL;
-        c->own_detail[0] = '\0';
+        detail_free(c, &c->closed_detail);
+        detail_free(c, &c->own_detail);
     }
     if (c->conn == CONN_CONNECTING && now >= c->connect_deadline) {
-        char via[300] = "";
-        if (c->proxy.kind != MQTT5_CLIENT_PROXY_NONE)
-            mqtt5_client_proxy_describe(&c->proxy, via, sizeof via);
-        snprintf(c->own_detail, sizeof c->own_detail, "no %s connection to %s:%u%s%s within %u ms",
+        char via[300] = "", why[640];
+        if (c->proxy) mqtt5_client_proxy_describe(c->proxy, via, sizeof via);
+        snprintf(why, sizeof why, "no %s connection to %s:%u%s%s within %u ms",
                  c->tls ? "TLS" : "TCP", c->host, c->port, via[0] ? " through the " : "", via,
                  c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
+        detail_free(c, &c->own_detail);
+        c->own_detail = detail_dup(c, why);
         chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
     }
     if (c->terminating && c->conn == CONN_CLOSING && now >= c->release_deadline && c->top) {
@@ -423,25 +468,14 @@ static void pump_once(mqtt5_client *c)
         chain_connect(c, now);
     } else if (!w.transport_open && (c->conn == CONN_CONNECTING || c->conn == CONN_OPEN)) {
         /* the core wrote its last bytes (DISCONNECT) or gave up: flush them and close */
-        while (c->conn == CONN_OPEN) {
-            const uint8_t *p = NULL;
-            size_t n = 0;
-            mqtt5_client_core_mem_send(c->core, now, &p, &n);
-            if (n == 0) break;
-            mqtt5_iov v = {p, n};
-            if (c->top->ops->write(c->top, &v, 1) != 0) break;
+        while (c->conn == CONN_OPEN && write_batch(c, now) > 0) {
         }
         chain_close(c, 0);
     }
     while (c->conn == CONN_OPEN) {
         mqtt5_client_core_want(c->core, &w);
         if (!w.write || c->top->ops->pending(c->top) >= HIGH_WATER) break;
-        const uint8_t *p = NULL;
-        size_t n = 0;
-        mqtt5_client_core_mem_send(c->core, now, &p, &n);
-        if (n == 0) break;
-        mqtt5_iov v = {p, n};
-        if (c->top->ops->write(c->top, &v, 1) != 0) break; /* closing; on_closed follows */
+        if (write_batch(c, now) <= 0) break; /* nothing, or closing (on_closed follows) */
         mqtt5_client_core_want(c->core, &w);
         if (!w.transport_open) {
             c->repump = true; /* close after this batch, in the next round */
@@ -477,9 +511,6 @@ static void pump(mqtt5_client *c)
         pump_once(c);
     } while ((c->repump || c->closed_event) && ++rounds < 64);
     c->in_pump = false;
-    uv_mutex_lock(&c->stats_mu);
-    mqtt5_client_core_stats(c->core, &c->stats);
-    uv_mutex_unlock(&c->stats_mu);
     maybe_finish(c);
 }
 
@@ -492,11 +523,20 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- termination --------------------------------------------------------------------------- */
 
+static void proxy_free(mqtt5_client *c)
+{
+    if (!c->proxy) return;
+    mqtt5_client_proxy_clear(c->proxy);
+    c_free(c, c->proxy, sizeof *c->proxy);
+    c->proxy = NULL;
+}
+
 static void final_free(mqtt5_client *c)
 {
-    uv_mutex_destroy(&c->stats_mu);
-    uv_cond_destroy(&c->room_cv);
-    uv_mutex_destroy(&c->room_mu);
+    detail_free(c, &c->closed_detail);
+    detail_free(c, &c->own_detail);
+    c_free(c, c->tls_info, sizeof *c->tls_info);
+    c_free(c, c->host, strlen(c->host) + 1);
     mqtt5_allocator a = c->alloc;
     a.release(a.ctx, c, sizeof *c);
 }
@@ -515,7 +555,7 @@ static void finish_after_handles(mqtt5_client *c)
     if (!c->timer_closed || atomic_load(&c->pending_cmds) != 0) return;
     mqtt5_tls_ctx_release(c->tls);
     c->tls = NULL;
-    mqtt5_client_proxy_clear(&c->proxy);
+    proxy_free(c);
     mqtt5_ws_request_free(c->ws);
     c->ws = NULL;
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
@@ -716,12 +756,7 @@ static int cmd_with_packet(mqtt5_client *c, cmd_kind kind, const mqtt5_packet *p
     if (rc != 0) return rc;
     client_cmd *cmd = cmd_new(c, kind, size);
     if (!cmd) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
-    size_t written = 0;
-    rc = mqtt5_packet_encode(pkt, cmd->bytes, size, &written, st);
-    if (rc != 0) {
-        cmd_free(cmd);
-        return rc;
-    }
+    encode_validated(pkt, encode_body_length(size), cmd->bytes); /* validated by the sizing */
     *out = cmd;
     return 0;
 }
@@ -879,9 +914,9 @@ int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), voi
     /* the loop reads these only after running this command, which the queue mutex orders */
     c->on_terminated = on_terminated;
     c->term_user = user;
-    uv_mutex_lock(&c->room_mu); /* waiters return MQTT5_ERR_TERMINATED */
-    uv_cond_broadcast(&c->room_cv);
-    uv_mutex_unlock(&c->room_mu);
+    uv_mutex_lock(&c->loop->room_mu); /* waiters return MQTT5_ERR_TERMINATED */
+    uv_cond_broadcast(&c->loop->room_cv);
+    uv_mutex_unlock(&c->loop->room_mu);
     cmd_post(c, cmd);
     return 0;
 }
@@ -908,7 +943,7 @@ int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms)
     if (mqtt5_on_any_loop_thread()) return MQTT5_ERR_WOULD_DEADLOCK;
     uint64_t deadline = uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
     int rc = 0;
-    uv_mutex_lock(&c->room_mu);
+    uv_mutex_lock(&c->loop->room_mu);
     atomic_fetch_add(&c->room_waiters, 1); /* before the check: see wake_room_waiters */
     for (;;) {
         if (atomic_load(&c->released)) {
@@ -921,30 +956,62 @@ int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms)
             rc = MQTT5_ERR_TIMEOUT;
             break;
         }
-        (void)uv_cond_timedwait(&c->room_cv, &c->room_mu, deadline - now);
+        (void)uv_cond_timedwait(&c->loop->room_cv, &c->loop->room_mu, deadline - now);
     }
     atomic_fetch_sub(&c->room_waiters, 1);
-    uv_mutex_unlock(&c->room_mu);
+    uv_mutex_unlock(&c->loop->room_mu);
     return rc;
+}
+
+/* get_stats from another thread: the counters are read on the loop thread, which owns them. */
+typedef struct stats_call {
+    mqtt5_client *c;
+    mqtt5_client_stats *out;
+    int rc;
+    uv_sem_t done;
+} stats_call;
+
+static void stats_on_loop(void *arg)
+{
+    stats_call *sc = arg;
+    if (sc->c->core)
+        mqtt5_client_core_stats(sc->c->core, sc->out);
+    else
+        sc->rc = MQTT5_ERR_TERMINATED;
+    uv_sem_post(&sc->done);
 }
 
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
 {
     if (!c || !out) return MQTT5_ERR_INVALID_ARGUMENT;
-    uv_mutex_lock(&c->stats_mu);
-    *out = c->stats;
-    uv_mutex_unlock(&c->stats_mu);
-    return 0;
+    if (mqtt5_loop_is_current(c->loop)) {
+        if (!c->core) return MQTT5_ERR_TERMINATED;
+        mqtt5_client_core_stats(c->core, out);
+        return 0;
+    }
+    if (mqtt5_on_any_loop_thread()) return MQTT5_ERR_WOULD_DEADLOCK;
+    stats_call sc;
+    memset(&sc, 0, sizeof sc);
+    sc.c = c;
+    sc.out = out;
+    if (uv_sem_init(&sc.done, 0) != 0) return MQTT5_ERR_NOMEM;
+    int rc = mqtt5_loop_call(c->loop, stats_on_loop, &sc);
+    if (rc == 0) {
+        uv_sem_wait(&sc.done);
+        rc = sc.rc;
+    }
+    uv_sem_destroy(&sc.done);
+    return rc;
 }
 
 const char *mqtt5_client_alpn(const mqtt5_client *c)
 {
-    return c && mqtt5_loop_is_current(c->loop) ? c->alpn : "";
+    return c && c->tls_info && mqtt5_loop_is_current(c->loop) ? c->tls_info->alpn : "";
 }
 
 const char *mqtt5_client_tls_version(const mqtt5_client *c)
 {
-    return c && mqtt5_loop_is_current(c->loop) ? c->tls_version : "";
+    return c && c->tls_info && mqtt5_loop_is_current(c->loop) ? c->tls_info->tls_version : "";
 }
 
 /* ---- creation ------------------------------------------------------------------------------ */
@@ -969,10 +1036,68 @@ static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
     return 0;
 }
 
+/* Everything a new client owns besides its struct: host copy, TLS context and its info,
+ * WebSocket template, core, proxy settings. On failure the caller frees what was made with
+ * client_free_parts. */
+static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt5_codec_status *st)
+{
+    size_t hn = strlen(o->host) + 1;
+    c->host = c_alloc(c, hn);
+    if (!c->host) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    memcpy(c->host, o->host, hn);
+    int rc = 0;
+    if (o->tls) {
+        rc = mqtt5_tls_ctx_new(o->tls, &c->tls, st);
+        if (rc != 0) return rc;
+        c->tls_info = c_alloc(c, sizeof *c->tls_info);
+        if (!c->tls_info) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+        memset(c->tls_info, 0, sizeof *c->tls_info);
+    }
+    if (o->websocket && (rc = ws_template_new(c, o->websocket, st)) != 0) return rc;
+    mqtt5_client_core_options core = o->core;
+    core.callbacks.user = c;
+    core.callbacks.on_lifecycle = core_on_lifecycle;
+    core.callbacks.on_publish = core_on_publish;
+    core.callbacks.on_complete = core_on_complete;
+    core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
+    /* the queue bounds are enforced by the calls (so a refusal is immediate, never a silent
+     * completion later); the core behind them never refuses for size */
+    c->max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
+    c->max_bytes = core.max_queued_bytes;
+    core.max_queued_ops = UINT32_MAX;
+    core.max_queued_bytes = 0;
+    if (!core.random_u64 && core.random_seed == 0)
+        core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
+    rc = mqtt5_client_core_new(&core, &c->core, st);
+    if (rc != 0) return rc;
+    if (o->http_proxy || o->socks5_proxy) {
+        c->proxy = c_alloc(c, sizeof *c->proxy);
+        if (!c->proxy) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+        rc = mqtt5_client_proxy_init(c->proxy, o, st);
+        if (rc != 0) {
+            c_free(c, c->proxy, sizeof *c->proxy);
+            c->proxy = NULL;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void client_free_parts(mqtt5_client *c)
+{
+    proxy_free(c);
+    mqtt5_client_core_destroy(c->core);
+    mqtt5_ws_request_free(c->ws);
+    mqtt5_tls_ctx_release(c->tls);
+    c_free(c, c->tls_info, sizeof *c->tls_info);
+    if (c->host) c_free(c, c->host, strlen(c->host) + 1);
+}
+
 void mqtt5_client_options_init(mqtt5_client_options *o)
 {
     memset(o, 0, sizeof *o);
     mqtt5_client_core_options_init(&o->core);
+    o->core.write_batch_size = 65536; /* the loop's shared write buffer: no cost per client */
     o->socket.connect_timeout_ms = 10000;
     o->socket.tcp_nodelay = true;
 }
@@ -996,7 +1121,6 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     memset(c, 0, sizeof *c);
     c->alloc = *a;
-    memcpy(c->host, o->host, strlen(o->host) + 1);
     c->port = o->port;
     c->sock = o->socket;
     c->user = o->user;
@@ -1004,68 +1128,23 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     c->on_publish = o->on_publish;
     c->on_auth = o->on_auth;
     if (priv) c->priv = *priv;
-    int rc = 0;
-    if (o->tls) {
-        rc = mqtt5_tls_ctx_new(o->tls, &c->tls, st);
-        if (rc != 0) {
-            a->release(a->ctx, c, sizeof *c);
-            return rc;
-        }
-    }
-    if (o->websocket) {
-        rc = ws_template_new(c, o->websocket, st);
-        if (rc != 0) {
-            mqtt5_tls_ctx_release(c->tls);
-            a->release(a->ctx, c, sizeof *c);
-            return rc;
-        }
-    }
-    mqtt5_client_core_options core = o->core;
-    core.callbacks.user = c;
-    core.callbacks.on_lifecycle = core_on_lifecycle;
-    core.callbacks.on_publish = core_on_publish;
-    core.callbacks.on_complete = core_on_complete;
-    core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
-    /* the queue bounds are enforced by the calls (so a refusal is immediate, never a silent
-     * completion later); the core behind them never refuses for size */
-    uint32_t max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
-    size_t max_bytes = core.max_queued_bytes;
-    core.max_queued_ops = UINT32_MAX;
-    core.max_queued_bytes = 0;
-    if (!core.random_u64 && core.random_seed == 0)
-        core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
-    rc = mqtt5_client_core_new(&core, &c->core, st);
+    int rc = client_new_parts(c, o, st);
     if (rc != 0) {
-        mqtt5_ws_request_free(c->ws);
-        mqtt5_tls_ctx_release(c->tls);
+        client_free_parts(c);
         a->release(a->ctx, c, sizeof *c);
         return rc;
     }
-    rc = mqtt5_client_proxy_init(&c->proxy, o, st);
-    if (rc != 0) {
-        mqtt5_client_core_destroy(c->core);
-        mqtt5_ws_request_free(c->ws);
-        mqtt5_tls_ctx_release(c->tls);
-        a->release(a->ctx, c, sizeof *c);
-        return rc;
-    }
-    c->max_ops = max_ops;
-    c->max_bytes = max_bytes;
     c->pump_item.run = run_deferred_pump;
     client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
     if (!attach) {
-        mqtt5_client_proxy_clear(&c->proxy);
-        mqtt5_client_core_destroy(c->core);
-        mqtt5_ws_request_free(c->ws);
-        mqtt5_tls_ctx_release(c->tls);
+        client_free_parts(c);
         a->release(a->ctx, c, sizeof *c);
         return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     }
-    uv_mutex_init(&c->stats_mu);
-    uv_mutex_init(&c->room_mu);
-    uv_cond_init(&c->room_cv);
     c->group = (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
     c->loop = mqtt5_loop_group_pick(c->group);
+    size_t batch = o->core.write_batch_size ? o->core.write_batch_size : 16384;
+    c->batch_cap = batch < sizeof c->loop->write_buf ? batch : sizeof c->loop->write_buf;
     c->armed_at = MQTT5_TIME_NEVER;
     cmd_post(c, attach);
     if (st) memset(st, 0, sizeof *st);

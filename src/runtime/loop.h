@@ -26,10 +26,16 @@ typedef struct mqtt5_loop {
     uv_async_t wake;
     uv_thread_t thread;
     uv_mutex_t mu;
-    mqtt5_cmd *head, *tail; /* under mu */
+    mqtt5_cmd *head, *tail;                   /* under mu */
     mqtt5_cmd *deferred_head, *deferred_tail; /* loop thread only: run after each drain round */
-    char name[24];          /* "mqtt5-loop-0" */
+    char name[24];                            /* "mqtt5-loop-0" */
     uint8_t read_buf[65536]; /* every TCP read of this loop lands here, passes up, is done */
+    /* every client of this loop encodes its write batches here (the filters copy what they
+     * keep), wiped after each write: no client carries a batch buffer of its own */
+    uint8_t write_buf[65536];
+    /* mqtt5_client_wait_for_room: callers of any client of this loop wait on these */
+    uv_mutex_t room_mu;
+    uv_cond_t room_cv;
     bool started;
 } mqtt5_loop;
 

@@ -172,6 +172,8 @@ static void group_free(mqtt5_event_loop_group *g)
             MQTT5_LOG(MQTT5_LOG_ERROR, MQTT5_LOG_RUNTIME, "uv_loop_close: %s", uv_strerror(rc));
         }
         uv_mutex_destroy(&loop->mu);
+        uv_cond_destroy(&loop->room_cv);
+        uv_mutex_destroy(&loop->room_mu);
     }
     uv_mutex_destroy(&g->mu);
     mqtt5_allocator a = g->alloc;
@@ -240,6 +242,8 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
             break;
         }
         uv_mutex_init(&loop->mu);
+        uv_mutex_init(&loop->room_mu);
+        uv_cond_init(&loop->room_cv);
         uv_async_init(&loop->uv, &loop->wake, on_wake);
         loop->wake.data = loop;
         if (uv_thread_create(&loop->thread, loop_thread, loop) != 0) {
@@ -247,6 +251,8 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
             uv_run(&loop->uv, UV_RUN_DEFAULT);
             uv_loop_close(&loop->uv);
             uv_mutex_destroy(&loop->mu);
+            uv_cond_destroy(&loop->room_cv);
+            uv_mutex_destroy(&loop->room_mu);
             rc = MQTT5_ERR_IO;
             break;
         }
