@@ -145,6 +145,11 @@ typedef struct mqtt5_client_core_callbacks {
      * re-authentication). Answer with mqtt5_client_core_auth. Required when the CONNECT template
      * carries an authenticationMethod. */
     void (*on_auth)(void *user, const mqtt5_disconnect *auth);
+    /* mqtt5_client_core_publish_encoded: the core reads the caller's bytes of the operation
+     * with this user_ctx no more. Once per accepted operation, after its on_complete (an
+     * operation whose ack timed out is completed early but kept for a resend until its ack or
+     * the session's end), at the latest at destroy. Required to use publish_encoded. */
+    void (*on_wire_released)(void *user, void *user_ctx);
 } mqtt5_client_core_callbacks;
 
 typedef struct mqtt5_client_core_options {
@@ -223,6 +228,22 @@ int mqtt5_client_core_stop(mqtt5_client_core *core, uint64_t now,
 int mqtt5_client_core_publish(mqtt5_client_core *core, uint64_t now, const mqtt5_publish *publish,
                               const mqtt5_op_options *opt, uint64_t *op_id,
                               mqtt5_codec_status *status);
+/*
+ * Publish without a copy, for a caller that holds the PUBLISH encoded already: `wire` is the
+ * output of mqtt5_packet_encode for this publish (DUP 0; packet identifier 1 as a placeholder
+ * when QoS > 0) and `view` the result of mqtt5_packet_decode of those same bytes. The core keeps
+ * pointers instead of a copy: wire[0..wire_len) must stay valid and unchanged until
+ * callbacks.on_wire_released is called for this operation (which needs that callback). The
+ * bytes go out as they are, with the packet identifier and DUP set in the batch, unless an
+ * outbound topic alias changes the packet (then it is encoded from `view`). The client's rules,
+ * the connection's limits and the queue bounds are checked as by mqtt5_client_core_publish; the
+ * codec's checks are taken as done by the encoder. A `wire` that cannot be that PUBLISH gives
+ * MQTT5_ERR_INVALID_ARGUMENT naming "wire". memory_in_use does not count the caller's bytes.
+ */
+int mqtt5_client_core_publish_encoded(mqtt5_client_core *core, uint64_t now,
+                                      const mqtt5_publish *view, const uint8_t *wire,
+                                      size_t wire_len, const mqtt5_op_options *opt,
+                                      uint64_t *op_id, mqtt5_codec_status *status);
 int mqtt5_client_core_subscribe(mqtt5_client_core *core, uint64_t now,
                                 const mqtt5_subscribe *subscribe, const mqtt5_op_options *opt,
                                 uint64_t *op_id, mqtt5_codec_status *status);

@@ -25,9 +25,11 @@ typedef struct client_op {
         mqtt5_publish publish;
         mqtt5_subscribe subscribe;
         mqtt5_unsubscribe unsubscribe;
-    } u; /* views point into this allocation */
+    } u; /* views point into this allocation, or into `wire` */
     size_t alloc_size;
     size_t wire_size;        /* encoded size at submit (statistics, queue bound) */
+    const uint8_t *wire;     /* publish_encoded: the caller's PUBLISH bytes (not owned), else NULL */
+    uint32_t wire_id_at;     /* where the packet identifier sits in `wire` (QoS > 0) */
     uint32_t ack_timeout_ms; /* 0 = none */
     uint64_t deadline;       /* ack deadline while in flight */
     uint16_t packet_id;      /* bound when first handed out; 0 = none */

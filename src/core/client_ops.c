@@ -71,7 +71,14 @@ void client_op_free(mqtt5_client_core *c, client_op *op)
         c->id_ops--;
         client_packet_ids_trim(&c->ids, &c->counted, c->id_ops);
     }
+    bool borrowed = op->wire != NULL;
+    void *user_ctx = op->user_ctx;
     client_free(c, op, op->alloc_size);
+    if (borrowed) { /* the caller may free the bytes now */
+        c->in_callback++;
+        c->cb.on_wire_released(c->cb.user, user_ctx);
+        c->in_callback--;
+    }
 }
 
 void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, int error,
@@ -258,26 +265,28 @@ static int check_offline(const mqtt5_client_core *c, bool publish, uint8_t qos,
                   "not connected, and the offline queue policy does not keep this operation");
 }
 
-static int validate_publish(mqtt5_client_core *c, const mqtt5_publish *p, size_t *wire,
-                            mqtt5_codec_status *st)
+/* The client's rules for a PUBLISH checked before its encoded size is known. */
+static int validate_publish_rules(mqtt5_client_core *c, const mqtt5_publish *p,
+                                  mqtt5_codec_status *st)
 {
-    if (p->packet_id)
-        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "messageId", "set by the client");
-    if (p->dup) return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "dup", "set by the client");
     if (p->topic.len == 0)
         return refuse(st, MQTT5_ERR_INVALID_TOPIC, "topic", "a topic name is required");
     if (p->properties.subscription_identifier_count)
         return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "properties.subscriptionIdentifier",
                       "a client must not send subscription identifiers in PUBLISH");
-    bool has_alias = MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS);
-    if (has_alias && c->opt.alias_out != MQTT5_ALIAS_OUT_MANUAL)
+    if (MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS) &&
+        c->opt.alias_out != MQTT5_ALIAS_OUT_MANUAL)
         return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "properties.topicAlias",
                       "topic aliases are chosen by the client unless alias_out is MANUAL");
-    mqtt5_packet pk = {.type = MQTT5_PUBLISH};
-    pk.u.publish = *p;
-    if (p->qos) pk.u.publish.packet_id = 1;
-    int rc = mqtt5_packet_encoded_size(&pk, wire, st);
-    if (rc) return rc;
+    return MQTT5_OK;
+}
+
+/* Limits of the connection (or the offline policy) for a PUBLISH of `wire` encoded bytes. */
+static int validate_publish_limits(mqtt5_client_core *c, const mqtt5_publish *p, size_t wire,
+                                   mqtt5_codec_status *st)
+{
+    int rc;
+    bool has_alias = MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS);
     if (c->opt.iot_core && (rc = client_iot_core_check_publish(p, st))) return rc;
     if (online(c)) {
         const mqtt5_negotiated_settings *s = &c->settings;
@@ -288,11 +297,26 @@ static int validate_publish(mqtt5_client_core *c, const mqtt5_publish *p, size_t
         if (has_alias && p->properties.topic_alias > s->topic_alias_max_to_server)
             return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "properties.topicAlias",
                           "above the server's Topic Alias Maximum");
-        if (s->max_packet_size_to_server && *wire > s->max_packet_size_to_server)
+        if (s->max_packet_size_to_server && wire > s->max_packet_size_to_server)
             return refuse(st, MQTT5_ERR_PACKET_TOO_LARGE, "payload",
                           "above the server's Maximum Packet Size");
     }
     return check_offline(c, true, p->qos, st);
+}
+
+static int validate_publish(mqtt5_client_core *c, const mqtt5_publish *p, size_t *wire,
+                            mqtt5_codec_status *st)
+{
+    if (p->packet_id)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "messageId", "set by the client");
+    if (p->dup) return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "dup", "set by the client");
+    int rc = validate_publish_rules(c, p, st);
+    if (rc) return rc;
+    mqtt5_packet pk = {.type = MQTT5_PUBLISH};
+    pk.u.publish = *p;
+    if (p->qos) pk.u.publish.packet_id = 1;
+    rc = mqtt5_packet_encoded_size(&pk, wire, st);
+    return rc ? rc : validate_publish_limits(c, p, *wire, st);
 }
 
 static int validate_subscribe(mqtt5_client_core *c, const mqtt5_subscribe *s, size_t *wire,
@@ -357,6 +381,9 @@ static int check_bounds(mqtt5_client_core *c, size_t wire, mqtt5_codec_status *s
     return MQTT5_OK;
 }
 
+static int queue_op(mqtt5_client_core *c, client_op *op, size_t wire, const mqtt5_op_options *opt,
+                    uint64_t *op_id, mqtt5_codec_status *st);
+
 /* Copy `src` (of `type`) into a new operation and queue it. */
 static int submit(mqtt5_client_core *c, mqtt5_packet_type type, const void *src, size_t wire,
                   const mqtt5_op_options *opt, uint64_t *op_id, mqtt5_codec_status *st)
@@ -392,15 +419,22 @@ static int submit(mqtt5_client_core *c, mqtt5_packet_type type, const void *src,
         copy_unsubscribe(&cp, &op->u.unsubscribe, src);
         break;
     }
+    op->alloc_size = size;
+    return queue_op(c, op, wire, opt, op_id, st);
+}
+
+/* Queue a filled-in operation (alloc_size set); on failure it is freed. */
+static int queue_op(mqtt5_client_core *c, client_op *op, size_t wire, const mqtt5_op_options *opt,
+                    uint64_t *op_id, mqtt5_codec_status *st)
+{
     if (client_op_needs_id(op)) {
         /* the identifier is bound at hand-out, where running out of memory has no caller */
         if (!client_packet_ids_room(&c->ids, &c->counted, c->id_ops + 1u)) {
-            client_free(c, op, size);
+            client_free(c, op, op->alloc_size);
             return refuse(st, MQTT5_ERR_NOMEM, NULL, "packet identifiers");
         }
         c->id_ops++;
     }
-    op->alloc_size = size;
     op->wire_size = wire;
     op->id = c->next_op_id++;
     op->user_ctx = opt ? opt->user_ctx : NULL;
@@ -421,6 +455,39 @@ int mqtt5_client_core_publish(mqtt5_client_core *c, uint64_t now, const mqtt5_pu
     if (now > c->now) c->now = now;
     int rc = validate_publish(c, p, &wire, st);
     return rc ? rc : submit(c, MQTT5_PUBLISH, p, wire, opt, op_id, st);
+}
+
+int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const mqtt5_publish *view,
+                                      const uint8_t *wire, size_t wire_len,
+                                      const mqtt5_op_options *opt, uint64_t *op_id,
+                                      mqtt5_codec_status *st)
+{
+    if (st) *st = (mqtt5_codec_status){0};
+    if (now > c->now) c->now = now;
+    if (!c->cb.on_wire_released)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks.on_wire_released",
+                      "required to publish without a copy");
+    size_t at = 1;
+    while (wire && at < 4 && at < wire_len && (wire[at] & 0x80u))
+        at++; /* the remaining length's last byte */
+    size_t id_at = at + 1 + 2 + view->topic.len; /* after the topic name */
+    if (!wire || wire_len < 2 || (wire[0] & 0xF0u) != 0x30u || view->dup ||
+        id_at + (view->qos ? 2 : 0) > wire_len)
+        return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "wire", "not the PUBLISH `view` came from");
+    int rc = validate_publish_rules(c, view, st);
+    if (!rc) rc = validate_publish_limits(c, view, wire_len, st);
+    if (!rc) rc = check_bounds(c, wire_len, st);
+    if (rc) return rc;
+    client_op *op = client_alloc(c, sizeof *op);
+    if (!op) return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation");
+    memset(op, 0, sizeof *op);
+    op->type = MQTT5_PUBLISH;
+    op->u.publish = *view; /* views into wire, which the caller keeps until completion */
+    op->u.publish.packet_id = 0;
+    op->wire = wire;
+    op->wire_id_at = (uint32_t)id_at;
+    op->alloc_size = sizeof *op;
+    return queue_op(c, op, wire_len, opt, op_id, st);
 }
 
 int mqtt5_client_core_subscribe(mqtt5_client_core *c, uint64_t now, const mqtt5_subscribe *s,

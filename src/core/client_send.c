@@ -99,6 +99,17 @@ static int batch_go_big(mqtt5_client_core *c, batch *b, size_t size)
     return MQTT5_OK;
 }
 
+/* Room for `size` more bytes: 1 = there is, 0 = no room (batch not empty), <0 = error. */
+static int batch_room(mqtt5_client_core *c, batch *b, size_t size)
+{
+    if (b->big && b->len > 0) return 0;
+    if (size > b->cap - b->len) {
+        if (b->len > 0) return 0;
+        return batch_go_big(c, b, size) ? MQTT5_ERR_NOMEM : 1;
+    }
+    return 1;
+}
+
 /* Encode `p` (of encoded size `size`, 0 = compute it) into the batch. 1 = added, 0 = no room
  * (batch not empty), <0 = error. */
 static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size_t size)
@@ -106,11 +117,7 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
     size_t written;
     int rc;
     if (!size && (rc = mqtt5_packet_encoded_size(p, &size, NULL))) return rc;
-    if (b->big && b->len > 0) return 0;
-    if (size > b->cap - b->len) {
-        if (b->len > 0) return 0;
-        if ((rc = batch_go_big(c, b, size))) return rc;
-    }
+    if ((rc = batch_room(c, b, size)) != 1) return rc;
     /* `size` came from mqtt5_packet_encoded_size, which validated the packet */
     written = encode_validated(p, encode_body_length(size), b->buf + b->len);
     b->len += written;
@@ -204,6 +211,24 @@ static void unbind_new_id(mqtt5_client_core *c, client_op *op)
     op->packet_id = 0;
 }
 
+/* Copy an operation's own encoded PUBLISH (publish_encoded) into the batch as it goes out now:
+ * its bytes carry DUP 0 and a placeholder packet identifier, set here. 1 / 0 / <0 as batch_add. */
+static int batch_add_wire(mqtt5_client_core *c, batch *b, const client_op *op, bool dup)
+{
+    int rc = batch_room(c, b, op->wire_size);
+    if (rc != 1) return rc;
+    uint8_t *q = b->buf + b->len;
+    memcpy(q, op->wire, op->wire_size);
+    if (op->u.publish.qos) {
+        q[0] = (uint8_t)(dup ? q[0] | 0x08u : q[0] & ~0x08u);
+        q[op->wire_id_at] = (uint8_t)(op->packet_id >> 8);
+        q[op->wire_id_at + 1] = (uint8_t)op->packet_id;
+    }
+    b->len += op->wire_size;
+    c->stats.packets_sent[MQTT5_PUBLISH]++;
+    return 1;
+}
+
 static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
 {
     if (!op_ready(c, op)) return 0;
@@ -221,6 +246,7 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
     }
     mqtt5_packet p = {.type = op->type};
     size_t size = 0;
+    bool as_encoded = false; /* the operation's own bytes go out unchanged (but id and DUP) */
     switch (op->type) {
     case MQTT5_PUBLISH:
         p.u.publish = op->u.publish;
@@ -275,19 +301,24 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
         } else {
             pub->properties.present &= ~MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS);
         }
+        as_encoded = op->wire && !alias && !user_alias;
     } else if (p.type == MQTT5_SUBSCRIBE) {
         p.u.subscribe.packet_id = op->packet_id;
     } else {
         p.u.unsubscribe.packet_id = op->packet_id;
     }
 
-    rc = mqtt5_packet_encoded_size(&p, &size, NULL);
-    if (rc) goto fail;
+    if (as_encoded) {
+        size = op->wire_size;
+    } else {
+        rc = mqtt5_packet_encoded_size(&p, &size, NULL);
+        if (rc) goto fail;
+    }
     if (c->settings.max_packet_size_to_server && size > c->settings.max_packet_size_to_server) {
         rc = MQTT5_ERR_PACKET_TOO_LARGE;
         goto fail;
     }
-    rc = batch_add(c, b, &p, size);
+    rc = as_encoded ? batch_add_wire(c, b, op, p.u.publish.dup) : batch_add(c, b, &p, size);
     if (rc == 0) {
         if (new_id) unbind_new_id(c, op);
         return 0;

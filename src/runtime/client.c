@@ -3,8 +3,10 @@
  * of an event-loop group, driven by commands from any thread and by its transport chain.
  *
  * Caller threads validate and copy: a packet is encoded into the command (the codec both checks
- * it and gives one flat copy), the loop decodes it in place and hands the view to the core,
- * which keeps its own copy. The loop thread owns everything else: the core, the timer, the
+ * it and gives one flat copy), the loop decodes it in place and hands the view to the core: a
+ * PUBLISH together with its bytes, which the core sends as they are (publish_encoded: the
+ * command lives until the completion), SUBSCRIBE/UNSUBSCRIBE to be copied. Write batches are
+ * encoded into the loop's one shared buffer (mem_send_buf), so an idle client holds none. The loop thread owns everything else: the core, the timer, the
  * filter chain (tcp [-> proxy] [-> tls] [-> ws] -> sink). The pump (pump()) is the only place
  * that asks the core what it wants and does it: open or close the transport, write batches while
  * the transport is below its high-water mark, arm one timer for the core's wake time and the
@@ -232,8 +234,15 @@ static void core_on_complete(void *user, const mqtt5_op_completion *done)
     }
     atomic_fetch_sub(&c->queued_ops, 1);
     atomic_fetch_sub(&c->queued_bytes, cmd->len);
-    cmd_free(cmd);
+    if (cmd->kind != CMD_PUBLISH) cmd_free(cmd); /* a PUBLISH's bytes: core_on_wire_released */
     wake_room_waiters(c);
+}
+
+/* The core is done with a PUBLISH command's bytes (after its completion). */
+static void core_on_wire_released(void *user, void *user_ctx)
+{
+    (void)user;
+    cmd_free(user_ctx);
 }
 
 /* ---- the transport chain ------------------------------------------------------------------- */
@@ -617,9 +626,9 @@ static void run_op(mqtt5_client *c, client_cmd *cmd, uint64_t now)
     uint64_t id = 0;
     mqtt5_codec_status st;
     switch (cmd->kind) {
-    case CMD_PUBLISH:
-        pkt.u.publish.packet_id = 0;
-        rc = mqtt5_client_core_publish(c->core, now, &pkt.u.publish, &opt, &id, &st);
+    case CMD_PUBLISH: /* the command's bytes are the packet: the core keeps them, no copy */
+        rc = mqtt5_client_core_publish_encoded(c->core, now, &pkt.u.publish, cmd->bytes, cmd->len,
+                                               &opt, &id, &st);
         break;
     case CMD_SUBSCRIBE:
         pkt.u.subscribe.packet_id = 0;
@@ -1059,6 +1068,7 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt
     core.callbacks.on_lifecycle = core_on_lifecycle;
     core.callbacks.on_publish = core_on_publish;
     core.callbacks.on_complete = core_on_complete;
+    core.callbacks.on_wire_released = core_on_wire_released;
     core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
     /* the queue bounds are enforced by the calls (so a refusal is immediate, never a silent
      * completion later); the core behind them never refuses for size */

@@ -110,7 +110,10 @@ static rig *new_rig(const mqtt5_client_core_options *base, size_t cap)
     test_allocator_init(&r->ta);
     mqtt5_client_core_options o = *base;
     o.allocator = test_allocator_get(&r->ta);
-    o.callbacks = (mqtt5_client_core_callbacks){r, on_lifecycle, on_publish, on_complete, NULL};
+    o.callbacks = (mqtt5_client_core_callbacks){.user = r,
+                                                .on_lifecycle = on_lifecycle,
+                                                .on_publish = on_publish,
+                                                .on_complete = on_complete};
     assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
     if (cap) {
         r->buf = test_alloc(cap);
