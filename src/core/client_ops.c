@@ -457,6 +457,28 @@ int mqtt5_client_core_publish(mqtt5_client_core *c, uint64_t now, const mqtt5_pu
     return rc ? rc : submit(c, MQTT5_PUBLISH, p, wire, opt, op_id, st);
 }
 
+/* A cheap check that `wire` is one whole PUBLISH agreeing with `view` where the core relies on
+ * it when sending the bytes as they are: its length, QoS, DUP 0, and the topic length that
+ * places the packet identifier (the codec's checks are the caller's). */
+static bool wire_matches_view(const uint8_t *wire, size_t len, const mqtt5_publish *view,
+                              size_t *id_at)
+{
+    if (!wire || len < 2 || (wire[0] & 0xF0u) != 0x30u || (wire[0] & 0x08u) || view->dup ||
+        ((wire[0] >> 1) & 3u) != view->qos)
+        return false;
+    size_t rem = 0, at = 1;
+    for (unsigned shift = 0;; shift += 7, at++) {
+        if (at >= len || at > 4) return false;
+        rem |= (size_t)(wire[at] & 0x7Fu) << shift;
+        if (!(wire[at] & 0x80u)) break;
+    }
+    size_t body = at + 1; /* first byte after the remaining length */
+    if (body + rem != len || rem < 2) return false;
+    size_t topic_len = (size_t)wire[body] << 8 | wire[body + 1];
+    *id_at = body + 2 + topic_len; /* right after the topic name */
+    return topic_len == view->topic.len && *id_at + (view->qos ? 2u : 0u) <= len;
+}
+
 int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const mqtt5_publish *view,
                                       const uint8_t *wire, size_t wire_len,
                                       const mqtt5_op_options *opt, uint64_t *op_id,
@@ -467,12 +489,8 @@ int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const 
     if (!c->cb.on_wire_released)
         return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks.on_wire_released",
                       "required to publish without a copy");
-    size_t at = 1;
-    while (wire && at < 4 && at < wire_len && (wire[at] & 0x80u))
-        at++; /* the remaining length's last byte */
-    size_t id_at = at + 1 + 2 + view->topic.len; /* after the topic name */
-    if (!wire || wire_len < 2 || (wire[0] & 0xF0u) != 0x30u || view->dup ||
-        id_at + (view->qos ? 2 : 0) > wire_len)
+    size_t id_at = 0;
+    if (!wire_matches_view(wire, wire_len, view, &id_at))
         return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "wire", "not the PUBLISH `view` came from");
     int rc = validate_publish_rules(c, view, st);
     if (!rc) rc = validate_publish_limits(c, view, wire_len, st);
@@ -480,13 +498,16 @@ int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const 
     if (rc) return rc;
     client_op *op = client_alloc(c, sizeof *op);
     if (!op) return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation");
-    memset(op, 0, sizeof *op);
+    /* field by field, not zeroed first: this runs once per message (queue_op sets the rest) */
     op->type = MQTT5_PUBLISH;
-    op->u.publish = *view; /* views into wire, which the caller keeps until completion */
+    op->u.publish = *view; /* views into wire, which the caller keeps until released */
     op->u.publish.packet_id = 0;
     op->wire = wire;
     op->wire_id_at = (uint32_t)id_at;
     op->alloc_size = sizeof *op;
+    op->packet_id = 0;
+    op->qos2_phase = 0;
+    op->sent = op->completed = op->pubrel_due = false;
     return queue_op(c, op, wire_len, opt, op_id, st);
 }
 

@@ -110,13 +110,17 @@ void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd)
 {
     cmd->next = NULL;
     uv_mutex_lock(&loop->mu);
+    bool was_empty = loop->head == NULL;
     if (loop->tail)
         loop->tail->next = cmd;
     else
         loop->head = cmd;
     loop->tail = cmd;
     uv_mutex_unlock(&loop->mu);
-    uv_async_send(&loop->wake);
+    /* Only the post that made the FIFO non-empty wakes the loop: a later one finds that wake
+     * pending, or the loop's drain rounds (on_wake takes the FIFO again until it is empty, and
+     * wakes itself when it stops early) still ahead. A burst of publishes costs one wake-up. */
+    if (was_empty) uv_async_send(&loop->wake);
 }
 
 mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g)
