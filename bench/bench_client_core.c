@@ -4,6 +4,8 @@
  *   - QoS 0: publish() -> mem_send() (enqueue to bytes out), in batches; the same through
  *     mem_send_buf() into one caller buffer;
  *   - QoS 1: publish() -> mem_send() -> mem_recv(PUBACK) -> completion;
+ *   - QoS 1 in: mem_recv() of 64 PUBLISHes -> on_publish -> their PUBACKs out through
+ *     mem_send_buf() (the owed acknowledgements outgrow what the core holds inline);
  *   - bytes of client memory per queued (not yet sent) publish;
  *   - bytes an idle connected core holds, driven by mem_send and by mem_send_buf.
  * Numbers are for reading, never asserted: `bench_client_core [messages]`.
@@ -132,6 +134,27 @@ int main(int argc, char **argv)
     }
     mqtt5_client_core_destroy(c);
 
+    /* QoS 1 in: 64 PUBLISHes in one read, then their PUBACKs in one batch */
+    c = connected_core(1024, false);
+    static uint8_t in[64 * 64];
+    size_t in_len = 0;
+    for (uint16_t k = 1; k <= 64; k++) {
+        mqtt5_packet p = {.type = MQTT5_PUBLISH};
+        p.u.publish = pub;
+        p.u.publish.packet_id = k;
+        size_t w;
+        if (mqtt5_packet_encode(&p, in + in_len, sizeof in - in_len, &w, NULL)) abort();
+        in_len += w;
+    }
+    t0 = now_ns();
+    for (long i = 0; i < total; i += 64) {
+        mqtt5_client_core_mem_recv(c, 1, in, in_len);
+        mqtt5_client_core_mem_send_buf(c, 1, shared_buf, sizeof shared_buf, &d, &n);
+        if (n != 64 * 4) abort();
+    }
+    double qos1_in = (now_ns() - t0) / (double)total;
+    mqtt5_client_core_destroy(c);
+
     /* memory per queued publish */
     c = connected_core(1u << 20, true);
     mqtt5_client_stats before, after;
@@ -155,6 +178,7 @@ int main(int argc, char **argv)
     printf("QoS 0 publish -> bytes out:               %8.1f ns/message\n", qos0);
     printf("QoS 0 publish -> bytes out (mem_send_buf):%8.1f ns/message\n", qos0_buf);
     printf("QoS 1 publish -> bytes out -> PUBACK in:  %8.1f ns/message\n", qos1);
+    printf("QoS 1 PUBLISH in -> PUBACK out:           %8.1f ns/message\n", qos1_in);
     printf("memory per queued publish:                %8.1f bytes\n", per);
     printf("idle connected core (mem_send_buf):       %8zu bytes\n", idle[0]);
     printf("idle connected core (mem_send, 64 KiB):   %8zu bytes\n", idle[1]);

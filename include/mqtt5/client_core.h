@@ -20,8 +20,9 @@
  * calls (mem_recv, mem_send, mem_send_buf, service, on_transport_*, destroy) return
  * MQTT5_ERR_BUSY.
  *
- * Memory: an idle connected core holds only small allocations (its state, the CONNECT template,
- * the acknowledgement ring). Buffers come when needed: mem_send's batch buffer (write_batch_size)
+ * Memory: an idle connected core is one small allocation (its state and the CONNECT template,
+ * kept encoded), whatever receive_maximum; acknowledgements owed beyond a few take a ring until
+ * the next batch has them. Buffers come when needed: mem_send's batch buffer (write_batch_size)
  * from the first batch of a connection until the transport closes (mem_send_buf needs none); a
  * packet split across mem_recv calls is gathered in a buffer of its size, freed once it is
  * decoded; packet identifiers in use fit in the core up to four per kind, then cost 2 to 4 bytes
@@ -242,8 +243,8 @@ int mqtt5_client_core_publish(mqtt5_client_core *core, uint64_t now, const mqtt5
  */
 int mqtt5_client_core_publish_encoded(mqtt5_client_core *core, uint64_t now,
                                       const mqtt5_publish *view, const uint8_t *wire,
-                                      size_t wire_len, const mqtt5_op_options *opt,
-                                      uint64_t *op_id, mqtt5_codec_status *status);
+                                      size_t wire_len, const mqtt5_op_options *opt, uint64_t *op_id,
+                                      mqtt5_codec_status *status);
 int mqtt5_client_core_subscribe(mqtt5_client_core *core, uint64_t now,
                                 const mqtt5_subscribe *subscribe, const mqtt5_op_options *opt,
                                 uint64_t *op_id, mqtt5_codec_status *status);

@@ -41,28 +41,46 @@ static bool same_topic(const client_alias_slot *s, mqtt5_str t)
 
 /* ---- outbound ------------------------------------------------------------------------------ */
 
-static void out_free_arrays(client_alias_out *a)
+/* Entries of the LRU index for `usable` aliases: a power of two >= 2 * usable (at least 4). */
+static uint32_t index_cap(uint16_t usable)
 {
-    if (a->slots) {
-        for (uint32_t i = 0; i < a->slot_cap; i++)
-            unbind(a->al, &a->slots[i]);
-        a->al->release(a->al->ctx, a->slots, (size_t)a->slot_cap * sizeof(*a->slots));
-    }
-    if (a->index) a->al->release(a->al->ctx, a->index, (size_t)a->index_cap * sizeof(*a->index));
-    a->slots = NULL;
-    a->slot_cap = 0;
-    a->index = NULL;
-    a->index_cap = 0;
+    uint32_t cap = 4;
+    while (cap < 2u * usable)
+        cap <<= 1;
+    return cap;
+}
+
+static size_t table_size(const client_alias_out *a)
+{
+    size_t size = sizeof(client_alias_table) + (size_t)a->usable * sizeof(client_alias_slot);
+    if (a->mode == MQTT5_ALIAS_OUT_LRU) size += (size_t)index_cap(a->usable) * sizeof(uint16_t);
+    return size;
+}
+
+/* The LRU index, after the slots. */
+static uint16_t *table_index(const client_alias_out *a)
+{
+    return (uint16_t *)(a->table->slots + a->usable);
+}
+
+static void out_free_table(client_alias_out *a)
+{
+    if (!a->table) return;
+    for (uint32_t i = 0; i < a->usable; i++)
+        unbind(a->al, &a->table->slots[i]);
+    a->al->release(a->al->ctx, a->table, table_size(a));
+    a->table = NULL;
 }
 
 static void out_forget(client_alias_out *a)
 {
-    if (a->slots)
-        for (uint32_t i = 0; i < a->slot_cap; i++)
-            unbind(a->al, &a->slots[i]);
-    if (a->index) memset(a->index, 0, (size_t)a->index_cap * sizeof(*a->index));
     a->count = 0;
-    a->mru = a->lru = CLIENT_ALIAS_NONE;
+    if (!a->table) return;
+    for (uint32_t i = 0; i < a->usable; i++)
+        unbind(a->al, &a->table->slots[i]);
+    if (a->mode == MQTT5_ALIAS_OUT_LRU)
+        memset(table_index(a), 0, (size_t)index_cap(a->usable) * sizeof(uint16_t));
+    a->table->mru = a->table->lru = CLIENT_ALIAS_NONE;
 }
 
 void client_alias_out_init(client_alias_out *a, const mqtt5_allocator *al, mqtt5_alias_out mode,
@@ -70,9 +88,8 @@ void client_alias_out_init(client_alias_out *a, const mqtt5_allocator *al, mqtt5
 {
     memset(a, 0, sizeof(*a));
     a->al = al;
-    a->mode = mode;
+    a->mode = (uint8_t)mode;
     a->cache_size = cache_size;
-    a->mru = a->lru = CLIENT_ALIAS_NONE;
 }
 
 void client_alias_out_reset(client_alias_out *a, uint16_t server_max)
@@ -80,58 +97,44 @@ void client_alias_out_reset(client_alias_out *a, uint16_t server_max)
     uint16_t usable = server_max < a->cache_size ? server_max : a->cache_size;
     if (a->mode == MQTT5_ALIAS_OUT_DISABLED) usable = 0;
     out_forget(a);
-    if (usable != a->slot_cap) out_free_arrays(a); /* re-allocated for the new size on first use */
+    if (usable != a->usable) out_free_table(a); /* re-allocated for the new size on first use */
     a->usable = usable;
 }
 
 void client_alias_out_cleanup(client_alias_out *a)
 {
-    out_free_arrays(a);
+    out_free_table(a);
     a->usable = 0;
     a->count = 0;
-    a->mru = a->lru = CLIENT_ALIAS_NONE;
 }
 
-/* Slots (and for LRU the index) for `usable` aliases; false on NOMEM with nothing changed. */
-static bool out_arrays(client_alias_out *a)
+/* The table for `usable` aliases; false on NOMEM with nothing changed. */
+static bool out_table(client_alias_out *a)
 {
-    if (a->slots) return true;
-    size_t slots_size = (size_t)a->usable * sizeof(*a->slots);
-    client_alias_slot *slots = a->al->allocate(a->al->ctx, slots_size);
-    if (slots == NULL) return false;
-    uint16_t *index = NULL;
-    uint32_t cap = 0;
-    if (a->mode == MQTT5_ALIAS_OUT_LRU) {
-        cap = 4;
-        while (cap < 2u * a->usable)
-            cap <<= 1;
-        index = a->al->allocate(a->al->ctx, (size_t)cap * sizeof(*index));
-        if (index == NULL) {
-            a->al->release(a->al->ctx, slots, slots_size);
-            return false;
-        }
-        memset(index, 0, (size_t)cap * sizeof(*index));
-    }
+    if (a->table) return true;
+    client_alias_table *t = a->al->allocate(a->al->ctx, table_size(a));
+    if (t == NULL) return false;
+    t->mru = t->lru = CLIENT_ALIAS_NONE;
     for (uint32_t i = 0; i < a->usable; i++)
-        slots[i] = (client_alias_slot){NULL, 0, CLIENT_ALIAS_NONE, CLIENT_ALIAS_NONE, 0};
-    a->slots = slots;
-    a->slot_cap = a->usable;
-    a->index = index;
-    a->index_cap = cap;
+        t->slots[i] = (client_alias_slot){NULL, 0, CLIENT_ALIAS_NONE, CLIENT_ALIAS_NONE, 0};
+    a->table = t;
+    if (a->mode == MQTT5_ALIAS_OUT_LRU)
+        memset(table_index(a), 0, (size_t)index_cap(a->usable) * sizeof(uint16_t));
     return true;
 }
 
 /* Position in the index of the slot bound to `t`, or the empty position where it would go. */
 static uint32_t index_find(const client_alias_out *a, mqtt5_str t, uint64_t h, bool *found)
 {
-    uint32_t mask = a->index_cap - 1;
+    const uint16_t *index = table_index(a);
+    uint32_t mask = index_cap(a->usable) - 1;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-        uint16_t e = a->index[i];
+        uint16_t e = index[i];
         if (e == 0) {
             *found = false;
             return i;
         }
-        const client_alias_slot *s = &a->slots[e - 1];
+        const client_alias_slot *s = &a->table->slots[e - 1];
         if (s->hash == h && same_topic(s, t)) {
             *found = true;
             return i;
@@ -142,54 +145,57 @@ static uint32_t index_find(const client_alias_out *a, mqtt5_str t, uint64_t h, b
 /* Removes index position `i`, shifting later members of its probe run back (no tombstones). */
 static void index_delete(client_alias_out *a, uint32_t i)
 {
-    uint32_t mask = a->index_cap - 1;
-    for (uint32_t j = (i + 1) & mask; a->index[j] != 0; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)a->slots[a->index[j] - 1].hash & mask;
+    uint16_t *index = table_index(a);
+    uint32_t mask = index_cap(a->usable) - 1;
+    for (uint32_t j = (i + 1) & mask; index[j] != 0; j = (j + 1) & mask) {
+        uint32_t home = (uint32_t)a->table->slots[index[j] - 1].hash & mask;
         /* entry j may move to i when its home does not lie cyclically in (i, j] */
         bool stays = (i < j) ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
-            a->index[i] = a->index[j];
+            index[i] = index[j];
             i = j;
         }
     }
-    a->index[i] = 0;
+    index[i] = 0;
 }
 
-static void lru_unlink(client_alias_out *a, uint16_t s)
+static void lru_unlink(client_alias_table *t, uint16_t s)
 {
-    client_alias_slot *x = &a->slots[s];
+    client_alias_slot *x = &t->slots[s];
     if (x->prev != CLIENT_ALIAS_NONE)
-        a->slots[x->prev].next = x->next;
+        t->slots[x->prev].next = x->next;
     else
-        a->mru = x->next;
+        t->mru = x->next;
     if (x->next != CLIENT_ALIAS_NONE)
-        a->slots[x->next].prev = x->prev;
+        t->slots[x->next].prev = x->prev;
     else
-        a->lru = x->prev;
+        t->lru = x->prev;
     x->prev = x->next = CLIENT_ALIAS_NONE;
 }
 
-static void lru_push_front(client_alias_out *a, uint16_t s)
+static void lru_push_front(client_alias_table *t, uint16_t s)
 {
-    client_alias_slot *x = &a->slots[s];
+    client_alias_slot *x = &t->slots[s];
     x->prev = CLIENT_ALIAS_NONE;
-    x->next = a->mru;
-    if (a->mru != CLIENT_ALIAS_NONE) a->slots[a->mru].prev = s;
-    a->mru = s;
-    if (a->lru == CLIENT_ALIAS_NONE) a->lru = s;
+    x->next = t->mru;
+    if (t->mru != CLIENT_ALIAS_NONE) t->slots[t->mru].prev = s;
+    t->mru = s;
+    if (t->lru == CLIENT_ALIAS_NONE) t->lru = s;
 }
 
 static int resolve_lru(client_alias_out *a, mqtt5_str topic, uint16_t *alias, bool *send_topic)
 {
     if (a->usable == 0 || topic.len < MIN_ALIASED_TOPIC) return MQTT5_OK;
-    if (!out_arrays(a)) return MQTT5_ERR_NOMEM;
+    if (!out_table(a)) return MQTT5_ERR_NOMEM;
+    client_alias_table *t = a->table;
+    uint16_t *index = table_index(a);
     uint64_t h = fnv1a(topic.ptr, topic.len);
     bool found;
     uint32_t pos = index_find(a, topic, h, &found);
     if (found) {
-        uint16_t s = (uint16_t)(a->index[pos] - 1);
-        lru_unlink(a, s);
-        lru_push_front(a, s);
+        uint16_t s = (uint16_t)(index[pos] - 1);
+        lru_unlink(t, s);
+        lru_push_front(t, s);
         *alias = (uint16_t)(s + 1);
         *send_topic = false;
         return MQTT5_OK;
@@ -200,20 +206,20 @@ static int resolve_lru(client_alias_out *a, mqtt5_str topic, uint16_t *alias, bo
     if (a->count < a->usable) {
         s = a->count++;
     } else { /* evict the least recently used binding and reuse its alias */
-        s = a->lru;
+        s = t->lru;
         bool victim_found;
-        mqtt5_str old = {a->slots[s].topic, a->slots[s].len};
-        uint32_t vpos = index_find(a, old, a->slots[s].hash, &victim_found);
+        mqtt5_str old = {t->slots[s].topic, t->slots[s].len};
+        uint32_t vpos = index_find(a, old, t->slots[s].hash, &victim_found);
         index_delete(a, vpos);
-        lru_unlink(a, s);
-        unbind(a->al, &a->slots[s]);
+        lru_unlink(t, s);
+        unbind(a->al, &t->slots[s]);
         pos = index_find(a, topic, h, &found); /* the delete may have moved the free position */
     }
-    a->slots[s].topic = copy;
-    a->slots[s].len = (uint16_t)topic.len;
-    a->slots[s].hash = h;
-    a->index[pos] = (uint16_t)(s + 1);
-    lru_push_front(a, s);
+    t->slots[s].topic = copy;
+    t->slots[s].len = (uint16_t)topic.len;
+    t->slots[s].hash = h;
+    index[pos] = (uint16_t)(s + 1);
+    lru_push_front(t, s);
     *alias = (uint16_t)(s + 1);
     return MQTT5_OK;
 }
@@ -224,8 +230,8 @@ static int resolve_manual(client_alias_out *a, mqtt5_str topic, uint16_t user_al
     if (user_alias == 0) return MQTT5_OK;
     if (user_alias > a->usable) return MQTT5_ERR_NOT_AVAILABLE;
     if (topic.len == 0) return MQTT5_ERR_INVALID_ARGUMENT;
-    if (!out_arrays(a)) return MQTT5_ERR_NOMEM;
-    client_alias_slot *s = &a->slots[user_alias - 1];
+    if (!out_table(a)) return MQTT5_ERR_NOMEM;
+    client_alias_slot *s = &a->table->slots[user_alias - 1];
     if (same_topic(s, topic)) {
         *alias = user_alias;
         *send_topic = false;
@@ -269,30 +275,30 @@ int client_alias_out_resolve(client_alias_out *a, mqtt5_str topic, uint16_t user
 
 /* ---- inbound ------------------------------------------------------------------------------- */
 
-void client_alias_in_init(client_alias_in *a, const mqtt5_allocator *al, uint16_t max)
+void client_alias_in_init(client_alias_in *a, uint16_t max)
 {
-    a->al = al;
     a->max = max;
     a->slots = NULL;
 }
 
-void client_alias_in_reset(client_alias_in *a)
+void client_alias_in_reset(client_alias_in *a, const mqtt5_allocator *al)
 {
     if (a->slots)
         for (uint32_t i = 0; i < a->max; i++)
-            unbind(a->al, &a->slots[i]);
+            unbind(al, &a->slots[i]);
 }
 
-void client_alias_in_cleanup(client_alias_in *a)
+void client_alias_in_cleanup(client_alias_in *a, const mqtt5_allocator *al)
 {
     if (a->slots) {
-        client_alias_in_reset(a);
-        a->al->release(a->al->ctx, a->slots, (size_t)a->max * sizeof(*a->slots));
+        client_alias_in_reset(a, al);
+        al->release(al->ctx, a->slots, (size_t)a->max * sizeof(*a->slots));
     }
     a->slots = NULL;
 }
 
-int client_alias_in_resolve(client_alias_in *a, uint16_t alias, mqtt5_str *topic)
+int client_alias_in_resolve(client_alias_in *a, const mqtt5_allocator *al, uint16_t alias,
+                            mqtt5_str *topic)
 {
     if (alias == 0 || alias > a->max) return MQTT5_ERR_TOPIC_ALIAS_INVALID;
     if (topic->len == 0) {
@@ -305,7 +311,7 @@ int client_alias_in_resolve(client_alias_in *a, uint16_t alias, mqtt5_str *topic
     if (topic->len > 65535 || topic->ptr == NULL) return MQTT5_ERR_INVALID_ARGUMENT;
     if (a->slots == NULL) {
         size_t size = (size_t)a->max * sizeof(*a->slots);
-        client_alias_slot *slots = a->al->allocate(a->al->ctx, size);
+        client_alias_slot *slots = al->allocate(al->ctx, size);
         if (slots == NULL) return MQTT5_ERR_NOMEM;
         for (uint32_t i = 0; i < a->max; i++)
             slots[i] = (client_alias_slot){NULL, 0, CLIENT_ALIAS_NONE, CLIENT_ALIAS_NONE, 0};
@@ -313,9 +319,9 @@ int client_alias_in_resolve(client_alias_in *a, uint16_t alias, mqtt5_str *topic
     }
     client_alias_slot *s = &a->slots[alias - 1];
     if (same_topic(s, *topic)) return MQTT5_OK;
-    char *copy = copy_topic(a->al, *topic);
+    char *copy = copy_topic(al, *topic);
     if (copy == NULL) return MQTT5_ERR_NOMEM;
-    unbind(a->al, s);
+    unbind(al, s);
     s->topic = copy;
     s->len = (uint16_t)topic->len;
     return MQTT5_OK;

@@ -6,7 +6,7 @@
  * used binding is replaced when full). Inbound: the server's bindings, so a PUBLISH with an empty
  * topic can be given its topic back. Bindings are per connection: reset at every CONNACK.
  *
- * Topics are copied through the caller's allocator; arrays are allocated on first use, so init
+ * Topics are copied through the caller's allocator; tables are allocated on first use, so init
  * cannot fail and an allocation failure surfaces as MQTT5_ERR_NOMEM from a resolve call, with the
  * bindings unchanged. No I/O, no clock, no heap calls of its own.
  */
@@ -31,17 +31,22 @@ typedef struct client_alias_slot {
 #define CLIENT_ALIAS_NONE 0xFFFFu
 
 /* ---- outbound ---- */
+
+/* The outbound bindings, one allocation made on first use: `usable` slots and, in LRU mode, the
+ * index after them (open addressing, slot + 1 per entry, 0 = empty; a power of two >= 2 * usable
+ * entries). */
+typedef struct client_alias_table {
+    uint16_t mru, lru;         /* LRU list ends */
+    client_alias_slot slots[]; /* alias - 1 */
+} client_alias_table;
+
 typedef struct client_alias_out {
     const mqtt5_allocator *al;
-    mqtt5_alias_out mode;
-    uint16_t cache_size; /* configured */
-    uint16_t usable;     /* min(cache_size, server maximum) since the last reset; 0 = no aliasing */
-    uint16_t count;      /* LRU: slots in use (aliases 1..count) */
-    uint16_t mru, lru;   /* LRU list ends */
-    client_alias_slot *slots; /* `slot_cap` entries, allocated on first use */
-    uint16_t slot_cap;
-    uint16_t *index;    /* LRU: open addressing, slot + 1 (0 = empty), `index_cap` entries */
-    uint32_t index_cap; /* power of two >= 2 * usable */
+    client_alias_table *table; /* allocated on first use, kept by resets that keep `usable` */
+    uint8_t mode;              /* mqtt5_alias_out */
+    uint16_t cache_size;       /* configured */
+    uint16_t usable; /* min(cache_size, server maximum) since the last reset; 0 = no aliasing */
+    uint16_t count;  /* LRU: slots in use (aliases 1..count) */
 } client_alias_out;
 
 void client_alias_out_init(client_alias_out *a, const mqtt5_allocator *al, mqtt5_alias_out mode,
@@ -66,21 +71,24 @@ int client_alias_out_resolve(client_alias_out *a, mqtt5_str topic, uint16_t user
                              uint16_t *alias, bool *send_topic);
 
 /* ---- inbound ---- */
+/* The allocator is the caller's, passed to each call that may allocate or free: the same one
+ * every time (the core keeps one pointer fewer). */
 typedef struct client_alias_in {
-    const mqtt5_allocator *al;
-    uint16_t max;             /* Topic Alias Maximum we advertise */
     client_alias_slot *slots; /* `max` entries, allocated on first binding */
+    uint16_t max;             /* Topic Alias Maximum we advertise */
 } client_alias_in;
 
-void client_alias_in_init(client_alias_in *a, const mqtt5_allocator *al, uint16_t max);
-void client_alias_in_reset(client_alias_in *a); /* at each CONNACK: forget all bindings */
-void client_alias_in_cleanup(client_alias_in *a);
+void client_alias_in_init(client_alias_in *a, uint16_t max);
+/* At each CONNACK: forget all bindings. */
+void client_alias_in_reset(client_alias_in *a, const mqtt5_allocator *al);
+void client_alias_in_cleanup(client_alias_in *a, const mqtt5_allocator *al);
 /*
  * Inbound PUBLISH carrying topic alias `alias`: alias 0 or > max -> MQTT5_ERR_TOPIC_ALIAS_INVALID;
  * non-empty *topic -> bind/replace (copied); empty *topic -> *topic becomes the bound topic (a view
  * valid until that alias is rebound or reset), unbound -> MQTT5_ERR_PROTOCOL_ERROR;
  * MQTT5_ERR_NOMEM when the copy cannot be allocated (bindings unchanged).
  */
-int client_alias_in_resolve(client_alias_in *a, uint16_t alias, mqtt5_str *topic);
+int client_alias_in_resolve(client_alias_in *a, const mqtt5_allocator *al, uint16_t alias,
+                            mqtt5_str *topic);
 
 #endif

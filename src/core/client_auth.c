@@ -10,15 +10,23 @@
 
 bool client_auth_enabled(const mqtt5_client_core *c)
 {
-    return MQTT5_PROPS_HAS(&c->connect->properties, MQTT5_PROP_AUTHENTICATION_METHOD);
+    return c->opt.auth;
+}
+
+/* The authentication method of the CONNECT template. */
+static mqtt5_str our_method(const mqtt5_client_core *c)
+{
+    mqtt5_packet tpl;
+    client_connect_template(c, &tpl);
+    return tpl.u.connect.properties.authentication_method;
 }
 
 static bool same_method(const mqtt5_client_core *c, const mqtt5_properties *p)
 {
-    const mqtt5_str *ours = &c->connect->properties.authentication_method;
+    mqtt5_str ours = our_method(c);
     if (!MQTT5_PROPS_HAS(p, MQTT5_PROP_AUTHENTICATION_METHOD)) return false;
-    return p->authentication_method.len == ours->len &&
-           (ours->len == 0 || memcmp(p->authentication_method.ptr, ours->ptr, ours->len) == 0);
+    return p->authentication_method.len == ours.len &&
+           (ours.len == 0 || memcmp(p->authentication_method.ptr, ours.ptr, ours.len) == 0);
 }
 
 void client_auth_reset(mqtt5_client_core *c)
@@ -76,7 +84,7 @@ int mqtt5_client_core_auth(mqtt5_client_core *c, uint64_t now, uint8_t reason,
     }
     mqtt5_disconnect a = {.reason_code = reason};
     if (props) a.properties = *props;
-    a.properties.authentication_method = c->connect->properties.authentication_method;
+    a.properties.authentication_method = our_method(c);
     a.properties.present |= MQTT5_PROP_BIT(MQTT5_PROP_AUTHENTICATION_METHOD);
     mqtt5_packet p = {.type = MQTT5_AUTH};
     p.u.auth = a;

@@ -152,21 +152,6 @@ void copy_unsubscribe(copier *cp, mqtt5_unsubscribe *dst, const mqtt5_unsubscrib
     }
 }
 
-void copy_connect(copier *cp, mqtt5_connect *dst, const mqtt5_connect *src)
-{
-    mqtt5_connect tmp = *src;
-    tmp.client_id = put_str(cp, src->client_id);
-    if (src->has_username) tmp.username = put_str(cp, src->username);
-    if (src->has_password) tmp.password = put_bytes(cp, src->password);
-    if (src->has_will) {
-        tmp.will.topic = put_str(cp, src->will.topic);
-        tmp.will.payload = put_bytes(cp, src->will.payload);
-        copy_properties(cp, dst ? &tmp.will.properties : NULL, &src->will.properties);
-    }
-    copy_properties(cp, dst ? &tmp.properties : NULL, &src->properties);
-    if (dst) *dst = tmp;
-}
-
 void copy_disconnect(copier *cp, mqtt5_disconnect *dst, const mqtt5_disconnect *src)
 {
     mqtt5_disconnect tmp = *src;

@@ -1,7 +1,8 @@
 /*
  * client_copy.h - deep copies of packets into one caller-sized block, for the client core's
- * operations and options. Two passes with the same code: measure (dst NULL) then copy, so the
- * core makes exactly one allocation per copied packet. Copies use arrays, never `raw` regions.
+ * operations and the DISCONNECT and AUTH it sends. Two passes with the same code: measure (dst
+ * NULL) then copy, so the core makes exactly one allocation per copied packet. Copies use arrays,
+ * never `raw` regions.
  */
 #ifndef MQTT5_CORE_CLIENT_COPY_H
 #define MQTT5_CORE_CLIENT_COPY_H
@@ -22,7 +23,6 @@ void copy_properties(copier *cp, mqtt5_properties *dst, const mqtt5_properties *
 void copy_publish(copier *cp, mqtt5_publish *dst, const mqtt5_publish *src);
 void copy_subscribe(copier *cp, mqtt5_subscribe *dst, const mqtt5_subscribe *src);
 void copy_unsubscribe(copier *cp, mqtt5_unsubscribe *dst, const mqtt5_unsubscribe *src);
-void copy_connect(copier *cp, mqtt5_connect *dst, const mqtt5_connect *src);
 void copy_disconnect(copier *cp, mqtt5_disconnect *dst, const mqtt5_disconnect *src);
 
 #endif

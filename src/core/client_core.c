@@ -1,16 +1,20 @@
 /*
- * client_core.c - the client core's lifecycle: options and construction, start/stop, transport
+ * client_core.c - the client core's lifecycle: options and construction (one allocation: the
+ * state and the CONNECT template, kept encoded and decoded when read), start/stop, transport
  * events, CONNACK handling, timers (CONNACK timeout, keep-alive, reconnect backoff and its reset),
  * the lifecycle-event guarantees and mem_recv, whose gather buffer for a packet split across calls
- * is allocated to that packet's size and given back once no packet waits in it. Operations live
- * in client_ops.c, output in client_send.c, inbound packets in client_recv.c. Sans-I/O: time is
+ * is allocated to that packet's size and given back once the packet is out. Operations live in
+ * client_ops.c, output in client_send.c, inbound packets in client_recv.c. Sans-I/O: time is
  * passed in, memory comes from the allocator.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "common/wipe.h"
 #include "core/client_copy.h"
 #include "core/client_internal.h"
+#include "core/encode.h"
+#include "core/wire.h"
 
 #define DISCONNECT_TIMEOUT_MS 10000u
 
@@ -71,6 +75,21 @@ void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy)
     client_free(c, copy, size);
 }
 
+/* Bytes of the encoded CONNECT template, from its fixed header (at least 15: no bounds to mind). */
+static size_t template_size(const mqtt5_client_core *c)
+{
+    uint32_t body = 0;
+    int n = wire_vbi_parse(c->connect_wire + 1, c->connect_wire + 5, &body);
+    return 1u + (size_t)n + body;
+}
+
+void client_connect_template(const mqtt5_client_core *c, mqtt5_packet *out)
+{
+    size_t used;
+    /* cannot fail: construction decoded these bytes once */
+    mqtt5_packet_decode(c->connect_wire, template_size(c), 0, out, &used, NULL);
+}
+
 static void *counted_allocate(void *ctx, size_t size)
 {
     return client_alloc(ctx, size);
@@ -110,7 +129,9 @@ static int opt_fail(mqtt5_codec_status *st, int err, const char *field, const ch
     return err;
 }
 
-static int validate_options(const mqtt5_client_core_options *o, mqtt5_codec_status *st)
+/* Checks `o`; *connect_size gets the size of the CONNECT template encoded. */
+static int validate_options(const mqtt5_client_core_options *o, size_t *connect_size,
+                            mqtt5_codec_status *st)
 {
     if (!o->callbacks.on_lifecycle || !o->callbacks.on_publish || !o->callbacks.on_complete)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks",
@@ -154,8 +175,7 @@ static int validate_options(const mqtt5_client_core_options *o, mqtt5_codec_stat
         !o->callbacks.on_auth)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks.on_auth",
                         "required with an authentication method");
-    size_t size;
-    int rc = mqtt5_packet_encoded_size(&p, &size, st);
+    int rc = mqtt5_packet_encoded_size(&p, connect_size, st);
     if (rc) return rc;
     if (o->iot_core && o->connect.client_id.len > 128)
         return opt_fail(st, MQTT5_ERR_IOT_CORE_LIMIT, "clientId",
@@ -165,20 +185,41 @@ static int validate_options(const mqtt5_client_core_options *o, mqtt5_codec_stat
 
 /* ---- construction --------------------------------------------------------------------------- */
 
+/* Bytes of a core whose CONNECT template encodes to `connect_size` bytes. */
+static size_t core_size(size_t connect_size)
+{
+    return offsetof(mqtt5_client_core, connect_wire) + connect_size;
+}
+
 int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
                           mqtt5_codec_status *st)
 {
     *out = NULL;
     if (st) *st = (mqtt5_codec_status){0};
-    int rc = validate_options(o, st);
+    size_t connect_size;
+    int rc = validate_options(o, &connect_size, st);
     if (rc) return rc;
     const mqtt5_allocator *al = o->allocator ? o->allocator : mqtt5_allocator_libc();
-    mqtt5_client_core *c = al->allocate(al->ctx, sizeof *c);
+    /* a CONNECT is at least 15 bytes: more than the struct's tail padding */
+    mqtt5_client_core *c = al->allocate(al->ctx, core_size(connect_size));
     if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
     memset(c, 0, sizeof *c);
     c->alloc = *al;
     c->counted = (mqtt5_allocator){counted_allocate, counted_release, c};
-    c->stats.memory_in_use = c->stats.memory_peak = sizeof *c;
+    c->stats.memory_in_use = c->stats.memory_peak = core_size(connect_size);
+
+    /* the CONNECT template, kept encoded; every CONNECT is built from it decoded, so it must
+     * decode */
+    mqtt5_packet p = {.type = MQTT5_CONNECT};
+    p.u.connect = o->connect;
+    encode_validated(&p, encode_body_length(connect_size), c->connect_wire);
+    size_t used;
+    rc = mqtt5_packet_decode(c->connect_wire, connect_size, 0, &p, &used, st);
+    if (rc) {
+        mqtt5_client_core_destroy(c);
+        return rc;
+    }
+
     c->opt = (client_options){
         .connack_timeout_ms = o->connack_timeout_ms,
         .ping_timeout_ms = o->ping_timeout_ms,
@@ -196,24 +237,11 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
         .alias_in = (uint8_t)o->alias_in,
         .receive_maximum_strict = o->receive_maximum_strict,
         .iot_core = o->iot_core,
+        .auth = MQTT5_PROPS_HAS(&p.u.connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD),
     };
     c->cb = o->callbacks;
     c->out_cap = o->write_batch_size; /* the batch buffer itself comes with the first mem_send */
-
-    /* deep copy of the CONNECT template, the template itself first */
-    copier cp = {NULL, sizeof(mqtt5_connect)};
-    copy_connect(&cp, NULL, &o->connect);
-    c->connect_copy_size = cp.used;
-    c->connect_copy = client_alloc(c, c->connect_copy_size);
-    c->control_cap = 2u * o->receive_maximum + 16u;
-    c->control = client_alloc(c, c->control_cap * sizeof *c->control);
-    if (!c->connect_copy || !c->control) {
-        mqtt5_client_core_destroy(c);
-        return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client buffers");
-    }
-    cp = (copier){c->connect_copy, sizeof(mqtt5_connect)};
-    copy_connect(&cp, c->connect_copy, &o->connect);
-    c->connect = c->connect_copy;
+    c->control_cap = CLIENT_CONTROL_LOCAL;
 
     /* no gather buffer until a packet arrives split */
     mqtt5_decoder_init(&c->decoder, NULL, 0, o->max_inbound_packet_size);
@@ -223,12 +251,10 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     client_packet_ids_init(&c->inbound_qos2);
     client_packet_ids_init(&c->held_acks);
     client_alias_out_init(&c->alias_out, &c->counted, o->alias_out, o->alias_out_cache);
-    client_alias_in_init(&c->alias_in, &c->counted,
-                         o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
+    client_alias_in_init(&c->alias_in, o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
     c->state = MQTT5_CS_STOPPED;
     c->next_op_id = 1;
-    c->connack_deadline = c->next_ping_at = c->ping_deadline = c->reconnect_at =
-        c->backoff_reset_at = c->disconnect_deadline = MQTT5_TIME_NEVER;
+    c->deadline = c->next_ping_at = c->ping_deadline = MQTT5_TIME_NEVER;
     *out = c;
     return MQTT5_OK;
 }
@@ -241,13 +267,20 @@ static void drop_disconnect(mqtt5_client_core *c)
     c->disconnect_due = false;
 }
 
-/* Give back the gather buffer, wiped (the decoder must not hold it). */
-static void free_gather(mqtt5_client_core *c)
+/* Give back `buf` of `size` bytes, a gather buffer the decoder no longer holds, wiped. */
+static void free_gather(mqtt5_client_core *c, uint8_t *buf, size_t size)
 {
-    mqtt5_wipe(c->decoder_buf, c->decoder_buf_size);
-    client_free(c, c->decoder_buf, c->decoder_buf_size);
-    c->decoder_buf = NULL;
-    c->decoder_buf_size = 0;
+    mqtt5_wipe(buf, size);
+    client_free(c, buf, size);
+}
+
+/* Start the decoder afresh, dropping a packet it was gathering. */
+static void reset_decoder(mqtt5_client_core *c)
+{
+    uint8_t *buf = c->decoder.buf;
+    size_t size = c->decoder.cap;
+    mqtt5_decoder_init(&c->decoder, NULL, 0, c->opt.max_inbound_packet_size);
+    free_gather(c, buf, size);
 }
 
 int mqtt5_client_core_destroy(mqtt5_client_core *c)
@@ -256,20 +289,20 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     if (c->in_callback) return MQTT5_ERR_BUSY;
     client_ops_fail_all(c, MQTT5_ERR_STOPPED);
     client_alias_out_cleanup(&c->alias_out);
-    client_alias_in_cleanup(&c->alias_in);
+    client_alias_in_cleanup(&c->alias_in, &c->counted);
     drop_disconnect(c);
     client_auth_reset(c);
+    client_control_clear(c);
     client_send_release(c);
-    free_gather(c);
+    reset_decoder(c);
     client_packet_ids_reset(&c->ids, &c->counted);
     client_packet_ids_reset(&c->inbound_qos2, &c->counted);
     client_packet_ids_reset(&c->held_acks, &c->counted);
-    mqtt5_wipe(c->connect_copy, c->connect_copy_size);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
-    client_free(c, c->control, c->control_cap * sizeof *c->control);
-    client_free(c, c->connect_copy, c->connect_copy_size);
     mqtt5_allocator al = c->alloc;
-    al.release(al.ctx, c, sizeof *c);
+    size_t size = core_size(template_size(c));
+    mqtt5_wipe(c->connect_wire, template_size(c)); /* the password */
+    al.release(al.ctx, c, size);
     return MQTT5_OK;
 }
 
@@ -322,8 +355,7 @@ static void emit_final(mqtt5_client_core *c, int error, const mqtt5_connack *con
 
 static void clear_connection_timers(mqtt5_client_core *c)
 {
-    c->connack_deadline = c->next_ping_at = c->ping_deadline = c->backoff_reset_at =
-        c->disconnect_deadline = MQTT5_TIME_NEVER;
+    c->deadline = c->next_ping_at = c->ping_deadline = MQTT5_TIME_NEVER;
 }
 
 /* Forget everything that belongs to one network connection. */
@@ -333,10 +365,9 @@ static void reset_connection(mqtt5_client_core *c)
     c->connect_due = c->ping_due = false;
     drop_disconnect(c);
     client_auth_reset(c);
-    c->control_head = c->control_len = 0;
+    client_control_clear(c);
     client_send_release(c);
-    mqtt5_decoder_init(&c->decoder, NULL, 0, c->opt.max_inbound_packet_size);
-    free_gather(c);
+    reset_decoder(c);
     client_packet_ids_reset(&c->held_acks, &c->counted);
     c->inbound_unacked = 0;
     c->generation++;
@@ -345,14 +376,14 @@ static void reset_connection(mqtt5_client_core *c)
 static void begin_attempt(mqtt5_client_core *c)
 {
     c->state = MQTT5_CS_CONNECTING;
-    c->reconnect_at = MQTT5_TIME_NEVER;
+    c->deadline = MQTT5_TIME_NEVER;
     client_emit_lifecycle(c, MQTT5_LC_ATTEMPTING_CONNECT, 0, NULL, NULL);
 }
 
 static void enter_stopped(mqtt5_client_core *c)
 {
     c->state = MQTT5_CS_STOPPED;
-    c->reconnect_at = MQTT5_TIME_NEVER;
+    c->deadline = MQTT5_TIME_NEVER;
     c->ever_connected = false;
     /* a server-assigned identifier belongs to the session; a stop ends it */
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
@@ -381,7 +412,7 @@ static void after_close(mqtt5_client_core *c)
     client_ops_on_disconnect(c);
     reset_connection(c);
     c->state = MQTT5_CS_PENDING_RECONNECT;
-    c->reconnect_at = c->now + client_backoff_next(&c->backoff, &c->rng);
+    c->deadline = c->now + client_backoff_next(&c->backoff, &c->rng);
 }
 
 void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
@@ -401,7 +432,7 @@ void client_fail_connection(mqtt5_client_core *c, int error, uint8_t reason,
         c->disconnect_reason = reason;
         c->disconnect_due = true;
         c->state = MQTT5_CS_CLEAN_DISCONNECT;
-        c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
+        c->deadline = c->now + DISCONNECT_TIMEOUT_MS;
     } else {
         c->state = MQTT5_CS_CLOSING;
         if (!c->transport_open) after_close(c);
@@ -463,7 +494,7 @@ int mqtt5_client_core_stop(mqtt5_client_core *c, uint64_t now, const mqtt5_disco
             c->disconnect_copy = copy;
             c->disconnect_due = true;
             c->state = MQTT5_CS_CLEAN_DISCONNECT;
-            c->disconnect_deadline = c->now + DISCONNECT_TIMEOUT_MS;
+            c->deadline = c->now + DISCONNECT_TIMEOUT_MS;
             copy = NULL;
         }
         break;
@@ -488,7 +519,7 @@ int mqtt5_client_core_on_transport_open(mqtt5_client_core *c, uint64_t now)
     c->transport_open = true;
     c->state = MQTT5_CS_MQTT_CONNECT;
     c->connect_due = true;
-    c->connack_deadline = c->now + c->opt.connack_timeout_ms;
+    c->deadline = c->now + c->opt.connack_timeout_ms;
     return MQTT5_OK;
 }
 
@@ -512,6 +543,9 @@ int mqtt5_client_core_on_transport_closed(mqtt5_client_core *c, uint64_t now, in
 static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
 {
     const mqtt5_properties *p = &ca->properties;
+    mqtt5_packet tpl;
+    client_connect_template(c, &tpl);
+    const mqtt5_connect *ours = &tpl.u.connect;
     mqtt5_negotiated_settings *s = &c->settings;
     memset(s, 0, sizeof *s);
     s->rejoined_session = ca->session_present;
@@ -527,16 +561,16 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     s->subscription_ids_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE)
                                         ? p->subscription_identifier_available != 0
                                         : true;
-    s->keep_alive_s = MQTT5_PROPS_HAS(p, MQTT5_PROP_SERVER_KEEP_ALIVE) ? p->server_keep_alive
-                                                                       : c->connect->keep_alive;
+    s->keep_alive_s =
+        MQTT5_PROPS_HAS(p, MQTT5_PROP_SERVER_KEEP_ALIVE) ? p->server_keep_alive : ours->keep_alive;
     uint64_t half = (uint64_t)s->keep_alive_s * 1000u / 2u;
     s->ping_timeout_ms =
         (uint32_t)(half && half < c->opt.ping_timeout_ms ? half : c->opt.ping_timeout_ms);
     s->session_expiry_s =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
             ? p->session_expiry_interval
-            : (MQTT5_PROPS_HAS(&c->connect->properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
-                   ? c->connect->properties.session_expiry_interval
+            : (MQTT5_PROPS_HAS(&ours->properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
+                   ? ours->properties.session_expiry_interval
                    : 0);
     s->max_packet_size_to_server =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_PACKET_SIZE) ? p->maximum_packet_size : 0;
@@ -554,15 +588,14 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     s->topic_alias_max_to_client =
         c->opt.alias_in == MQTT5_ALIAS_IN_ENABLED ? c->opt.alias_in_max : 0;
     client_alias_out_reset(&c->alias_out, server_alias_max);
-    client_alias_in_reset(&c->alias_in);
+    client_alias_in_reset(&c->alias_in, &c->counted);
 
-    s->client_id =
-        c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : c->connect->client_id;
+    s->client_id = c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : ours->client_id;
 }
 
 void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
 {
-    c->connack_deadline = MQTT5_TIME_NEVER;
+    c->deadline = MQTT5_TIME_NEVER;
     if (ca->reason_code >= 0x80) {
         client_fail_connection(c, MQTT5_ERR_CONNACK_REFUSED, 0, ca, NULL);
         return;
@@ -586,7 +619,7 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
         if (id.len) memcpy(copy, id.ptr, id.len);
         client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
         c->client_id = copy;
-        c->client_id_len = id.len;
+        c->client_id_len = (uint16_t)id.len; /* an MQTT string: at most 65535 bytes */
     }
     settings_from_connack(c, ca);
     c->has_settings = true;
@@ -600,7 +633,7 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     }
     c->next_ping_at = c->settings.keep_alive_s ? c->now + (uint64_t)c->settings.keep_alive_s * 1000u
                                                : MQTT5_TIME_NEVER;
-    c->backoff_reset_at = c->now + c->opt.reconnect_reset_after_ms;
+    c->deadline = c->now + c->opt.reconnect_reset_after_ms; /* the backoff reset */
     client_ops_on_connack(c);
     client_emit_lifecycle(c, MQTT5_LC_CONNECTION_SUCCESS, 0, ca, NULL);
 }
@@ -618,11 +651,11 @@ static uint64_t next_deadline(const mqtt5_client_core *c)
     uint64_t t = MQTT5_TIME_NEVER;
     switch (c->state) {
     case MQTT5_CS_MQTT_CONNECT:
-        t = c->connack_deadline;
+        t = c->deadline;
         break;
     case MQTT5_CS_CONNECTED:
         t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : c->next_ping_at, c->ping_deadline);
-        t = min_u64(t, c->backoff_reset_at);
+        t = min_u64(t, c->deadline);
         t = min_u64(t, client_ops_next_deadline(c));
         if (c->queue.head) {
             uint64_t ready = client_op_ready_at(c, c->queue.head); /* IoT Core pacing */
@@ -630,10 +663,10 @@ static uint64_t next_deadline(const mqtt5_client_core *c)
         }
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:
-        t = c->disconnect_deadline;
+        t = c->deadline;
         break;
     case MQTT5_CS_PENDING_RECONNECT:
-        t = c->reconnect_at;
+        t = c->deadline;
         break;
     default:
         break;
@@ -647,19 +680,19 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
     advance(c, now);
     switch (c->state) {
     case MQTT5_CS_PENDING_RECONNECT:
-        if (c->now >= c->reconnect_at) begin_attempt(c);
+        if (c->now >= c->deadline) begin_attempt(c);
         break;
     case MQTT5_CS_MQTT_CONNECT:
-        if (c->now >= c->connack_deadline)
+        if (c->now >= c->deadline)
             client_fail_connection(c, MQTT5_ERR_CONNACK_TIMEOUT, 0, NULL, NULL);
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:
-        if (c->now >= c->disconnect_deadline) c->state = MQTT5_CS_CLOSING;
+        if (c->now >= c->deadline) c->state = MQTT5_CS_CLOSING;
         break;
     case MQTT5_CS_CONNECTED:
-        if (c->now >= c->backoff_reset_at) {
+        if (c->now >= c->deadline) {
             client_backoff_reset(&c->backoff);
-            c->backoff_reset_at = MQTT5_TIME_NEVER;
+            c->deadline = MQTT5_TIME_NEVER;
         }
         if (c->now >= c->ping_deadline) {
             client_fail_connection(c, MQTT5_ERR_PING_TIMEOUT, MQTT5_RC_KEEP_ALIVE_TIMEOUT, NULL,
@@ -700,10 +733,24 @@ bool mqtt5_client_core_settings(const mqtt5_client_core *c, mqtt5_negotiated_set
 
 void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out)
 {
-    *out = c->stats;
-    out->incomplete_ops = c->incomplete_ops;
-    out->incomplete_bytes = c->incomplete_bytes;
-    out->unacked_ops = out->unacked_bytes = 0;
+    const client_stats *s = &c->stats;
+    *out = (mqtt5_client_stats){
+        .incomplete_ops = c->incomplete_ops,
+        .incomplete_bytes = c->incomplete_bytes,
+        .bytes_sent = s->bytes_sent,
+        .bytes_received = s->bytes_received,
+        .batches_sent = s->batches_sent,
+        .connect_attempts = s->connect_attempts,
+        .connect_failures = s->connect_failures,
+        .disconnections = s->disconnections,
+        .pings_sent = s->pings_sent,
+        .ack_timeouts = s->ack_timeouts,
+        .receive_maximum_exceeded = s->receive_maximum_exceeded,
+        .memory_in_use = s->memory_in_use,
+        .memory_peak = s->memory_peak,
+    };
+    memcpy(out->packets_sent, s->packets_sent, sizeof out->packets_sent);
+    memcpy(out->packets_received, s->packets_received, sizeof out->packets_received);
     for (const client_op *op = c->inflight.head; op; op = op->next) {
         if (op->completed) continue;
         out->unacked_ops++;
@@ -713,20 +760,24 @@ void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out
 
 /* ---- inbound bytes -------------------------------------------------------------------------- */
 
-/* The decoder needs storage for a split packet of decoder.need bytes: the buffer of an earlier
- * packet of this call if it is big enough, else one of exactly that size. */
+/* The decoder needs storage for a split packet of decoder.need bytes: one of exactly that size. */
 static bool gather_attach(mqtt5_client_core *c)
 {
     size_t need = c->decoder.need;
-    if (c->decoder_buf_size < need) {
-        free_gather(c);
-        c->decoder_buf = client_alloc(c, need);
-        if (!c->decoder_buf) return false;
-        c->decoder_buf_size = need;
-    }
+    uint8_t *buf = client_alloc(c, need);
+    if (!buf) return false;
     /* cannot fail: the decoder holds no storage while it asks, and this is big enough */
-    mqtt5_decoder_set_buffer(&c->decoder, c->decoder_buf, c->decoder_buf_size);
+    mqtt5_decoder_set_buffer(&c->decoder, buf, need);
     return true;
+}
+
+/* Take the gather buffer back from the decoder unless part of a packet waits in it. */
+static void gather_detach(mqtt5_client_core *c)
+{
+    uint8_t *buf = c->decoder.buf;
+    size_t size = c->decoder.cap;
+    if (buf && mqtt5_decoder_set_buffer(&c->decoder, NULL, 0) == MQTT5_OK)
+        free_gather(c, buf, size);
 }
 
 int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t *in, size_t len)
@@ -757,11 +808,10 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
         }
         c->stats.packets_received[p.type]++;
         client_handle_packet(c, &p);
-        /* done with the packet: the next split one asks for storage again */
-        mqtt5_decoder_set_buffer(&c->decoder, NULL, 0);
+        /* done with the packet: its buffer goes back, the next split one asks again */
+        gather_detach(c);
     }
-    /* Detaching fails only while part of a packet waits in the gather buffer; otherwise the
-     * buffer goes back now, so an idle client holds none. */
-    if (mqtt5_decoder_set_buffer(&c->decoder, NULL, 0) == MQTT5_OK) free_gather(c);
+    /* after an error the buffer goes back too: an idle client holds none */
+    gather_detach(c);
     return MQTT5_OK;
 }

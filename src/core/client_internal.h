@@ -27,9 +27,9 @@ typedef struct client_op {
         mqtt5_unsubscribe unsubscribe;
     } u; /* views point into this allocation, or into `wire` */
     size_t alloc_size;
-    size_t wire_size;        /* encoded size at submit (statistics, queue bound) */
-    const uint8_t *wire;     /* publish_encoded: the caller's PUBLISH bytes (not owned), else NULL */
-    uint32_t wire_id_at;     /* where the packet identifier sits in `wire` (QoS > 0) */
+    size_t wire_size;    /* encoded size at submit (statistics, queue bound) */
+    const uint8_t *wire; /* publish_encoded: the caller's PUBLISH bytes (not owned), else NULL */
+    uint32_t wire_id_at; /* where the packet identifier sits in `wire` (QoS > 0) */
     uint32_t ack_timeout_ms; /* 0 = none */
     uint64_t deadline;       /* ack deadline while in flight */
     uint16_t packet_id;      /* bound when first handed out; 0 = none */
@@ -58,9 +58,11 @@ typedef struct client_control {
     uint16_t packet_id;
 } client_control;
 
+#define CLIENT_CONTROL_LOCAL 4u /* owed packets held inside the core before the ring spills */
+
 /* The options the core reads after construction, in small types: mqtt5_client_core_options less
- * the CONNECT template (behind `connect`), the callbacks (`cb`), the batch size (`out_cap`) and
- * what only construction reads. */
+ * the CONNECT template (encoded in `connect_wire`), the callbacks (`cb`), the batch size
+ * (`out_cap`) and what only construction reads. */
 typedef struct client_options {
     uint32_t connack_timeout_ms, ping_timeout_ms, ack_timeout_ms, reconnect_reset_after_ms;
     uint32_t max_queued_ops, max_inbound_packet_size;
@@ -71,7 +73,19 @@ typedef struct client_options {
     uint8_t alias_out;        /* mqtt5_alias_out */
     uint8_t alias_in;         /* mqtt5_alias_in */
     bool receive_maximum_strict, iot_core;
+    bool auth; /* the CONNECT template has an authentication method */
 } client_options;
+
+/* The statistics the core counts: mqtt5_client_stats less what mqtt5_client_core_stats works
+ * out when asked (incomplete and unacknowledged operations). */
+typedef struct client_stats {
+    uint64_t bytes_sent, bytes_received, batches_sent;
+    uint64_t packets_sent[16], packets_received[16]; /* by packet type */
+    uint64_t connect_attempts, connect_failures, disconnections;
+    uint64_t pings_sent, ack_timeouts;
+    uint64_t receive_maximum_exceeded;
+    size_t memory_in_use, memory_peak;
+} client_stats;
 
 /* A DISCONNECT or AUTH to send, deep-copied: the packet heads its own allocation of `size`
  * bytes and its views point into the rest. */
@@ -81,24 +95,34 @@ typedef struct client_packet_copy {
 } client_packet_copy;
 
 /*
- * The core keeps what every client needs in this struct and everything else behind pointers that
- * are NULL while unused: the CONNECT template heads connect_copy; a pending DISCONNECT with
- * properties or AUTH has its own copy; the batch buffer is allocated by the first mem_send of a
- * connection (mem_send_buf never needs it) and freed when the transport closes; the gather buffer
- * of the decoder exists only while a packet split across mem_recv calls is pending; packet ids in
- * use live in the struct up to four per set. An idle connected core holds the struct,
- * connect_copy and the control ring.
+ * The core is one allocation: this struct, with what every client needs, followed by the CONNECT
+ * template encoded (connect_wire: encoded and checked at construction, decoded by
+ * client_connect_template whenever a CONNECT is built or the template is read). Everything else
+ * is behind pointers that are NULL while unused: a pending DISCONNECT with properties or AUTH has
+ * its own copy; owed packets beyond CLIENT_CONTROL_LOCAL spill into a ring that is freed once
+ * drained; the batch buffer is allocated by the first mem_send of a connection (mem_send_buf
+ * never needs it) and freed when the transport closes; the decoder holds a gather buffer only
+ * while a packet split across mem_recv calls is pending; packet ids in use live in the struct up
+ * to four per set; topic alias tables come with their first binding. An idle connected core holds
+ * the one allocation and nothing else.
  */
 struct mqtt5_client_core {
     mqtt5_allocator alloc;
     mqtt5_allocator counted; /* alloc, through client_alloc: the statistics see everything */
     client_options opt;
-    const mqtt5_connect *connect; /* the CONNECT template, at the start of connect_copy */
-    void *connect_copy;
-    size_t connect_copy_size;
     mqtt5_client_core_callbacks cb;
-    int in_callback;
+    uint64_t now;
 
+    /* timers (MQTT5_TIME_NEVER when off) */
+    uint64_t deadline; /* the state's own: MQTT_CONNECT the CONNACK timeout, CONNECTED the backoff
+                        * reset, CLEAN_DISCONNECT the end of the wait for the DISCONNECT to go
+                        * out, PENDING_RECONNECT the next attempt */
+    uint64_t next_ping_at, ping_deadline;
+    client_rng rng;
+    client_backoff backoff;
+
+    int in_callback;
+    uint32_t generation; /* connection counter, part of ack handles */
     mqtt5_client_state state;
     bool want_running; /* start() called and no stop() since */
     bool attempt_open; /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
@@ -108,14 +132,6 @@ struct mqtt5_client_core {
     bool ever_connected; /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
     bool session_resumed;
     uint8_t failing_reason; /* the DISCONNECT reason being sent, during emit_final */
-    uint64_t now;
-    uint32_t generation; /* connection counter, part of ack handles */
-
-    /* timers (MQTT5_TIME_NEVER when off) */
-    uint64_t connack_deadline, next_ping_at, ping_deadline, reconnect_at, backoff_reset_at,
-        disconnect_deadline;
-    client_rng rng;
-    client_backoff backoff;
 
     /* outgoing control state */
     bool connect_due;
@@ -125,24 +141,26 @@ struct mqtt5_client_core {
     uint8_t disconnect_reason;           /* the DISCONNECT to send when disconnect_copy is NULL */
     client_packet_copy *disconnect_copy; /* stop() with a DISCONNECT that needs a copy */
     client_packet_copy *auth; /* an AUTH from the user waiting to be handed out, or NULL */
-    client_control *control;
+    union {
+        client_control *heap;                       /* control_cap entries */
+        client_control local[CLIENT_CONTROL_LOCAL]; /* while control_cap is CLIENT_CONTROL_LOCAL */
+    } control; /* ring of owed packets, the oldest at control_head */
     uint32_t control_cap, control_head, control_len;
 
     /* negotiated */
     bool has_settings;
+    uint16_t client_id_len;
     mqtt5_negotiated_settings settings;
-    char *client_id; /* assigned identifier, owned */
-    size_t client_id_len;
+    char *client_id; /* assigned identifier, owned (client_id_len bytes, 1 when empty) */
 
     /* inbound */
-    mqtt5_decoder decoder; /* storage on demand: decoder_buf while attached */
-    uint8_t *decoder_buf;  /* gather buffer of a split packet, NULL when none */
-    size_t decoder_buf_size;
+    mqtt5_decoder decoder;          /* its buffer, while set, is our gather buffer of `cap` bytes */
     client_packet_ids inbound_qos2; /* PUBREC sent (or owed), waiting for PUBREL */
     client_packet_ids held_acks;    /* taken by the user, not yet sent */
     uint32_t inbound_unacked;       /* QoS 1/2 received and not fully acknowledged */
+    uint16_t ack_id;                /* during on_publish: the message's packet id */
+    uint8_t ack_qos;                /* and QoS (0: QoS 0, or no on_publish running) */
     bool ack_taken;                 /* set by take_ack during on_publish */
-    uint64_t current_ack_handle;
     client_alias_in alias_in;
 
     /* operations */
@@ -165,7 +183,10 @@ struct mqtt5_client_core {
     uint8_t *big_buf; /* one-off buffer for a packet bigger than the batch */
     size_t big_size;
 
-    mqtt5_client_stats stats;
+    client_stats stats;
+    /* the CONNECT template as mqtt5_packet_encode writes it (its size in its fixed header); it
+     * holds the password: wiped at destroy */
+    uint8_t connect_wire[];
 };
 
 /* ---- memory (client_core.c) ---- */
@@ -174,6 +195,8 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size);
 /* A DISCONNECT or AUTH copy; NULL when out of memory. Freeing wipes it; NULL is fine. */
 client_packet_copy *client_packet_copy_new(mqtt5_client_core *c, const mqtt5_disconnect *src);
 void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy);
+/* The CONNECT template, decoded from connect_wire: its views point into the core. */
+void client_connect_template(const mqtt5_client_core *c, mqtt5_packet *out);
 
 /* ---- events and transitions (client_core.c) ---- */
 void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int error,
@@ -212,7 +235,10 @@ uint64_t client_ops_next_deadline(const mqtt5_client_core *c);
 /* When a queued operation may be handed out: now, a later time (AWS IoT Core pacing), or
  * MQTT5_TIME_NEVER while the server's Receive Maximum holds it (an ack will free it). */
 uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
+/* Owe the server a PUBACK/PUBREC/PUBREL/PUBCOMP; false when a spilled ring cannot grow. */
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason);
+/* Connection ended or destroy: forget every owed packet and give back a spilled ring. */
+void client_control_clear(mqtt5_client_core *c);
 bool client_has_output(const mqtt5_client_core *c);
 /* Connection ended or destroy: wipe and free the batch buffer and the one-off buffer. */
 void client_send_release(mqtt5_client_core *c);

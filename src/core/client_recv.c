@@ -27,7 +27,8 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
 {
     mqtt5_publish pub = pk->u.publish;
     if (MQTT5_PROPS_HAS(&pub.properties, MQTT5_PROP_TOPIC_ALIAS)) {
-        int rc = client_alias_in_resolve(&c->alias_in, pub.properties.topic_alias, &pub.topic);
+        int rc = client_alias_in_resolve(&c->alias_in, &c->counted, pub.properties.topic_alias,
+                                         &pub.topic);
         if (rc) {
             protocol_error(c, rc,
                            rc == MQTT5_ERR_TOPIC_ALIAS_INVALID ? MQTT5_RC_TOPIC_ALIAS_INVALID
@@ -61,11 +62,12 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
     }
     mqtt5_inbound_publish msg = {&pub, pub.qos ? make_handle(c, pub.qos, pub.packet_id) : 0};
     c->ack_taken = false;
-    c->current_ack_handle = msg.ack_handle;
+    c->ack_qos = pub.qos;
+    c->ack_id = pub.packet_id;
     c->in_callback++;
     c->cb.on_publish(c->cb.user, &msg);
     c->in_callback--;
-    c->current_ack_handle = 0;
+    c->ack_qos = 0;
     if (pub.qos == 0 || c->state != MQTT5_CS_CONNECTED) return;
     if (c->ack_taken) {
         client_packet_ids_reserve(&c->held_acks, pub.packet_id); /* take_ack made room */
@@ -76,7 +78,9 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
 
 int mqtt5_client_core_take_ack(mqtt5_client_core *c, uint64_t handle)
 {
-    if (!handle || handle != c->current_ack_handle || c->ack_taken) return MQTT5_ERR_STALE_HANDLE;
+    /* only the handle of the message in on_publish, once */
+    if (!c->ack_qos || handle != make_handle(c, c->ack_qos, c->ack_id) || c->ack_taken)
+        return MQTT5_ERR_STALE_HANDLE;
     if (!client_packet_ids_room(&c->held_acks, &c->counted, c->held_acks.in_use + 1u))
         return MQTT5_ERR_NOMEM;
     c->ack_taken = true;

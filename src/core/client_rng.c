@@ -17,8 +17,10 @@ static uint64_t splitmix64(uint64_t *state)
 void client_rng_init(client_rng *r, uint64_t (*fn)(void *ctx), void *ctx, uint64_t seed)
 {
     r->fn = fn;
-    r->ctx = ctx;
-    r->state = seed;
+    if (fn)
+        r->ctx = ctx;
+    else
+        r->state = seed;
 }
 
 uint64_t client_rng_next(client_rng *r)
@@ -86,7 +88,7 @@ uint64_t client_backoff_next(client_backoff *b, client_rng *r)
         d = client_rng_uniform(r, min, client_backoff_ceiling(b));
         break;
     }
-    b->prev_ms = d;
+    b->prev_ms = (uint32_t)d; /* d <= max */
     if (b->attempt < UINT32_MAX) b->attempt++;
     return d;
 }

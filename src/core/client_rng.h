@@ -14,8 +14,10 @@
 
 typedef struct client_rng {
     uint64_t (*fn)(void *ctx); /* NULL: splitmix64 over `state` */
-    void *ctx;
-    uint64_t state;
+    union {
+        void *ctx;      /* fn's */
+        uint64_t state; /* splitmix64's, without fn */
+    };
 } client_rng;
 
 void client_rng_init(client_rng *r, uint64_t (*fn)(void *ctx), void *ctx, uint64_t seed);
@@ -30,8 +32,8 @@ uint64_t client_rng_uniform(client_rng *r, uint64_t lo, uint64_t hi);
 
 typedef struct client_backoff {
     mqtt5_jitter mode;
-    uint64_t min_ms, max_ms, prev_ms;
-    uint32_t attempt; /* retries since init/reset; saturates */
+    uint32_t min_ms, max_ms, prev_ms; /* every delay lies in [min, max] */
+    uint32_t attempt;                 /* retries since init/reset; saturates */
 } client_backoff;
 
 /* min > max: max is taken to be min. */

@@ -8,7 +8,8 @@
  * Buffers: mem_send_buf encodes into the caller's buffer; mem_send into the core's batch buffer,
  * allocated the first time a connection has something to hand out and wiped and freed when the
  * transport closes. A packet bigger than the batch goes out alone from a one-off buffer that lives
- * until the next call.
+ * until the next call. Owed acknowledgements wait inside the core, a burst of them in a ring of
+ * their own that is freed once they are all out.
  */
 #include <string.h>
 
@@ -19,17 +20,25 @@
 
 /* ---- control ring --------------------------------------------------------------------------- */
 
-/* Double the ring of owed acknowledgements (a server beyond our Receive Maximum, tolerated). */
+/* The ring of owed packets: inside the core up to CLIENT_CONTROL_LOCAL, else spilled. */
+static client_control *control_ring(mqtt5_client_core *c)
+{
+    return c->control_cap > CLIENT_CONTROL_LOCAL ? c->control.heap : c->control.local;
+}
+
+/* Double the ring of owed packets (a burst of inbound messages between two batches). */
 static bool control_grow(mqtt5_client_core *c)
 {
     uint32_t cap = c->control_cap * 2u;
     if (cap > 4u * 65536u + 16u) return false; /* more than ids can be outstanding */
     client_control *q = client_alloc(c, cap * sizeof *q);
     if (!q) return false;
+    const client_control *old = control_ring(c);
     for (uint32_t i = 0; i < c->control_len; i++)
-        q[i] = c->control[(c->control_head + i) % c->control_cap];
-    client_free(c, c->control, c->control_cap * sizeof *c->control);
-    c->control = q;
+        q[i] = old[(c->control_head + i) % c->control_cap];
+    if (c->control_cap > CLIENT_CONTROL_LOCAL)
+        client_free(c, c->control.heap, c->control_cap * sizeof *q);
+    c->control.heap = q;
     c->control_cap = cap;
     c->control_head = 0;
     return true;
@@ -39,9 +48,17 @@ bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id,
 {
     if (c->control_len == c->control_cap && !control_grow(c)) return false;
     uint32_t at = (c->control_head + c->control_len) % c->control_cap;
-    c->control[at] = (client_control){type, reason, packet_id};
+    control_ring(c)[at] = (client_control){type, reason, packet_id};
     c->control_len++;
     return true;
+}
+
+void client_control_clear(mqtt5_client_core *c)
+{
+    if (c->control_cap > CLIENT_CONTROL_LOCAL)
+        client_free(c, c->control.heap, c->control_cap * sizeof *c->control.heap);
+    c->control_cap = CLIENT_CONTROL_LOCAL;
+    c->control_head = c->control_len = 0;
 }
 
 uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
@@ -127,8 +144,8 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
 
 static int add_connect(mqtt5_client_core *c, batch *b)
 {
-    mqtt5_packet p = {.type = MQTT5_CONNECT};
-    p.u.connect = *c->connect;
+    mqtt5_packet p;
+    client_connect_template(c, &p);
     mqtt5_connect *cn = &p.u.connect;
     cn->clean_start =
         c->opt.session_behavior == MQTT5_SESSION_CLEAN ||
@@ -166,7 +183,7 @@ static int add_control(mqtt5_client_core *c, batch *b)
     int rc = add_auth(c, b);
     if (rc != 1) return rc;
     while (c->control_len) {
-        const client_control *ctl = &c->control[c->control_head];
+        const client_control *ctl = &control_ring(c)[c->control_head];
         mqtt5_packet p = {.type = (mqtt5_packet_type)ctl->type};
         p.u.ack = (mqtt5_ack){.packet_id = ctl->packet_id, .reason_code = ctl->reason};
         rc = batch_add(c, b, &p, 0);
@@ -180,6 +197,7 @@ static int add_control(mqtt5_client_core *c, batch *b)
         c->control_head = (c->control_head + 1u) % c->control_cap;
         c->control_len--;
     }
+    client_control_clear(c); /* all out: a spilled ring goes back */
     for (client_op *op = c->inflight.head; op && c->pubrel_due; op = op->next) {
         if (!op->pubrel_due) continue;
         mqtt5_packet p = {.type = MQTT5_PUBREL};

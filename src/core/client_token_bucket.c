@@ -6,9 +6,7 @@
 #include "core/client_token_bucket.h"
 
 #define MILLI 1000
-/* Bounds that keep every sum and product below 2^63: capacity * 1000 <= 2^52, debt >= -2^62. */
-#define MAX_CAPACITY (UINT64_C(1) << 42)
-#define MAX_RATE (UINT64_C(1) << 42)
+/* Bounds that keep every sum and product below 2^63: capacity * 1000 < 2^42, debt >= -2^62. */
 #define MIN_TOKENS (-(INT64_C(1) << 62))
 
 static int64_t cap_milli(const client_token_bucket *b)
@@ -37,8 +35,8 @@ static void refill(client_token_bucket *b, uint64_t now_ms)
 void client_token_bucket_init(client_token_bucket *b, uint64_t rate_per_s, uint64_t capacity,
                               uint64_t now_ms)
 {
-    b->rate_per_s = rate_per_s > MAX_RATE ? MAX_RATE : rate_per_s;
-    b->capacity = capacity == 0 ? 1 : capacity > MAX_CAPACITY ? MAX_CAPACITY : capacity;
+    b->rate_per_s = rate_per_s > UINT32_MAX ? UINT32_MAX : (uint32_t)rate_per_s;
+    b->capacity = capacity == 0 ? 1 : capacity > UINT32_MAX ? UINT32_MAX : (uint32_t)capacity;
     client_token_bucket_fill(b, now_ms);
 }
 

@@ -15,12 +15,13 @@
 #include <stdint.h>
 
 typedef struct client_token_bucket {
-    uint64_t rate_per_s, capacity; /* capacity in tokens, at least 1 */
+    uint32_t rate_per_s, capacity; /* capacity in tokens, at least 1 */
     int64_t tokens_milli;
     uint64_t last_ms;
 } client_token_bucket;
 
-/* Starts full. capacity 0 is taken as 1; both are clamped so milli-token sums cannot overflow. */
+/* Starts full. capacity 0 is taken as 1; both are clamped to 2^32 - 1 (so milli-token sums
+ * cannot overflow). */
 void client_token_bucket_init(client_token_bucket *b, uint64_t rate_per_s, uint64_t capacity,
                               uint64_t now_ms);
 /* Refills the bucket to full (e.g. at each CONNACK). */

@@ -160,7 +160,7 @@ static void out_lru_rules(void **state)
     /* the client picks aliases: a user alias is refused */
     REFUSED(out(&a, "abcd", 1), MQTT5_ERR_INVALID_ARGUMENT);
     ALIAS_ONLY(out(&a, "abcd", 0), 3);       /* unchanged by the refusal */
-    assert_int_equal(ta.live_blocks, 2 + 3); /* slots, index, 3 topics */
+    assert_int_equal(ta.live_blocks, 1 + 3); /* the table, 3 topics */
     client_alias_out_cleanup(&a);
     assert_no_leaks(&ta);
 }
@@ -211,7 +211,7 @@ static void out_lru_reset_forgets(void **state)
     assert_out(out(&a, "aaaa", 0), MQTT5_OK, 1, true);
     assert_out(out(&a, "bbbb", 0), MQTT5_OK, 2, true);
     client_alias_out_reset(&a, 4);
-    assert_int_equal(ta.live_blocks, 2);               /* topics released, arrays kept */
+    assert_int_equal(ta.live_blocks, 1);               /* topics released, table kept */
     assert_out(out(&a, "bbbb", 0), MQTT5_OK, 1, true); /* aliases start over */
     assert_out(out(&a, "aaaa", 0), MQTT5_OK, 2, true);
     ALIAS_ONLY(out(&a, "bbbb", 0), 1);
@@ -279,7 +279,7 @@ static void lru_against_model(int cache, int pool, int steps, uint64_t seed)
             fail_msg("step %d topic %s: got rc %d alias %u send %d, want alias %u send %d", step,
                      name, got.rc, got.alias, got.send_topic, want.alias, want.send_topic);
     }
-    assert_int_equal(ta.live_blocks, 2 + (size_t)(cache < pool ? cache : pool));
+    assert_int_equal(ta.live_blocks, 1 + (size_t)(cache < pool ? cache : pool));
     client_alias_out_cleanup(&a);
     assert_no_leaks(&ta);
 }
@@ -296,8 +296,8 @@ static void out_lru_eviction_order_matches_model(void **state)
 static void out_lru_nomem_leaves_state(void **state)
 {
     (void)state;
-    /* allocations on the first miss: 1 slots, 2 index, 3 topic copy */
-    for (size_t k = 1; k <= 3; k++) {
+    /* allocations on the first miss: 1 the table (slots and index), 2 topic copy */
+    for (size_t k = 1; k <= 2; k++) {
         test_allocator ta;
         test_allocator_init(&ta);
         client_alias_out a;
@@ -305,7 +305,7 @@ static void out_lru_nomem_leaves_state(void **state)
         client_alias_out_reset(&a, 2);
         test_allocator_fail_at(&ta, k, false);
         REFUSED(out(&a, "first", 0), MQTT5_ERR_NOMEM);
-        assert_int_equal(ta.live_blocks, k == 3 ? 2 : 0); /* arrays kept once both exist */
+        assert_int_equal(ta.live_blocks, k == 2 ? 1 : 0); /* the table kept once it exists */
         assert_int_equal(a.count, 0);
         assert_out(out(&a, "first", 0), MQTT5_OK, 1, true);
         client_alias_out_cleanup(&a);
@@ -342,7 +342,7 @@ static void out_manual_nomem_leaves_state(void **state)
     client_alias_out a;
     client_alias_out_init(&a, test_allocator_get(&ta), MQTT5_ALIAS_OUT_MANUAL, 3);
     client_alias_out_reset(&a, 3);
-    test_allocator_fail_at(&ta, 1, false); /* the slots array */
+    test_allocator_fail_at(&ta, 1, false); /* the table */
     REFUSED(out(&a, "a/b", 1), MQTT5_ERR_NOMEM);
     test_allocator_fail_at(&ta, 2, false); /* the topic copy */
     REFUSED(out(&a, "a/b", 1), MQTT5_ERR_NOMEM);
@@ -356,9 +356,9 @@ static void out_manual_nomem_leaves_state(void **state)
 
 /* ---- inbound --------------------------------------------------------------------------------- */
 
-static int in(client_alias_in *a, uint16_t alias, mqtt5_str *t)
+static int in(client_alias_in *a, const mqtt5_allocator *al, uint16_t alias, mqtt5_str *t)
 {
-    return client_alias_in_resolve(a, alias, t);
+    return client_alias_in_resolve(a, al, alias, t);
 }
 
 static void in_rules(void **state)
@@ -367,55 +367,56 @@ static void in_rules(void **state)
     test_allocator ta;
     test_allocator_init(&ta);
     client_alias_in a;
-    client_alias_in_init(&a, test_allocator_get(&ta), 3);
+    const mqtt5_allocator *al = test_allocator_get(&ta);
+    client_alias_in_init(&a, 3);
 
     mqtt5_str t = S("a/b");
-    assert_err(in(&a, 0, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
-    assert_err(in(&a, 4, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
+    assert_err(in(&a, al, 0, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
+    assert_err(in(&a, al, 4, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
     mqtt5_str empty = {NULL, 0};
-    assert_err(in(&a, 1, &empty), MQTT5_ERR_PROTOCOL_ERROR); /* unbound */
+    assert_err(in(&a, al, 1, &empty), MQTT5_ERR_PROTOCOL_ERROR); /* unbound */
     assert_int_equal(ta.allocations, 0);
 
     /* bind from a buffer we then overwrite: the binding is a copy */
     char wire[8];
     memcpy(wire, "x/y/z", 5);
     t = (mqtt5_str){wire, 5};
-    assert_err(in(&a, 1, &t), MQTT5_OK);
+    assert_err(in(&a, al, 1, &t), MQTT5_OK);
     assert_ptr_equal(t.ptr, wire); /* a topic that is present is left alone */
     memset(wire, '#', sizeof(wire));
     empty = (mqtt5_str){NULL, 0};
-    assert_err(in(&a, 1, &empty), MQTT5_OK);
+    assert_err(in(&a, al, 1, &empty), MQTT5_OK);
     assert_str_eq(empty, "x/y/z");
     assert_true(empty.ptr != wire);
 
     /* other aliases are independent; replace */
     empty = (mqtt5_str){"", 0};
-    assert_err(in(&a, 3, &empty), MQTT5_ERR_PROTOCOL_ERROR);
+    assert_err(in(&a, al, 3, &empty), MQTT5_ERR_PROTOCOL_ERROR);
     t = S("three");
-    assert_err(in(&a, 3, &t), MQTT5_OK);
+    assert_err(in(&a, al, 3, &t), MQTT5_OK);
     t = S("one/again");
-    assert_err(in(&a, 1, &t), MQTT5_OK);
+    assert_err(in(&a, al, 1, &t), MQTT5_OK);
     t = S("one/again"); /* same topic: no new copy */
     size_t allocs = ta.allocations;
-    assert_err(in(&a, 1, &t), MQTT5_OK);
+    assert_err(in(&a, al, 1, &t), MQTT5_OK);
     assert_int_equal(ta.allocations, allocs);
     empty = (mqtt5_str){NULL, 0};
-    assert_err(in(&a, 1, &empty), MQTT5_OK);
+    assert_err(in(&a, al, 1, &empty), MQTT5_OK);
     assert_str_eq(empty, "one/again");
     empty = (mqtt5_str){NULL, 0};
-    assert_err(in(&a, 3, &empty), MQTT5_OK);
+    assert_err(in(&a, al, 3, &empty), MQTT5_OK);
     assert_str_eq(empty, "three");
     assert_int_equal(ta.live_blocks, 3); /* slots + 2 topics */
 
     /* reset at CONNACK forgets */
-    client_alias_in_reset(&a);
+    client_alias_in_reset(&a, al);
     assert_int_equal(ta.live_blocks, 1);
     empty = (mqtt5_str){NULL, 0};
-    assert_err(in(&a, 1, &empty), MQTT5_ERR_PROTOCOL_ERROR);
+    assert_err(in(&a, al, 1, &empty), MQTT5_ERR_PROTOCOL_ERROR);
     t = S("fresh");
-    assert_err(in(&a, 2, &t), MQTT5_OK);
-    client_alias_in_cleanup(&a);
-    client_alias_in_cleanup(&a);
+    assert_err(in(&a, al, 2, &t), MQTT5_OK);
+    client_alias_in_cleanup(&a, al);
+    client_alias_in_cleanup(&a, al);
     assert_no_leaks(&ta);
 }
 
@@ -425,24 +426,26 @@ static void in_disabled_max_zero(void **state)
     test_allocator ta;
     test_allocator_init(&ta);
     client_alias_in a;
-    client_alias_in_init(&a, test_allocator_get(&ta), 0);
+    const mqtt5_allocator *al = test_allocator_get(&ta);
+    client_alias_in_init(&a, 0);
     mqtt5_str t = S("a/b");
-    assert_err(in(&a, 1, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
-    assert_err(in(&a, 65535, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
-    client_alias_in_reset(&a);
-    client_alias_in_cleanup(&a);
+    assert_err(in(&a, al, 1, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
+    assert_err(in(&a, al, 65535, &t), MQTT5_ERR_TOPIC_ALIAS_INVALID);
+    client_alias_in_reset(&a, al);
+    client_alias_in_cleanup(&a, al);
     assert_int_equal(ta.allocations, 0);
     assert_no_leaks(&ta);
 
     /* the largest maximum */
     test_allocator_init(&ta);
-    client_alias_in_init(&a, test_allocator_get(&ta), 65535);
+    al = test_allocator_get(&ta);
+    client_alias_in_init(&a, 65535);
     t = S("last");
-    assert_err(in(&a, 65535, &t), MQTT5_OK);
+    assert_err(in(&a, al, 65535, &t), MQTT5_OK);
     mqtt5_str e = {NULL, 0};
-    assert_err(in(&a, 65535, &e), MQTT5_OK);
+    assert_err(in(&a, al, 65535, &e), MQTT5_OK);
     assert_str_eq(e, "last");
-    client_alias_in_cleanup(&a);
+    client_alias_in_cleanup(&a, al);
     assert_no_leaks(&ta);
 }
 
@@ -452,22 +455,23 @@ static void in_nomem_leaves_state(void **state)
     test_allocator ta;
     test_allocator_init(&ta);
     client_alias_in a;
-    client_alias_in_init(&a, test_allocator_get(&ta), 4);
+    const mqtt5_allocator *al = test_allocator_get(&ta);
+    client_alias_in_init(&a, 4);
     mqtt5_str t = S("a/b");
     test_allocator_fail_at(&ta, 1, false); /* slots array */
-    assert_err(in(&a, 1, &t), MQTT5_ERR_NOMEM);
+    assert_err(in(&a, al, 1, &t), MQTT5_ERR_NOMEM);
     test_allocator_fail_at(&ta, 2, false); /* topic copy */
-    assert_err(in(&a, 1, &t), MQTT5_ERR_NOMEM);
+    assert_err(in(&a, al, 1, &t), MQTT5_ERR_NOMEM);
     mqtt5_str e = {NULL, 0};
-    assert_err(in(&a, 1, &e), MQTT5_ERR_PROTOCOL_ERROR); /* still unbound */
-    assert_err(in(&a, 1, &t), MQTT5_OK);
+    assert_err(in(&a, al, 1, &e), MQTT5_ERR_PROTOCOL_ERROR); /* still unbound */
+    assert_err(in(&a, al, 1, &t), MQTT5_OK);
     t = S("c/d");
     test_allocator_fail_at(&ta, 1, false);
-    assert_err(in(&a, 1, &t), MQTT5_ERR_NOMEM);
+    assert_err(in(&a, al, 1, &t), MQTT5_ERR_NOMEM);
     e = (mqtt5_str){NULL, 0};
-    assert_err(in(&a, 1, &e), MQTT5_OK);
+    assert_err(in(&a, al, 1, &e), MQTT5_OK);
     assert_str_eq(e, "a/b"); /* old binding kept */
-    client_alias_in_cleanup(&a);
+    client_alias_in_cleanup(&a, al);
     assert_no_leaks(&ta);
 }
 
@@ -482,7 +486,7 @@ static void every_allocation_failure_is_clean(void **state)
         client_alias_out o;
         client_alias_in i;
         client_alias_out_init(&o, test_allocator_get(&ta), MQTT5_ALIAS_OUT_LRU, 3);
-        client_alias_in_init(&i, test_allocator_get(&ta), 3);
+        client_alias_in_init(&i, 3);
         client_alias_out_reset(&o, 3);
         static const char *const topics[] = {"aaaa", "bbbb", "cccc", "aaaa", "dddd",
                                              "eeee", "bbbb", "aaaa", "ffff", "cccc"};
@@ -494,20 +498,20 @@ static void every_allocation_failure_is_clean(void **state)
             else
                 assert_err(r.rc, MQTT5_OK);
             mqtt5_str t = {topics[n], 4};
-            int rc = in(&i, (uint16_t)(n % 3 + 1), &t);
+            int rc = in(&i, test_allocator_get(&ta), (uint16_t)(n % 3 + 1), &t);
             if (rc == MQTT5_ERR_NOMEM)
                 nomem++;
             else
                 assert_err(rc, MQTT5_OK);
             if (n == 5) {
                 client_alias_out_reset(&o, 2);
-                client_alias_in_reset(&i);
+                client_alias_in_reset(&i, test_allocator_get(&ta));
             }
         }
         assert_true(nomem <= 1);
         assert_int_equal(ta.failures, (size_t)nomem);
         client_alias_out_cleanup(&o);
-        client_alias_in_cleanup(&i);
+        client_alias_in_cleanup(&i, test_allocator_get(&ta));
         assert_no_leaks(&ta);
     }
 }

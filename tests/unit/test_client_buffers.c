@@ -1,6 +1,11 @@
 /*
  * test_client_buffers.c - the client core's memory on demand (client_core.h, "Memory"):
- *   - an idle connected core holds three small allocations, under a stated bound, and no buffer;
+ *   - an idle connected core is one allocation, within a stated bound whatever receive_maximum;
+ *     acknowledgements owed beyond the few the core holds inline take a ring that is gone once
+ *     they are out, and a ring that cannot grow ends the connection with MQTT5_ERR_NOMEM;
+ *   - the CONNECT template is the core's own, kept encoded: the caller's strings may go once the
+ *     core exists, every CONNECT is the template plus what the core sets, and the password is
+ *     wiped before the memory goes back;
  *   - mem_send allocates its batch buffer with the first batch of a connection and frees it when
  *     the transport closes; if it cannot, the connection fails with MQTT5_ERR_NOMEM;
  *   - mem_send_buf hands out exactly the bytes and batches mem_send would, from the caller's
@@ -271,29 +276,28 @@ static int publish(rig *r, const char *topic, uint8_t qos, size_t payload_len)
 
 /* ---- idle ----------------------------------------------------------------------------------- */
 
-/* What an idle connected core may hold: its state (under 1.5 KiB), the control ring (4 bytes
- * for each of 2 x receive_maximum + 16 acknowledgements) and the CONNECT template copy (the
- * mqtt5_connect itself and its strings). No batch, gather or packet-id buffer. */
+/* What an idle connected core may hold, in one allocation: its state (1064 bytes on a 64-bit
+ * target) and the CONNECT template encoded (options(): fixed header 2, variable header 10, no
+ * properties 1, the client id and its length 2). No ring, batch, gather or packet-id buffer. */
 static size_t idle_bound(const mqtt5_client_core_options *o)
 {
-    return 1536u + 4u * (2u * o->receive_maximum + 16u) + sizeof(mqtt5_connect) +
-           ((o->connect.client_id.len + 7u) & ~(size_t)7u);
+    return 1064u + 2u + 10u + 1u + 2u + o->connect.client_id.len;
 }
 
-static void idle_core_holds_small_allocations(void **state)
+static void idle_core_is_one_small_allocation(void **state)
 {
     (void)state;
     mqtt5_client_core_options o;
     options(&o);
     rig *r = new_rig(&o, 65536);
     size_t created = mem(r);
-    assert_int_equal(r->ta.live_blocks, 3); /* state, CONNECT template, control ring */
+    assert_int_equal(r->ta.live_blocks, 1);
     connect(r);
     print_message("idle connected core: %zu bytes in %zu allocations (bound %zu)\n", mem(r),
                   r->ta.live_blocks, idle_bound(&o));
     assert_int_equal(mem(r), created);
-    assert_int_equal(r->ta.live_blocks, 3);
-    assert_true(mem(r) < idle_bound(&o));
+    assert_int_equal(r->ta.live_blocks, 1);
+    assert_true(mem(r) <= idle_bound(&o));
     /* keep-alive traffic leaves nothing behind either */
     r->now += 60000;
     drain(r);
@@ -301,6 +305,176 @@ static void idle_core_holds_small_allocations(void **state)
     recv_hex(r, "d0 00");
     assert_int_equal(mem(r), created);
     free_rig(r);
+
+    /* nothing an idle core holds grows with receive_maximum */
+    o.receive_maximum = 65535;
+    r = new_rig(&o, 65536);
+    connect(r);
+    assert_int_equal(mem(r), created);
+    free_rig(r);
+}
+
+/* Acknowledgements owed from one mem_recv: up to four wait inside the core, a fifth spills them
+ * into a ring that doubles as needed and is freed once the batch has them all. */
+static void owed_acks_spill_and_go_back(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    rig *r = new_rig(&o, 65536);
+    connect(r);
+    size_t idle = mem(r);
+    size_t one = 0, all = 0; /* every one of these QoS 1 publishes is `one` bytes */
+    uint8_t *in = NULL;
+    for (uint16_t n = 0; n < 20; n++) {
+        const uint8_t *pk = publish_bytes(1, (uint16_t)(n + 1), 10, &one);
+        if (!in) in = test_alloc(20 * one);
+        memcpy(in + all, pk, one);
+        all += one;
+    }
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in, 4 * one), MQTT5_OK);
+    assert_int_equal(mem(r), idle);
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 4 * one, one), MQTT5_OK);
+    assert_int_equal(mem(r), idle + 8 * 4); /* 8 entries of 4 bytes */
+    assert_int_equal(r->ta.live_blocks, 2);
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 5 * one, all - 5 * one), MQTT5_OK);
+    assert_int_equal(mem(r), idle + 32 * 4);
+    size_t batches = r->batches;
+    drain(r);
+    assert_int_equal(mem(r), idle);
+    for (uint16_t n = 1; n <= 20; n++) {
+        mqtt5_packet p = next_out(r);
+        assert_int_equal(p.type, MQTT5_PUBACK);
+        assert_int_equal(p.u.ack.packet_id, n);
+    }
+    assert_int_equal(r->batches, batches + 1); /* all in one */
+    assert_int_equal(r->ta.live_blocks, 1);
+
+    /* the ring cannot grow: DISCONNECT 0x83, the connection fails with NOMEM */
+    skip_out(r);
+    for (uint16_t n = 0; n < 4; n++)
+        assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + n * one, one), MQTT5_OK);
+    test_allocator_fail_at(&r->ta, 1, false);
+    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 4 * one, one), MQTT5_OK);
+    assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
+    assert_err(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
+    assert_int_equal(r->event_sent_rc[r->nevents - 1], MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR);
+    test_allocator_fail_at(&r->ta, 0, false);
+    drain(r);
+    assert_int_equal(next_out(r).type, MQTT5_DISCONNECT);
+    assert_int_equal(mem(r), idle);
+    free_rig(r);
+}
+
+/* ---- the CONNECT template ------------------------------------------------------------------ */
+
+/* An allocator that counts the blocks given back with `needle` still in them. */
+typedef struct scan_allocator {
+    mqtt5_allocator al;
+    test_allocator ta;
+    const char *needle;
+    size_t dirty;
+} scan_allocator;
+
+static void *scan_allocate(void *ctx, size_t size)
+{
+    scan_allocator *s = ctx;
+    const mqtt5_allocator *t = test_allocator_get(&s->ta);
+    return t->allocate(t->ctx, size);
+}
+
+static void scan_release(void *ctx, void *ptr, size_t size)
+{
+    scan_allocator *s = ctx;
+    size_t n = strlen(s->needle);
+    for (size_t i = 0; i + n <= size; i++) {
+        if (memcmp((const uint8_t *)ptr + i, s->needle, n) == 0) {
+            s->dirty++;
+            break;
+        }
+    }
+    const mqtt5_allocator *t = test_allocator_get(&s->ta);
+    t->release(t->ctx, ptr, size);
+}
+
+static void connect_template_is_kept_encoded(void **state)
+{
+    (void)state;
+    static const mqtt5_user_property props[] = {{SI("app"), SI("buffers")}};
+    static const mqtt5_user_property will_props[] = {{SI("who"), SI("me")}};
+    char *user = test_alloc(4), *pass = test_alloc(9), *topic = test_alloc(12);
+    memcpy(user, "user", 4);
+    memcpy(pass, "s3cr3t-pw", 9);
+    memcpy(topic, "clients/will", 12);
+    mqtt5_client_core_options o;
+    options(&o);
+    o.session_behavior = MQTT5_SESSION_REJOIN_ALWAYS;
+    o.alias_in = MQTT5_ALIAS_IN_ENABLED;
+    o.alias_in_max = 7;
+    mqtt5_connect *t = &o.connect;
+    t->has_username = true;
+    t->username = (mqtt5_str){user, 4};
+    t->has_password = true;
+    t->password = (mqtt5_bytes){(const uint8_t *)pass, 9};
+    t->has_will = true;
+    t->will.topic = (mqtt5_str){topic, 12};
+    t->will.payload = B("gone");
+    t->will.qos = 1;
+    t->will.properties.user_properties = will_props;
+    t->will.properties.user_property_count = COUNT_OF(will_props);
+    MQTT5_PROPS_SET(&t->properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL);
+    t->properties.session_expiry_interval = 300;
+    t->properties.user_properties = props;
+    t->properties.user_property_count = COUNT_OF(props);
+
+    /* what each CONNECT must be: the template, and what the core owns */
+    mqtt5_packet want = {.type = MQTT5_CONNECT};
+    want.u.connect = *t;
+    mqtt5_properties *wp = &want.u.connect.properties;
+    want.u.connect.clean_start = false;
+    MQTT5_PROPS_SET(wp, MQTT5_PROP_RECEIVE_MAXIMUM);
+    wp->receive_maximum = o.receive_maximum;
+    MQTT5_PROPS_SET(wp, MQTT5_PROP_MAXIMUM_PACKET_SIZE);
+    wp->maximum_packet_size = o.max_inbound_packet_size;
+    MQTT5_PROPS_SET(wp, MQTT5_PROP_TOPIC_ALIAS_MAXIMUM);
+    wp->topic_alias_maximum = 7;
+    size_t want_len;
+    const uint8_t *want_bytes = encode_ok(&want, &want_len);
+
+    rig *r = test_alloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    scan_allocator s = {.al = {scan_allocate, scan_release, &s}, .needle = "s3cr3t-pw"};
+    test_allocator_init(&s.ta);
+    o.allocator = &s.al;
+    o.callbacks = (mqtt5_client_core_callbacks){.user = r,
+                                                .on_lifecycle = on_lifecycle,
+                                                .on_publish = on_publish,
+                                                .on_complete = on_complete};
+    assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
+    memset(user, '#', 4); /* the caller's strings go */
+    memset(pass, '#', 9);
+    memset(topic, '#', 12);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        skip_out(r);
+        connect(r);
+        assert_int_equal(r->batch_end[0], want_len);
+        assert_memory_equal(r->out, want_bytes, want_len);
+        /* the template answers for what the CONNACK leaves out */
+        mqtt5_negotiated_settings set;
+        assert_true(mqtt5_client_core_settings(r->core, &set));
+        assert_int_equal(set.keep_alive_s, 60);
+        assert_int_equal(set.session_expiry_s, 300);
+        assert_str_eq(set.client_id, "idle-client");
+        /* the next connection sends the same CONNECT */
+        assert_err(
+            mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
+            MQTT5_OK);
+        r->open = false;
+        r->now += 200000;
+    }
+    assert_err(mqtt5_client_core_destroy(r->core), MQTT5_OK);
+    assert_int_equal(s.dirty, 0); /* the password was wiped */
+    assert_no_leaks(&s.ta);
 }
 
 /* mem_send's batch buffer lives from the first batch of a connection to the transport's close. */
@@ -315,7 +489,7 @@ static void mem_send_buffer_lives_with_the_connection(void **state)
     assert_int_equal(mem(r), created); /* nothing before there is something to hand out */
     connect(r);
     assert_int_equal(mem(r), created + o.write_batch_size);
-    assert_int_equal(r->ta.live_blocks, 4);
+    assert_int_equal(r->ta.live_blocks, 2);
     assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
                MQTT5_OK);
     r->open = false;
@@ -764,7 +938,9 @@ static void decoder_storage_on_demand(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(idle_core_holds_small_allocations),
+        cmocka_unit_test(idle_core_is_one_small_allocation),
+        cmocka_unit_test(owed_acks_spill_and_go_back),
+        cmocka_unit_test(connect_template_is_kept_encoded),
         cmocka_unit_test(mem_send_buffer_lives_with_the_connection),
         cmocka_unit_test(mem_send_buffer_failure_fails_the_connection),
         cmocka_unit_test(mem_send_buf_hands_out_what_mem_send_does),
