@@ -202,7 +202,7 @@ static void on_response(void *arg, int error, const mqtt5_http_response *resp, c
             !*reason)
             snprintf(text, sizeof text, "ecs: GET %.500s: HTTP %d", g->url, resp->status);
         else
-            snprintf(text, sizeof text, "ecs: GET %.500s: HTTP %d: %s", g->url, resp->status,
+            snprintf(text, sizeof text, "ecs: GET %.500s: HTTP %d: %.400s", g->url, resp->status,
                      reason);
         finish(g, MQTT5_ERR_HTTP_STATUS, NULL, text);
         return;
