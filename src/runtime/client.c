@@ -6,11 +6,11 @@
  * it and gives one flat copy), the loop decodes it in place and hands the view to the core: a
  * PUBLISH together with its bytes, which the core sends as they are (publish_encoded: the
  * command lives until the completion), SUBSCRIBE/UNSUBSCRIBE to be copied. Write batches are
- * encoded into the loop's one shared buffer (mem_send_buf), so an idle client holds none. The loop thread owns everything else: the core, the timer, the
- * filter chain (tcp [-> proxy] [-> tls] [-> ws] -> sink). The pump (pump()) is the only place
- * that asks the core what it wants and does it: open or close the transport, write batches while
- * the transport is below its high-water mark, arm one timer for the core's wake time and the
- * connect budget (which covers the proxy handshake too).
+ * encoded into the loop's one shared buffer (mem_send_buf), so an idle client holds none. The loop
+ * thread owns everything else: the core, the timer, the filter chain (tcp [-> proxy] [-> tls] [->
+ * ws] -> sink). The pump (pump()) is the only place that asks the core what it wants and does it:
+ * open or close the transport, write batches while the transport is below its high-water mark, arm
+ * one timer for the core's wake time and the connect budget (which covers the proxy handshake too).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
@@ -25,6 +25,7 @@
 #include "core/encode.h"
 #include "runtime/client_private.h"
 #include "runtime/client_proxy.h"
+#include "runtime/cmd_block.h"
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
 #include "runtime/loop_call.h"
@@ -58,6 +59,7 @@ typedef struct client_cmd {
     mqtt5_cmd base;
     mqtt5_client *client;
     cmd_kind kind;
+    bool block;  /* a recycled MQTT5_CMD_BLOCK block (runtime/cmd_block.c), not from alloc */
     size_t size; /* of this allocation */
     mqtt5_completion_fn done;
     void *user;
@@ -152,7 +154,12 @@ static void detail_free(const mqtt5_client *c, char **slot)
 static void cmd_free(client_cmd *cmd)
 {
     mqtt5_client *c = cmd->client;
-    c->alloc.release(c->alloc.ctx, cmd, cmd->size);
+    if (cmd->block && mqtt5_loop_is_current(c->loop))
+        mqtt5_cmd_block_put(c->loop, cmd); /* goes round to the callers (cmd_block.c) */
+    else if (cmd->block)
+        free(cmd);
+    else
+        c->alloc.release(c->alloc.ctx, cmd, cmd->size);
 }
 
 /* An operation left the queue: wake callers of mqtt5_client_wait_for_room, if any (the usual
@@ -726,9 +733,11 @@ static void run_deferred_pump(mqtt5_cmd *item)
 static client_cmd *cmd_new(mqtt5_client *c, cmd_kind kind, size_t extra)
 {
     size_t size = sizeof(client_cmd) + extra;
-    client_cmd *cmd = c_alloc(c, size);
+    bool block = size <= MQTT5_CMD_BLOCK && c->alloc.allocate == mqtt5_allocator_libc()->allocate;
+    client_cmd *cmd = block ? mqtt5_cmd_block_get() : c_alloc(c, size);
     if (!cmd) return NULL;
     memset(cmd, 0, sizeof *cmd);
+    cmd->block = block;
     cmd->base.run = run_cmd;
     cmd->client = c;
     cmd->kind = kind;

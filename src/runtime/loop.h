@@ -33,6 +33,10 @@ typedef struct mqtt5_loop {
     /* every client of this loop encodes its write batches here (the filters copy what they
      * keep), wiped after each write: no client carries a batch buffer of its own */
     uint8_t write_buf[65536];
+    /* recycled command blocks (runtime/cmd_block.c): `spare` and spare_n under mu, the rest
+     * loop thread only */
+    void *spare, *spare_local;
+    unsigned spare_n, spare_local_n, spare_n_seen;
     /* mqtt5_client_wait_for_room: callers of any client of this loop wait on these */
     uv_mutex_t room_mu;
     uv_cond_t room_cv;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mqtt5/error.h"
+#include "runtime/cmd_block.h"
 #include "runtime/log_internal.h"
 #include "runtime/loop.h"
 #include "runtime/loop_call.h"
@@ -94,6 +95,7 @@ static void on_wake(uv_async_t *h)
         uv_mutex_lock(&loop->mu);
         mqtt5_cmd *cmd = loop->head;
         loop->head = loop->tail = NULL;
+        mqtt5_cmd_block_publish_spares(loop);
         uv_mutex_unlock(&loop->mu);
         if (!cmd) return;
         while (cmd) {
@@ -116,6 +118,7 @@ void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd)
     else
         loop->head = cmd;
     loop->tail = cmd;
+    mqtt5_cmd_block_take_spares(loop); /* for this thread's next commands */
     uv_mutex_unlock(&loop->mu);
     /* Only the post that made the FIFO non-empty wakes the loop: a later one finds that wake
      * pending, or the loop's drain rounds (on_wake takes the FIFO again until it is empty, and
@@ -178,6 +181,7 @@ static void group_free(mqtt5_event_loop_group *g)
         uv_mutex_destroy(&loop->mu);
         uv_cond_destroy(&loop->room_cv);
         uv_mutex_destroy(&loop->room_mu);
+        mqtt5_cmd_block_free_spares(loop);
     }
     uv_mutex_destroy(&g->mu);
     mqtt5_allocator a = g->alloc;
