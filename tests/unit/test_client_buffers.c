@@ -21,11 +21,10 @@
  * pieces of one packet.
  */
 #include "helpers/test_common.h"
+#include "helpers/core_wire.h"
 #include "helpers/test_allocator.h"
 
 /* ---- the rig -------------------------------------------------------------------------------- */
-
-#define OUT_CAP 65536
 
 typedef struct rig {
     test_allocator ta;
@@ -35,12 +34,7 @@ typedef struct rig {
     size_t cap;
     bool open;
 
-    /* what the core handed out: one stream, and where each batch ended */
-    uint8_t out[OUT_CAP];
-    size_t out_len, read_at;
-    size_t batch_end[256];
-    size_t batches;
-    size_t big_batches; /* mem_send_buf batches from the core's own buffer */
+    core_wire wire; /* what the core handed out: one stream, and where each batch ended */
 
     /* callbacks */
     mqtt5_lifecycle_type events[32];
@@ -141,75 +135,29 @@ static size_t mem(const rig *r)
     return s.memory_in_use;
 }
 
-static size_t decoded_size(const uint8_t *p, size_t n)
-{
-    mqtt5_packet pk;
-    size_t used = 0;
-    assert_err(mqtt5_packet_decode(p, n, 0, &pk, &used, NULL), MQTT5_OK);
-    return used;
-}
-
 /* Transport events as the core wants them, then every batch it has to hand out. */
 static void drain(rig *r)
 {
-    for (int guard = 0; guard < 1000; guard++) {
-        uint64_t wake;
-        assert_err(mqtt5_client_core_service(r->core, r->now, &wake), MQTT5_OK);
-        mqtt5_client_want w;
-        mqtt5_client_core_want(r->core, &w);
-        if (w.transport_open && !r->open) {
-            r->open = true;
-            assert_err(mqtt5_client_core_on_transport_open(r->core, r->now), MQTT5_OK);
-            continue;
-        }
-        if (!w.transport_open && r->open) {
-            r->open = false;
-            assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, 0), MQTT5_OK);
-            continue;
-        }
-        if (!w.write) return;
-        const uint8_t *d = NULL;
-        size_t n = 0;
-        if (r->buf) {
-            assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n),
-                       MQTT5_OK);
-        } else {
-            assert_err(mqtt5_client_core_mem_send(r->core, r->now, &d, &n), MQTT5_OK);
-        }
-        if (n == 0) continue; /* the core reported why (a failure event) */
-        if (r->buf && d != r->buf) {
-            /* a packet bigger than the caller's buffer, alone */
-            assert_true(n > r->cap);
-            assert_int_equal(decoded_size(d, n), n);
-            r->big_batches++;
-        } else if (r->buf) {
-            assert_true(n <= r->cap);
-        }
-        assert_true(r->out_len + n <= OUT_CAP && r->batches < COUNT_OF(r->batch_end));
-        memcpy(r->out + r->out_len, d, n);
-        r->out_len += n;
-        r->batch_end[r->batches++] = r->out_len;
-    }
-    fail_msg("the core keeps handing out batches");
+    core_wire_drain(&r->wire, r->core, r->now, &r->open, r->buf, r->cap);
 }
 
-/* The next packet the core wrote, decoded (views into r->out). */
+/* The next packet the core wrote, decoded (views into r->wire.out). */
 static mqtt5_packet next_out(rig *r)
 {
     mqtt5_packet p;
     size_t used = 0;
-    assert_true(r->read_at < r->out_len);
-    assert_err(
-        mqtt5_packet_decode(r->out + r->read_at, r->out_len - r->read_at, 0, &p, &used, NULL),
-        MQTT5_OK);
-    r->read_at += used;
+    assert_true(r->wire.read_at < r->wire.out_len);
+    assert_err(mqtt5_packet_decode(r->wire.out + r->wire.read_at, r->wire.out_len - r->wire.read_at,
+                                   0, &p, &used, NULL),
+               MQTT5_OK);
+    r->wire.read_at += used;
     return p;
 }
 
 /* Forget what was handed out so far. */
 static void skip_out(rig *r)
 {
-    r->out_len = r->read_at = r->batches = 0;
+    r->wire.out_len = r->wire.read_at = r->wire.batches = 0;
 }
 
 static void recv_bytes(rig *r, const uint8_t *p, size_t n)
@@ -339,7 +287,7 @@ static void owed_acks_spill_and_go_back(void **state)
     assert_int_equal(r->ta.live_blocks, 2);
     assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 5 * one, all - 5 * one), MQTT5_OK);
     assert_int_equal(mem(r), idle + 32 * 4);
-    size_t batches = r->batches;
+    size_t batches = r->wire.batches;
     drain(r);
     assert_int_equal(mem(r), idle);
     for (uint16_t n = 1; n <= 20; n++) {
@@ -347,7 +295,7 @@ static void owed_acks_spill_and_go_back(void **state)
         assert_int_equal(p.type, MQTT5_PUBACK);
         assert_int_equal(p.u.ack.packet_id, n);
     }
-    assert_int_equal(r->batches, batches + 1); /* all in one */
+    assert_int_equal(r->wire.batches, batches + 1); /* all in one */
     assert_int_equal(r->ta.live_blocks, 1);
 
     /* the ring cannot grow: DISCONNECT 0x83, the connection fails with NOMEM */
@@ -457,8 +405,8 @@ static void connect_template_is_kept_encoded(void **state)
     for (int attempt = 0; attempt < 2; attempt++) {
         skip_out(r);
         connect(r);
-        assert_int_equal(r->batch_end[0], want_len);
-        assert_memory_equal(r->out, want_bytes, want_len);
+        assert_int_equal(r->wire.batch_end[0], want_len);
+        assert_memory_equal(r->wire.out, want_bytes, want_len);
         /* the template answers for what the CONNACK leaves out */
         mqtt5_negotiated_settings set;
         assert_true(mqtt5_client_core_settings(r->core, &set));
@@ -586,13 +534,13 @@ static void mem_send_buf_hands_out_what_mem_send_does(void **state)
     rig *b = new_rig(&o, o.write_batch_size);
     run_session(a);
     run_session(b);
-    assert_int_equal(a->out_len, b->out_len);
-    assert_memory_equal(a->out, b->out, a->out_len);
-    assert_int_equal(a->batches, b->batches);
-    assert_memory_equal(a->batch_end, b->batch_end, a->batches * sizeof(size_t));
+    assert_int_equal(a->wire.out_len, b->wire.out_len);
+    assert_memory_equal(a->wire.out, b->wire.out, a->wire.out_len);
+    assert_int_equal(a->wire.batches, b->wire.batches);
+    assert_memory_equal(a->wire.batch_end, b->wire.batch_end, a->wire.batches * sizeof(size_t));
     /* the CONNECT, the big PUBLISH and the DISCONNECT came from the core's own buffer */
-    assert_int_equal(b->big_batches, 3);
-    assert_true(a->batches >= 8);
+    assert_int_equal(b->wire.big_batches, 3);
+    assert_true(a->wire.batches >= 8);
     free_rig(a);
     free_rig(b);
 }
@@ -619,13 +567,13 @@ static void mem_send_buf_arguments(void **state)
     drain(r);
     mqtt5_packet p = next_out(r);
     assert_int_equal(p.type, MQTT5_PUBLISH);
-    assert_int_equal(r->big_batches, 0);
+    assert_int_equal(r->wire.big_batches, 0);
     /* a packet bigger than the buffer goes alone, from a buffer freed by the next call */
     assert_err(publish(r, "t", 0, 100), MQTT5_OK);
     assert_err(publish(r, "t", 0, 1), MQTT5_OK);
     assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
     assert_true(d != r->buf);
-    assert_int_equal(decoded_size(d, n), n);
+    assert_int_equal(core_wire_decoded_size(d, n), n);
     assert_true(mem(r) > idle);
     assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
     assert_ptr_equal(d, r->buf);

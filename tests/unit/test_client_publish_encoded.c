@@ -25,6 +25,7 @@
  * scripted broker owns the callbacks, so it cannot see on_wire_released).
  */
 #include "helpers/test_common.h"
+#include "helpers/core_wire.h"
 #include "helpers/test_allocator.h"
 
 /* ---- the caller's encoded publishes --------------------------------------------------------- */
@@ -152,8 +153,6 @@ static mqtt5_publish msg_props(const char *topic, uint8_t qos, const char *paylo
 
 /* ---- the rig -------------------------------------------------------------------------------- */
 
-#define OUT_CAP 65536
-
 typedef struct entry {
     char kind; /* 'C' on_complete, 'R' on_wire_released */
     void *ctx;
@@ -169,12 +168,7 @@ typedef struct rig {
     size_t cap;
     bool open;
 
-    /* what the core handed out: one stream, and where each batch ended */
-    uint8_t out[OUT_CAP];
-    size_t out_len, read_at;
-    size_t batch_end[256];
-    size_t batches;
-    size_t big_batches; /* mem_send_buf batches from the core's own buffer */
+    core_wire wire; /* what the core handed out: one stream, and where each batch ended */
 
     /* callbacks, in order */
     entry log[256];
@@ -295,65 +289,23 @@ static size_t incomplete_ops(const rig *r)
     return (size_t)s.incomplete_ops;
 }
 
-static size_t decoded_size(const uint8_t *p, size_t n)
-{
-    mqtt5_packet pk;
-    size_t used = 0;
-    assert_err(mqtt5_packet_decode(p, n, 0, &pk, &used, NULL), MQTT5_OK);
-    return used;
-}
-
 /* Transport events as the core wants them, then every batch it has to hand out. */
 static void drain(rig *r)
 {
-    for (int guard = 0; guard < 1000; guard++) {
-        uint64_t wake;
-        assert_err(mqtt5_client_core_service(r->core, r->now, &wake), MQTT5_OK);
-        mqtt5_client_want w;
-        mqtt5_client_core_want(r->core, &w);
-        if (w.transport_open && !r->open) {
-            r->open = true;
-            assert_err(mqtt5_client_core_on_transport_open(r->core, r->now), MQTT5_OK);
-            continue;
-        }
-        if (!w.transport_open && r->open) {
-            r->open = false;
-            assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, 0), MQTT5_OK);
-            continue;
-        }
-        if (!w.write) return;
-        const uint8_t *d = NULL;
-        size_t n = 0;
-        if (r->buf) {
-            assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n),
-                       MQTT5_OK);
-        } else {
-            assert_err(mqtt5_client_core_mem_send(r->core, r->now, &d, &n), MQTT5_OK);
-        }
-        if (n == 0) continue;
-        if (r->buf && d != r->buf) {
-            assert_true(n > r->cap);
-            assert_int_equal(decoded_size(d, n), n);
-            r->big_batches++;
-        }
-        assert_true(r->out_len + n <= OUT_CAP && r->batches < COUNT_OF(r->batch_end));
-        memcpy(r->out + r->out_len, d, n);
-        r->out_len += n;
-        r->batch_end[r->batches++] = r->out_len;
-    }
-    fail_msg("the core keeps handing out batches");
+    core_wire_drain(&r->wire, r->core, r->now, &r->open, r->buf, r->cap);
 }
 
-/* The next packet the core wrote: its bytes (in r->out), its size in *len, decoded in *p. */
+/* The next packet the core wrote: its bytes (in r->wire.out), its size in *len, decoded in *p. */
 static const uint8_t *next_raw(rig *r, size_t *len, mqtt5_packet *p)
 {
     mqtt5_packet tmp;
     if (!p) p = &tmp;
     size_t used = 0;
-    assert_true(r->read_at < r->out_len);
-    const uint8_t *at = r->out + r->read_at;
-    assert_err(mqtt5_packet_decode(at, r->out_len - r->read_at, 0, p, &used, NULL), MQTT5_OK);
-    r->read_at += used;
+    assert_true(r->wire.read_at < r->wire.out_len);
+    const uint8_t *at = r->wire.out + r->wire.read_at;
+    assert_err(mqtt5_packet_decode(at, r->wire.out_len - r->wire.read_at, 0, p, &used, NULL),
+               MQTT5_OK);
+    r->wire.read_at += used;
     *len = used;
     return at;
 }
@@ -386,13 +338,13 @@ static void expect_pub(rig *r, const pub *p, uint16_t id, bool dup)
 
 static void expect_nothing(const rig *r)
 {
-    assert_int_equal(r->read_at, r->out_len);
+    assert_int_equal(r->wire.read_at, r->wire.out_len);
 }
 
 /* Forget what was handed out so far (the streams were compared already). */
 static void forget(rig *r)
 {
-    r->out_len = r->read_at = r->batches = 0;
+    r->wire.out_len = r->wire.read_at = r->wire.batches = 0;
 }
 
 static void recv_hex(rig *r, const char *hex)
@@ -506,11 +458,12 @@ static pair new_pair(const mqtt5_client_core_options *o, size_t cap)
 /* Both handed out the same bytes in the same batches. */
 static void assert_same_output(const pair *pr)
 {
-    assert_int_equal(pr->e->out_len, pr->c->out_len);
-    assert_memory_equal(pr->e->out, pr->c->out, pr->e->out_len);
-    assert_int_equal(pr->e->batches, pr->c->batches);
-    assert_memory_equal(pr->e->batch_end, pr->c->batch_end, pr->e->batches * sizeof(size_t));
-    assert_int_equal(pr->e->big_batches, pr->c->big_batches);
+    assert_int_equal(pr->e->wire.out_len, pr->c->wire.out_len);
+    assert_memory_equal(pr->e->wire.out, pr->c->wire.out, pr->e->wire.out_len);
+    assert_int_equal(pr->e->wire.batches, pr->c->wire.batches);
+    assert_memory_equal(pr->e->wire.batch_end, pr->c->wire.batch_end,
+                        pr->e->wire.batches * sizeof(size_t));
+    assert_int_equal(pr->e->wire.big_batches, pr->c->wire.big_batches);
     assert_int_equal(pr->e->completions, pr->c->completions);
     /* the same completions, in the same order */
     size_t j = 0;
@@ -553,7 +506,7 @@ static void pair_connect(pair *pr, const char *connack_hex)
 
 static void pair_drop_reconnect(pair *pr, const char *connack_hex)
 {
-    pr->c->read_at = pr->e->read_at; /* the same stream, read in pr->e */
+    pr->c->wire.read_at = pr->e->wire.read_at; /* the same stream, read in pr->e */
     drop(pr->e);
     drop(pr->c);
     reconnect(pr->e, connack_hex);
@@ -593,7 +546,7 @@ static void run_batched(size_t cap)
     e[0] = pair_submit(&pr, &m[0]);
     e[1] = pair_submit(&pr, &m[1]);
     pair_connect(&pr, "20 03 00 00 00");
-    assert_int_equal(pr.e->batches, 2); /* CONNECT, then both publishes in one batch */
+    assert_int_equal(pr.e->wire.batches, 2); /* CONNECT, then both publishes in one batch */
     expect_pub(pr.e, e[0], 1, false);
     expect_pub(pr.e, e[1], 2, false);
     expect_nothing(pr.e);
@@ -602,7 +555,7 @@ static void run_batched(size_t cap)
     for (size_t i = 2; i < 8; i++)
         e[i] = pair_submit(&pr, &m[i]);
     pair_drain(&pr);
-    assert_int_equal(pr.e->batches, 3);
+    assert_int_equal(pr.e->wire.batches, 3);
     expect_pub(pr.e, e[2], 0, false);
     expect_pub(pr.e, e[3], 0, false);
     expect_pub(pr.e, e[4], 3, false);
@@ -658,10 +611,10 @@ static void same_bytes_one_by_one(void **state)
         for (int props = 0; props < 2; props++) {
             mqtt5_publish m = props ? msg_props("one/by/one", qos, "payload with properties")
                                     : msg("one/by/one", qos, "payload");
-            size_t before = pr.e->batches;
+            size_t before = pr.e->wire.batches;
             pub *p = pair_submit(&pr, &m);
             pair_drain(&pr);
-            assert_int_equal(pr.e->batches, before + 1);
+            assert_int_equal(pr.e->wire.batches, before + 1);
             if (qos) id++;
             expect_pub(pr.e, p, (uint16_t)id, false);
             char ack[32];
@@ -1658,15 +1611,15 @@ static void run_big(size_t cap)
     pub *a = pair_submit(&pr, &s1);
     pub *b = pair_submit(&pr, &big);
     pub *c = pair_submit(&pr, &s2);
-    size_t first = pr.e->batches;
+    size_t first = pr.e->wire.batches;
     pair_drain(&pr);
     assert_true(b->len > 200);
     /* small / big alone / small */
-    assert_int_equal(pr.e->batches, first + 3);
-    assert_int_equal(pr.e->batch_end[first] - pr.e->batch_end[first - 1], a->len);
-    assert_int_equal(pr.e->batch_end[first + 1] - pr.e->batch_end[first], b->len);
-    assert_int_equal(pr.e->batch_end[first + 2] - pr.e->batch_end[first + 1], c->len);
-    if (cap) assert_int_equal(pr.e->big_batches, 1);
+    assert_int_equal(pr.e->wire.batches, first + 3);
+    assert_int_equal(pr.e->wire.batch_end[first] - pr.e->wire.batch_end[first - 1], a->len);
+    assert_int_equal(pr.e->wire.batch_end[first + 1] - pr.e->wire.batch_end[first], b->len);
+    assert_int_equal(pr.e->wire.batch_end[first + 2] - pr.e->wire.batch_end[first + 1], c->len);
+    if (cap) assert_int_equal(pr.e->wire.big_batches, 1);
     expect_pub(pr.e, a, 0, false);
     expect_pub(pr.e, b, 1, false);
     expect_pub(pr.e, c, 2, false);
@@ -1677,9 +1630,10 @@ static void run_big(size_t cap)
     assert_done(c, MQTT5_OK);
     /* resent alone, with DUP, after a resumed session */
     pair_drop_reconnect(&pr, "20 03 01 00 00");
-    assert_int_equal(pr.e->batch_end[pr.e->batches - 1] - pr.e->batch_end[pr.e->batches - 2],
+    assert_int_equal(pr.e->wire.batch_end[pr.e->wire.batches - 1] -
+                         pr.e->wire.batch_end[pr.e->wire.batches - 2],
                      b->len);
-    if (cap) assert_int_equal(pr.e->big_batches, 2);
+    if (cap) assert_int_equal(pr.e->wire.big_batches, 2);
     expect_pub(pr.e, b, 1, true);
     expect_nothing(pr.e);
     assert_held(b);
