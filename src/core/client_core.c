@@ -288,6 +288,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     if (!c) return MQTT5_OK;
     if (c->in_callback) return MQTT5_ERR_BUSY;
     client_ops_fail_all(c, MQTT5_ERR_STOPPED);
+    client_ops_free_spares(c);
     client_alias_out_cleanup(&c->alias_out);
     client_alias_in_cleanup(&c->alias_in, &c->counted);
     drop_disconnect(c);

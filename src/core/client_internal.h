@@ -170,6 +170,9 @@ struct mqtt5_client_core {
     uint32_t inflight_publishes; /* QoS 1/2 in flight, against the server's Receive Maximum */
     uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
     size_t incomplete_ops;       /* accepted and not yet completed (the queue bound) */
+    client_op *spare_ops; /* freed publish_encoded records kept for the next ones while operations
+                             are incomplete (so never more than were pending at once), freed when
+                             none is; linked by next */
     size_t incomplete_bytes;
     size_t id_ops;         /* operations alive that need a packet id: room kept in `ids` */
     client_packet_ids ids; /* bound to operations */
@@ -214,6 +217,8 @@ void op_list_remove(client_op_list *l, client_op *op);
 /* Run on_complete (unless already done), update statistics. Does not unlink or free. */
 void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mqtt5_packet *ack);
 void client_op_free(mqtt5_client_core *c, client_op *op);
+/* Free the records kept for reuse (client_op_free keeps them only while work is pending). */
+void client_ops_free_spares(mqtt5_client_core *c);
 /* Unlink from `l`, complete and free. */
 void client_op_finish(mqtt5_client_core *c, client_op_list *l, client_op *op, int error,
                       const mqtt5_packet *ack);

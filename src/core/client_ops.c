@@ -65,6 +65,17 @@ void client_op_complete(mqtt5_client_core *c, client_op *op, int error, const mq
     c->in_callback--;
 }
 
+/* publish_encoded records are kept for reuse while operations are pending: a stream of
+ * publishes then costs no allocator call per message; an idle core keeps none. */
+void client_ops_free_spares(mqtt5_client_core *c)
+{
+    while (c->spare_ops) {
+        client_op *op = c->spare_ops;
+        c->spare_ops = op->next;
+        client_free(c, op, sizeof *op);
+    }
+}
+
 void client_op_free(mqtt5_client_core *c, client_op *op)
 {
     if (client_op_needs_id(op)) {
@@ -73,7 +84,14 @@ void client_op_free(mqtt5_client_core *c, client_op *op)
     }
     bool borrowed = op->wire != NULL;
     void *user_ctx = op->user_ctx;
-    client_free(c, op, op->alloc_size);
+    if (borrowed && c->incomplete_ops > 0) {
+        /* more operations are on their way: keep the record for the next publish_encoded */
+        op->next = c->spare_ops;
+        c->spare_ops = op;
+    } else {
+        client_free(c, op, op->alloc_size);
+        if (c->incomplete_ops == 0) client_ops_free_spares(c); /* idle: hold nothing */
+    }
     if (borrowed) { /* the caller may free the bytes now */
         c->in_callback++;
         c->cb.on_wire_released(c->cb.user, user_ctx);
@@ -496,8 +514,12 @@ int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const 
     if (!rc) rc = validate_publish_limits(c, view, wire_len, st);
     if (!rc) rc = check_bounds(c, wire_len, st);
     if (rc) return rc;
-    client_op *op = client_alloc(c, sizeof *op);
-    if (!op) return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation");
+    client_op *op = c->spare_ops;
+    if (op) {
+        c->spare_ops = op->next;
+    } else if (!(op = client_alloc(c, sizeof *op))) {
+        return refuse(st, MQTT5_ERR_NOMEM, NULL, "operation");
+    }
     /* field by field, not zeroed first: this runs once per message (queue_op sets the rest) */
     op->type = MQTT5_PUBLISH;
     op->u.publish = *view; /* views into wire, which the caller keeps until released */
