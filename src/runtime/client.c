@@ -70,53 +70,55 @@ typedef struct client_cmd {
     uint8_t bytes[];
 } client_cmd;
 
+/* WebSocket clients only: the request template (Host first) and the filter's options. */
+typedef struct mqtt5_client_ws {
+    mqtt5_ws_request *req;
+    size_t max_frame;
+    mqtt5_ws_transform_fn transform;
+    void *transform_user;
+} mqtt5_client_ws;
+
+/* Grouped by size so that no padding is left: every connected client carries one. */
 struct mqtt5_client {
-    mqtt5_loop *loop;
-    mqtt5_event_loop_group *group;
+    mqtt5_loop *loop; /* loop->group: the group the client holds a reference on */
     mqtt5_allocator alloc;
     mqtt5_client_core *core;
     mqtt5_tls_ctx *tls;
     mqtt5_client_proxy *proxy; /* NULL: connect to the broker directly */
     char *host;                /* exact length, owned */
-    uint16_t port;
-    mqtt5_socket_options sock;
-    mqtt5_ws_request *ws; /* the WebSocket request template (Host first), or NULL */
-    size_t ws_max_frame;
-    mqtt5_ws_transform_fn ws_transform;
-    void *ws_transform_user;
+    mqtt5_client_ws *ws;       /* NULL: MQTT right over TCP/TLS */
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
     mqtt5_auth_fn on_auth;
     mqtt5_client_private_options priv;
-    size_t batch_cap; /* bytes of the loop's write buffer one batch may use */
+    size_t batch_cap;            /* bytes of the loop's write buffer one batch may use */
+    size_t max_bytes;            /* 0 = no limit */
+    _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
     uint32_t max_ops;
-    size_t max_bytes;              /* 0 = no limit */
     _Atomic uint32_t queued_ops;   /* from the call to the completion */
-    _Atomic size_t queued_bytes;   /* encoded sizes, from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
-    _Atomic bool released;
     /* mqtt5_client_wait_for_room: callers blocked until an operation completes, on the loop's
      * room_mu/room_cv (shared by the loop's clients: an idle client carries no lock) */
     _Atomic int room_waiters;
+    mqtt5_socket_options sock;
+    uint16_t port;
+    _Atomic bool released;
 
     /* loop thread only */
+    bool pump_deferred, attached, timer_closed, in_pump, repump, closed_event;
+    bool terminating, finishing;
+    conn_state conn;
+    int closed_err;
     mqtt5_cmd pump_item; /* deferred to the end of a command round */
-    bool pump_deferred;
     uv_timer_t timer;
-    bool attached, timer_closed;
     mqtt5_filter sink;
     mqtt5_filter *bottom, *top;
-    conn_state conn;
     uint64_t connect_deadline, release_deadline, armed_at;
-    bool in_pump, repump;
-    bool closed_event;
-    int closed_err;
     char *closed_detail;      /* allocated when a transport closes with a detail, else NULL */
     const char *event_detail; /* passed to lifecycle callbacks during on_transport_closed */
     char *own_detail;         /* a detail of ours (connect timeout) that wins, or NULL */
     mqtt5_client_tls_info *tls_info; /* TLS clients only: what the last handshake chose */
-    bool terminating, finishing;
     void (*on_terminated)(void *user);
     void *term_user;
 };
@@ -340,19 +342,19 @@ static void chain_destroy_partial(mqtt5_client *c)
 /* A WebSocket filter from the client's request template (Host first, then the extra headers). */
 static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
 {
-    size_t n = mqtt5_ws_request_header_count(c->ws);
+    size_t n = mqtt5_ws_request_header_count(c->ws->req);
     mqtt5_ws_header *extra = n > 1 ? malloc((n - 1) * sizeof *extra) : NULL;
     if (n > 1 && !extra) return MQTT5_ERR_NOMEM;
     for (size_t i = 1; i < n; i++)
-        extra[i - 1] = mqtt5_ws_request_header_at(c->ws, i);
+        extra[i - 1] = mqtt5_ws_request_header_at(c->ws->req, i);
     mqtt5_ws_options wo = {0};
-    wo.host = mqtt5_ws_request_header_at(c->ws, 0).value;
-    wo.path = mqtt5_ws_request_path(c->ws);
+    wo.host = mqtt5_ws_request_header_at(c->ws->req, 0).value;
+    wo.path = mqtt5_ws_request_path(c->ws->req);
     wo.headers = extra;
     wo.header_count = n ? n - 1 : 0;
-    wo.max_frame = c->ws_max_frame;
-    wo.transform = c->ws_transform;
-    wo.transform_user = c->ws_transform_user;
+    wo.max_frame = c->ws->max_frame;
+    wo.transform = c->ws->transform;
+    wo.transform_user = c->ws->transform_user;
     int rc = mqtt5_ws_filter_new(&wo, out);
     free(extra);
     return rc;
@@ -539,6 +541,14 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- termination --------------------------------------------------------------------------- */
 
+static void ws_free(mqtt5_client *c)
+{
+    if (!c->ws) return;
+    mqtt5_ws_request_free(c->ws->req);
+    c_free(c, c->ws, sizeof *c->ws);
+    c->ws = NULL;
+}
+
 static void proxy_free(mqtt5_client *c)
 {
     if (!c->proxy) return;
@@ -572,17 +582,16 @@ static void finish_after_handles(mqtt5_client *c)
     mqtt5_tls_ctx_release(c->tls);
     c->tls = NULL;
     proxy_free(c);
-    mqtt5_ws_request_free(c->ws);
-    c->ws = NULL;
+    ws_free(c);
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
     if (c->priv.release_extra) c->priv.release_extra(c->priv.release_extra_ctx);
     if (c->priv.owns_group) {
-        mqtt5_event_loop_group_release(c->group, after_private_group, c);
+        mqtt5_event_loop_group_release(c->loop->group, after_private_group, c);
         return;
     }
     if (c->on_terminated) c->on_terminated(c->term_user);
     if (c->priv.free_user) c->priv.free_user(c->user);
-    mqtt5_event_loop_group *g = c->group;
+    mqtt5_event_loop_group *g = c->loop->group;
     final_free(c);
     mqtt5_event_loop_group_release(g, NULL, NULL);
 }
@@ -1045,12 +1054,15 @@ static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
         snprintf(host, sizeof host, v6 ? "[%s]" : "%s", c->host);
     else
         snprintf(host, sizeof host, v6 ? "[%s]:%u" : "%s:%u", c->host, c->port);
-    int rc = mqtt5_ws_request_new(host, w->path, w->headers, w->header_count, &c->ws);
+    c->ws = c_alloc(c, sizeof *c->ws);
+    if (!c->ws) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    memset(c->ws, 0, sizeof *c->ws);
+    int rc = mqtt5_ws_request_new(host, w->path, w->headers, w->header_count, &c->ws->req);
     if (rc != 0)
         return set_status(st, rc, "websocket", "bad path or header (see mqtt5/websocket.h)");
-    c->ws_max_frame = w->max_frame;
-    c->ws_transform = w->transform;
-    c->ws_transform_user = w->transform_user;
+    c->ws->max_frame = w->max_frame;
+    c->ws->transform = w->transform;
+    c->ws->transform_user = w->transform_user;
     return 0;
 }
 
@@ -1106,7 +1118,7 @@ static void client_free_parts(mqtt5_client *c)
 {
     proxy_free(c);
     mqtt5_client_core_destroy(c->core);
-    mqtt5_ws_request_free(c->ws);
+    ws_free(c);
     mqtt5_tls_ctx_release(c->tls);
     c_free(c, c->tls_info, sizeof *c->tls_info);
     if (c->host) c_free(c, c->host, strlen(c->host) + 1);
@@ -1160,8 +1172,9 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         a->release(a->ctx, c, sizeof *c);
         return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     }
-    c->group = (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
-    c->loop = mqtt5_loop_group_pick(c->group);
+    mqtt5_event_loop_group *g =
+        (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
+    c->loop = mqtt5_loop_group_pick(g);
     size_t batch = o->core.write_batch_size ? o->core.write_batch_size : 16384;
     c->batch_cap = batch < sizeof c->loop->write_buf ? batch : sizeof c->loop->write_buf;
     c->armed_at = MQTT5_TIME_NEVER;
