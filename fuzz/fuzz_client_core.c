@@ -2,8 +2,11 @@
  * fuzz_client_core.c - libFuzzer target for the client core's handling of untrusted broker input.
  * The input is a script: each step is one byte of opcode then data. The core is connected first
  * (CONNACK), then the script feeds server bytes in chunks, submits operations, advances the clock
- * and drains output. Checks: no crash, leak or sanitizer report; the lifecycle guarantees hold;
- * every accepted operation completes exactly once; memory returns to zero after destroy.
+ * and drains output (through mem_send or mem_send_buf). Publishes go through the copying path or
+ * publish_encoded (the caller's bytes, overwritten and freed at on_wire_released, so a late read
+ * is a sanitizer report). Checks: no crash, leak or sanitizer report; the lifecycle guarantees
+ * hold; every accepted operation completes exactly once and every publish_encoded one is released
+ * exactly once, after its completion; memory returns to zero after destroy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct fuzz_state {
     long attempts, successes, failures, disconnections;
-    long accepted, completed;
+    long accepted, completed, encoded, released;
     size_t in_use;
 } fuzz_state;
+
+/* The caller's side of one publish_encoded operation: its bytes, and whether it completed. */
+typedef struct encoded_pub {
+    int completed;
+    size_t len;
+    uint8_t bytes[];
+} encoded_pub;
 
 static void *fz_alloc(void *ctx, size_t n)
 {
@@ -65,8 +75,41 @@ static void on_publish(void *u, const mqtt5_inbound_publish *m)
 static void on_complete(void *u, const mqtt5_op_completion *d)
 {
     fuzz_state *s = u;
-    (void)d;
     s->completed++;
+    if (d->user_ctx) ((encoded_pub *)d->user_ctx)->completed++;
+}
+
+static void on_wire_released(void *u, void *user_ctx)
+{
+    fuzz_state *s = u;
+    encoded_pub *e = user_ctx;
+    if (e->completed != 1) abort(); /* released once, after its one completion */
+    memset(e->bytes, 0xEE, e->len);
+    free(e);
+    s->released++;
+}
+
+/* `p` through publish_encoded: encoded, decoded back for the view, handed over. */
+static int publish_encoded(mqtt5_client_core *c, uint64_t now, const mqtt5_publish *p)
+{
+    mqtt5_packet pk = {.type = MQTT5_PUBLISH};
+    pk.u.publish = *p;
+    pk.u.publish.packet_id = p->qos ? 1 : 0;
+    size_t n = 0, used = 0;
+    if (mqtt5_packet_encoded_size(&pk, &n, NULL)) return -1;
+    encoded_pub *e = malloc(sizeof *e + n);
+    if (!e) return -1;
+    e->completed = 0;
+    e->len = n;
+    mqtt5_packet view;
+    if (mqtt5_packet_encode(&pk, e->bytes, n, &used, NULL) ||
+        mqtt5_packet_decode(e->bytes, n, 0, &view, &used, NULL))
+        abort();
+    mqtt5_op_options opt = {.user_ctx = e};
+    int rc =
+        mqtt5_client_core_publish_encoded(c, now, &view.u.publish, e->bytes, n, &opt, NULL, NULL);
+    if (rc) free(e);
+    return rc;
 }
 
 static void drain(mqtt5_client_core *c, uint64_t now)
@@ -88,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.callbacks = (mqtt5_client_core_callbacks){.user = &s,
                                                 .on_lifecycle = on_lifecycle,
                                                 .on_publish = on_publish,
-                                                .on_complete = on_complete};
+                                                .on_complete = on_complete,
+                                                .on_wire_released = on_wire_released};
     o.connect.client_id = (mqtt5_str){"fuzz", 4};
     o.connect.keep_alive = 30;
     o.max_inbound_packet_size = 4096;
@@ -126,9 +170,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                .payload = {data + i, len}};
             mqtt5_subscription sub = {{"a/#", 3}, (uint8_t)(len % 3), false, false, 0};
             mqtt5_subscribe s_op = {.subscriptions = &sub, .subscription_count = 1};
-            int rc = (len & 4) ? mqtt5_client_core_subscribe(c, now, &s_op, NULL, NULL, NULL)
-                               : mqtt5_client_core_publish(c, now, &p, NULL, NULL, NULL);
+            int rc = (len & 4)   ? mqtt5_client_core_subscribe(c, now, &s_op, NULL, NULL, NULL)
+                     : (len & 8) ? publish_encoded(c, now, &p)
+                                 : mqtt5_client_core_publish(c, now, &p, NULL, NULL, NULL);
             if (rc == 0) s.accepted++;
+            if (rc == 0 && !(len & 4) && (len & 8)) s.encoded++;
             i += len;
             break;
         }
@@ -146,13 +192,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      mqtt5_client_core_state(c) != MQTT5_CS_STOPPED &&
                      mqtt5_client_core_state(c) != MQTT5_CS_PENDING_RECONNECT)
                 mqtt5_client_core_on_transport_closed(c, now, 0);
-            drain(c, now);
+            if (len & 0x20) {
+                uint8_t buf[96]; /* small: bigger packets come from the core's own buffer */
+                const uint8_t *d;
+                size_t n;
+                mqtt5_client_core_mem_send_buf(c, now, buf, sizeof buf, &d, &n);
+            } else {
+                drain(c, now);
+            }
             break;
         }
     }
     mqtt5_client_core_stop(c, now, NULL, NULL);
     mqtt5_client_core_destroy(c);
-    if (s.completed != s.accepted) abort();
+    if (s.completed != s.accepted || s.released != s.encoded) abort();
     if (s.in_use != 0) abort();
     return 0;
 }
