@@ -29,95 +29,13 @@
 
 #include <cmocka.h>
 
+#include "helpers/fx_builder.h"
 #include "helpers/fx_env.h"
 #include "mqtt5/builder.h"
 #include "mqtt5/client.h"
 #include "mqtt5/mqtt5.h"
 #include "mqtt5/runtime.h"
 #include "mqtt5/tls.h"
-
-#define WAIT_MS 10000u
-
-/* ---- a small recorder on the builder's per-event callbacks ---------------------------------- */
-
-typedef struct rec {
-    mqtt5_client *client; /* set before start */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int successes, failures;
-    int first_error, connack_reason; /* of the first failure */
-    char detail[256];
-    char alpn[32];
-    int messages;
-    char last_payload[128];
-} rec;
-
-static void rec_init(rec *r)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    r->connack_reason = -1;
-}
-
-static void rec_destroy(rec *r)
-{
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-}
-
-static void on_success(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
-{
-    (void)ev, (void)detail;
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    r->successes++;
-    if (r->client) /* the ALPN is readable on the loop thread, i.e. here */
-        snprintf(r->alpn, sizeof r->alpn, "%s", mqtt5_client_alpn(r->client));
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void on_failure(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
-{
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    if (r->failures++ == 0) {
-        r->first_error = ev->error;
-        r->connack_reason = ev->connack ? ev->connack->reason_code : -1;
-        snprintf(r->detail, sizeof r->detail, "%s", detail ? detail : "");
-    }
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void on_publish(void *user, const mqtt5_inbound_publish *msg)
-{
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    r->messages++;
-    size_t n = msg->publish->payload.len;
-    if (n >= sizeof r->last_payload) n = sizeof r->last_payload - 1;
-    memcpy(r->last_payload, msg->publish->payload.ptr, n);
-    r->last_payload[n] = '\0';
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* Wait until *counter >= n (under r->mu); false after WAIT_MS. */
-static bool rec_wait(rec *r, const int *counter, int n)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += WAIT_MS / 1000;
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (*counter < n && rc == 0)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-    bool ok = *counter >= n;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
 
 /* ---- common steps --------------------------------------------------------------------------- */
 
@@ -141,7 +59,7 @@ static mqtt5_custom_auth_options fixture_credentials(void)
     };
 }
 
-static mqtt5_builder_options builder_options(rec *r, uint16_t port, const char *client_id)
+static mqtt5_builder_options builder_options(fx_rec *r, uint16_t port, const char *client_id)
 {
     mqtt5_builder_options o;
     mqtt5_builder_options_init(&o);
@@ -152,76 +70,18 @@ static mqtt5_builder_options builder_options(rec *r, uint16_t port, const char *
     o.keep_alive_interval_sec = 60;
     o.min_reconnect_delay_ms = 30000; /* one attempt per test */
     o.max_reconnect_delay_ms = 30000;
-    o.user_data = r;
-    o.on_lifecycle_connection_success = on_success;
-    o.on_lifecycle_connection_failure = on_failure;
-    o.on_publish_received = on_publish;
+    fx_rec_attach(r, &o);
     return o;
 }
 
-static void on_terminated(void *f)
-{
-    mqtt5_future_complete(f, 0);
-}
-
-static void release(mqtt5_client *c)
-{
-    mqtt5_future *done = mqtt5_future_new();
-    assert_non_null(done);
-    assert_int_equal(mqtt5_client_release(c, on_terminated, done), 0);
-    assert_int_equal(mqtt5_future_wait(done, WAIT_MS), 0);
-    mqtt5_future_release(done);
-    struct timespec ts = {0, 50 * 1000000L};
-    nanosleep(&ts, NULL); /* the private group's joiner finishes freeing (LeakSanitizer) */
-}
-
-static int wait_op(mqtt5_future *f, int rc, int *reason)
-{
-    if (rc) {
-        mqtt5_future_complete(f, rc);
-    } else {
-        rc = mqtt5_future_wait(f, WAIT_MS);
-        const mqtt5_packet *ack = mqtt5_future_ack(f);
-        if (ack && ack->type == MQTT5_SUBACK && ack->u.suback.reason_code_count)
-            *reason = ack->u.suback.reason_codes[0];
-        else if (ack && ack->type == MQTT5_PUBACK)
-            *reason = ack->u.ack.reason_code;
-    }
-    mqtt5_future_release(f);
-    return rc;
-}
-
 /* Subscribe to an own topic, publish QoS 1 to it, receive it back. */
-static void roundtrip(mqtt5_client *c, rec *r, const char *tag)
+static void roundtrip(mqtt5_client *c, fx_rec *r, const char *tag)
 {
     char topic[128], payload[64];
     snprintf(topic, sizeof topic, "it/%ld/custom-auth/%s", (long)getpid(), tag);
-    int n = snprintf(payload, sizeof payload, "custom authorizer %s", tag);
-    mqtt5_subscription s = {.topic_filter = {topic, strlen(topic)}, .qos = 1};
-    mqtt5_subscribe sub = {.subscriptions = &s, .subscription_count = 1};
-    mqtt5_codec_status st;
-    int reason = -1;
-    mqtt5_future *f = mqtt5_future_new();
-    assert_non_null(f);
-    assert_int_equal(
-        wait_op(f, mqtt5_client_subscribe(c, &sub, NULL, mqtt5_future_on_complete, f, &st),
-                &reason),
-        0);
-    assert_int_equal(reason, 1);
-    mqtt5_publish p = {.qos = 1,
-                       .topic = {topic, strlen(topic)},
-                       .payload = {(const uint8_t *)payload, (size_t)n}};
-    f = mqtt5_future_new();
-    assert_non_null(f);
-    reason = -1;
-    assert_int_equal(
-        wait_op(f, mqtt5_client_publish(c, &p, NULL, mqtt5_future_on_complete, f, &st), &reason),
-        0);
-    assert_int_equal(reason, 0);
-    if (!rec_wait(r, &r->messages, 1)) fail_msg("%s: own message did not come back", tag);
-    pthread_mutex_lock(&r->mu);
-    assert_string_equal(r->last_payload, payload);
-    pthread_mutex_unlock(&r->mu);
+    snprintf(payload, sizeof payload, "custom authorizer %s", tag);
+    const char *why = fx_rec_roundtrip(c, r, topic, payload);
+    if (why) fail_msg("%s: %s", tag, why);
 }
 
 static uint16_t front_port(void)
@@ -254,8 +114,8 @@ static void expect_refused(const char *tag, const mqtt5_custom_auth_options *ca,
     char log[512];
     snprintf(log, sizeof log, "%s/alpn_mqtt_front.log", need("FX_DIR"));
     int refused_before = count_lines(log, front_reason);
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     snprintf(id, sizeof id, "ca-%s-%ld", tag, (long)getpid());
     mqtt5_builder_options o = builder_options(&r, front_port(), id);
@@ -263,14 +123,14 @@ static void expect_refused(const char *tag, const mqtt5_custom_auth_options *ca,
     mqtt5_codec_status st;
     assert_int_equal(mqtt5_builder_direct_with_custom_authorizer(ca, &o, &c, &st), 0);
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(&r, &r.failures, 1)) fail_msg("%s: no CONNECTION_FAILURE", tag);
+    if (!fx_rec_wait(&r, &r.failures, 1)) fail_msg("%s: no CONNECTION_FAILURE", tag);
     printf("    %s: %s, CONNACK reason %d\n", tag, mqtt5_error_name(r.first_error),
            r.connack_reason);
     assert_int_equal(r.first_error, MQTT5_ERR_CONNACK_REFUSED);
     assert_int_equal(r.connack_reason, 0x86);
     assert_int_equal(r.successes, 0);
-    release(c);
-    rec_destroy(&r);
+    assert_int_equal(fx_builder_release(c), 0);
+    fx_rec_destroy(&r);
     assert_true(count_lines(log, front_reason) > refused_before);
 }
 
@@ -280,8 +140,8 @@ static void test_direct_roundtrip(void **state)
 {
     (void)state;
     uint16_t port = front_port();
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     snprintf(id, sizeof id, "ca-direct-%ld", (long)getpid());
     mqtt5_builder_options o = builder_options(&r, port, id);
@@ -292,7 +152,7 @@ static void test_direct_roundtrip(void **state)
     if (rc) fail_msg("builder: %s (%s)", mqtt5_error_name(rc), st.field ? st.field : "-");
     r.client = c;
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(&r, &r.successes, 1))
+    if (!fx_rec_wait(&r, &r.successes, 1))
         fail_msg("no CONNECTION_SUCCESS (first failure: %s %s)", mqtt5_error_name(r.first_error),
                  r.detail);
     pthread_mutex_lock(&r.mu);
@@ -301,8 +161,8 @@ static void test_direct_roundtrip(void **state)
     pthread_mutex_unlock(&r.mu);
     roundtrip(c, &r, "direct");
     assert_int_equal(r.failures, 0);
-    release(c);
-    rec_destroy(&r);
+    assert_int_equal(fx_builder_release(c), 0);
+    fx_rec_destroy(&r);
     char log[512];
     snprintf(log, sizeof log, "%s/alpn_mqtt_front.log", need("FX_DIR"));
     assert_true(count_lines(log, "selected mqtt") >= 1);
@@ -336,8 +196,8 @@ static void test_direct_wrong_username(void **state)
 static void test_direct_other_alpn_refused(void **state)
 {
     (void)state;
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     mqtt5_builder_options o = builder_options(&r, front_port(), "ca-other-alpn");
     static const char *const alpn[] = {"x-amzn-mqtt-ca"};
     o.alpn_list = alpn;
@@ -346,26 +206,20 @@ static void test_direct_other_alpn_refused(void **state)
     mqtt5_client *c = NULL;
     assert_int_equal(mqtt5_builder_direct_with_custom_authorizer(&ca, &o, &c, NULL), 0);
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(&r, &r.failures, 1)) fail_msg("no CONNECTION_FAILURE");
+    if (!fx_rec_wait(&r, &r.failures, 1)) fail_msg("no CONNECTION_FAILURE");
     printf("    other-alpn: %s (%s)\n", mqtt5_error_name(r.first_error), r.detail);
     assert_int_equal(r.first_error, MQTT5_ERR_TLS_ALPN_REJECTED);
-    release(c);
-    rec_destroy(&r);
+    assert_int_equal(fx_builder_release(c), 0);
+    fx_rec_destroy(&r);
 }
 
 /* No ALPN at all (a plain TLS client, not a builder): the front closes the connection. */
-static void plain_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
-{
-    if (ev->type == MQTT5_LC_CONNECTION_SUCCESS) on_success(user, ev, detail);
-    if (ev->type == MQTT5_LC_CONNECTION_FAILURE) on_failure(user, ev, detail);
-}
-
 static void test_direct_no_alpn_refused(void **state)
 {
     (void)state;
     uint16_t port = front_port();
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     mqtt5_event_loop_group_options go;
     mqtt5_event_loop_group_options_init(&go);
     go.threads = 1;
@@ -387,17 +241,17 @@ static void test_direct_no_alpn_refused(void **state)
     o.core.connect.has_username = true;
     o.core.connect.username = (mqtt5_str){"u", 1};
     o.user = &r;
-    o.on_lifecycle = plain_lifecycle;
+    o.on_lifecycle = fx_rec_on_lifecycle;
     mqtt5_client *c = NULL;
     assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
     mqtt5_event_loop_group_release(g, NULL, NULL); /* the client holds its own reference */
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(&r, &r.failures, 1)) fail_msg("no CONNECTION_FAILURE");
+    if (!fx_rec_wait(&r, &r.failures, 1)) fail_msg("no CONNECTION_FAILURE");
     printf("    no-alpn: %s (%s)\n", mqtt5_error_name(r.first_error), r.detail);
     assert_int_equal(r.successes, 0);
     assert_true(r.first_error < 0);
-    release(c);
-    rec_destroy(&r);
+    assert_int_equal(fx_builder_release(c), 0);
+    fx_rec_destroy(&r);
 }
 
 /* ---- WebSockets ----------------------------------------------------------------------------- */
@@ -407,8 +261,8 @@ static void test_websockets_roundtrip(void **state)
     (void)state;
     uint16_t port = fx_env_port("FX_PORT_WSS");
     if (!port) fail_msg("FX_PORT_WSS not set");
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     snprintf(id, sizeof id, "ca-wss-%ld", (long)getpid());
     mqtt5_builder_options o = builder_options(&r, port, id);
@@ -424,12 +278,12 @@ static void test_websockets_roundtrip(void **state)
     int rc = mqtt5_builder_websockets_with_custom_authorizer(NULL, &ca, &o, &c, &st);
     if (rc) fail_msg("builder: %s (%s)", mqtt5_error_name(rc), st.field ? st.field : "-");
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(&r, &r.successes, 1))
+    if (!fx_rec_wait(&r, &r.successes, 1))
         fail_msg("no CONNECTION_SUCCESS (first failure: %s %s)", mqtt5_error_name(r.first_error),
                  r.detail);
     roundtrip(c, &r, "wss");
-    release(c);
-    rec_destroy(&r);
+    assert_int_equal(fx_builder_release(c), 0);
+    fx_rec_destroy(&r);
 
     /* mosquitto logged the CONNECT: "New client connected from ... as <id> (p5, c1, k60,
      * u'<username>')" */

@@ -33,13 +33,13 @@
 
 #include <cmocka.h>
 
+#include "helpers/fx_builder.h"
 #include "helpers/fx_env.h"
 #include "mqtt5/builder.h"
 #include "mqtt5/client.h"
 #include "mqtt5/mqtt5.h"
 #include "mqtt5/runtime.h"
 
-#define WAIT_MS 10000u
 #define P12_PASS "it-p12-pass"
 #define PIN "1234"
 
@@ -47,82 +47,6 @@ static char work[512];
 static char p12_default[600], p12_legacy[600];
 static bool have_hsm;
 static const char *hsm_module = "/usr/lib/softhsm/libsofthsm2.so";
-
-/* ---- a small recorder on the builder's per-event callbacks ---------------------------------- */
-
-typedef struct rec {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int successes, failures, messages;
-    int first_error;
-    char detail[256];
-    char last_payload[128];
-} rec;
-
-static void rec_init(rec *r)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-}
-
-static void rec_destroy(rec *r)
-{
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-}
-
-static void on_success(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
-{
-    (void)ev, (void)detail;
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    r->successes++;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void on_failure(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
-{
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    if (r->failures++ == 0) {
-        r->first_error = ev->error;
-        snprintf(r->detail, sizeof r->detail, "%s", detail ? detail : "");
-    }
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void on_publish(void *user, const mqtt5_inbound_publish *msg)
-{
-    rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    r->messages++;
-    size_t n = msg->publish->payload.len;
-    if (n >= sizeof r->last_payload) n = sizeof r->last_payload - 1;
-    memcpy(r->last_payload, msg->publish->payload.ptr, n);
-    r->last_payload[n] = '\0';
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* Wait until *counter >= n or a connection failure; false after WAIT_MS. */
-static bool rec_wait(rec *r, const int *counter, int n)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += WAIT_MS / 1000;
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (*counter < n && r->failures == 0 && rc == 0)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-    bool ok = *counter >= n;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
-
-/* ---- setup ---------------------------------------------------------------------------------- */
 
 static int run(const char *cmd)
 {
@@ -191,7 +115,7 @@ static int setup(void **state)
 
 /* ---- common steps --------------------------------------------------------------------------- */
 
-static mqtt5_builder_options builder_options(rec *r, const char *client_id)
+static mqtt5_builder_options builder_options(fx_rec *r, const char *client_id)
 {
     mqtt5_builder_options o;
     mqtt5_builder_options_init(&o);
@@ -203,83 +127,24 @@ static mqtt5_builder_options builder_options(rec *r, const char *client_id)
     o.keep_alive_interval_sec = 60;
     o.min_reconnect_delay_ms = 30000; /* one attempt per test */
     o.max_reconnect_delay_ms = 30000;
-    o.user_data = r;
-    o.on_lifecycle_connection_success = on_success;
-    o.on_lifecycle_connection_failure = on_failure;
-    o.on_publish_received = on_publish;
+    fx_rec_attach(r, &o);
     return o;
-}
-
-static void on_terminated(void *f)
-{
-    mqtt5_future_complete(f, 0);
-}
-
-static void release(mqtt5_client *c)
-{
-    mqtt5_future *done = mqtt5_future_new();
-    assert_non_null(done);
-    assert_int_equal(mqtt5_client_release(c, on_terminated, done), 0);
-    assert_int_equal(mqtt5_future_wait(done, WAIT_MS), 0);
-    mqtt5_future_release(done);
-    struct timespec ts = {0, 50 * 1000000L};
-    nanosleep(&ts, NULL); /* the private group's joiner finishes freeing (LeakSanitizer) */
-}
-
-static int wait_op(mqtt5_future *f, int rc, int *reason)
-{
-    if (rc) {
-        mqtt5_future_complete(f, rc);
-    } else {
-        rc = mqtt5_future_wait(f, WAIT_MS);
-        const mqtt5_packet *ack = mqtt5_future_ack(f);
-        if (ack && ack->type == MQTT5_SUBACK && ack->u.suback.reason_code_count)
-            *reason = ack->u.suback.reason_codes[0];
-        else if (ack && ack->type == MQTT5_PUBACK)
-            *reason = ack->u.ack.reason_code;
-    }
-    mqtt5_future_release(f);
-    return rc;
 }
 
 /* Start `c`, wait for CONNECTION_SUCCESS, subscribe to an own topic, publish QoS 1 to it,
  * receive it back, release. */
-static void roundtrip(mqtt5_client *c, rec *r, const char *tag)
+static void roundtrip(mqtt5_client *c, fx_rec *r, const char *tag)
 {
     assert_int_equal(mqtt5_client_start(c), 0);
-    if (!rec_wait(r, &r->successes, 1))
+    if (!fx_rec_wait(r, &r->successes, 1))
         fail_msg("%s: no connection: %s (%s)", tag, mqtt5_error_name(r->first_error), r->detail);
     char topic[128], payload[64];
     snprintf(topic, sizeof topic, "it/%ld/pkcs/%s", (long)getpid(), tag);
-    int n = snprintf(payload, sizeof payload, "mutual TLS with %s", tag);
-    mqtt5_subscription s = {.topic_filter = {topic, strlen(topic)}, .qos = 1};
-    mqtt5_subscribe sub = {.subscriptions = &s, .subscription_count = 1};
-    mqtt5_codec_status st;
-    int reason = -1;
-    mqtt5_future *f = mqtt5_future_new();
-    assert_non_null(f);
-    assert_int_equal(
-        wait_op(f, mqtt5_client_subscribe(c, &sub, NULL, mqtt5_future_on_complete, f, &st),
-                &reason),
-        0);
-    assert_int_equal(reason, 1);
-    mqtt5_publish p = {.qos = 1,
-                       .topic = {topic, strlen(topic)},
-                       .payload = {(const uint8_t *)payload, (size_t)n}};
-    f = mqtt5_future_new();
-    assert_non_null(f);
-    reason = -1;
-    assert_int_equal(
-        wait_op(f, mqtt5_client_publish(c, &p, NULL, mqtt5_future_on_complete, f, &st), &reason),
-        0);
-    assert_int_equal(reason, 0);
-    if (!rec_wait(r, &r->messages, 1)) fail_msg("%s: own message did not come back", tag);
-    pthread_mutex_lock(&r->mu);
-    assert_string_equal(r->last_payload, payload);
-    assert_int_equal(r->failures, 0);
-    pthread_mutex_unlock(&r->mu);
+    snprintf(payload, sizeof payload, "mutual TLS with %s", tag);
+    const char *why = fx_rec_roundtrip(c, r, topic, payload);
+    if (why) fail_msg("%s: %s", tag, why);
     printf("    %s: connected, subscribed, published and received over mutual TLS\n", tag);
-    release(c);
+    assert_int_equal(fx_builder_release(c), 0);
 }
 
 static void client_id(char *out, size_t cap, const char *tag)
@@ -291,8 +156,8 @@ static void client_id(char *out, size_t cap, const char *tag)
 
 static void pkcs12_roundtrip(const char *tag, const char *file)
 {
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     client_id(id, sizeof id, tag);
     mqtt5_builder_options o = builder_options(&r, id);
@@ -303,7 +168,7 @@ static void pkcs12_roundtrip(const char *tag, const char *file)
         fail_msg("builder: %s (%s: %s)", mqtt5_error_name(rc), st.field ? st.field : "-",
                  st.detail ? st.detail : "-");
     roundtrip(c, &r, tag);
-    rec_destroy(&r);
+    fx_rec_destroy(&r);
 }
 
 static void test_pkcs12_default(void **state)
@@ -321,8 +186,8 @@ static void test_pkcs12_legacy(void **state)
 static void test_pkcs12_wrong_password(void **state)
 {
     (void)state;
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     mqtt5_builder_options o = builder_options(&r, "it-pkcs-wrong-pass");
     mqtt5_client *c = NULL;
     mqtt5_codec_status st;
@@ -332,7 +197,7 @@ static void test_pkcs12_wrong_password(void **state)
     assert_string_equal(st.field, "pkcs12_password");
     assert_non_null(strstr(st.detail, "wrong password (MAC verification failed)"));
     printf("    %s: %s\n", st.field, st.detail);
-    rec_destroy(&r);
+    fx_rec_destroy(&r);
 }
 
 /* ---- PKCS#11 -------------------------------------------------------------------------------- */
@@ -341,8 +206,8 @@ static void test_pkcs11_ec(void **state)
 {
     (void)state;
     NEED_HSM();
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     client_id(id, sizeof id, "p11-ec");
     mqtt5_builder_options o = builder_options(&r, id);
@@ -360,15 +225,15 @@ static void test_pkcs11_ec(void **state)
         fail_msg("builder: %s (%s: %s)", mqtt5_error_name(rc), st.field ? st.field : "-",
                  st.detail ? st.detail : "-");
     roundtrip(c, &r, "p11-ec");
-    rec_destroy(&r);
+    fx_rec_destroy(&r);
 }
 
 static void test_pkcs11_rsa(void **state)
 {
     (void)state;
     NEED_HSM();
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     char id[64];
     client_id(id, sizeof id, "p11-rsa");
     mqtt5_builder_options o = builder_options(&r, id);
@@ -390,15 +255,15 @@ static void test_pkcs11_rsa(void **state)
         fail_msg("builder: %s (%s: %s)", mqtt5_error_name(rc), st.field ? st.field : "-",
                  st.detail ? st.detail : "-");
     roundtrip(c, &r, "p11-rsa");
-    rec_destroy(&r);
+    fx_rec_destroy(&r);
 }
 
 static void test_pkcs11_errors_at_creation(void **state)
 {
     (void)state;
     NEED_HSM();
-    rec r;
-    rec_init(&r);
+    fx_rec r;
+    fx_rec_init(&r);
     mqtt5_builder_options o = builder_options(&r, "it-pkcs-p11-errors");
     mqtt5_builder_pkcs11_options p = {
         .pkcs11_lib = hsm_module,
@@ -422,7 +287,7 @@ static void test_pkcs11_errors_at_creation(void **state)
     assert_string_equal(st.field, "private_key_label");
     assert_non_null(strstr(st.detail, "no private key labelled 'no-such-key' on token 'it-token'"));
     printf("    %s: %s\n", st.field, st.detail);
-    rec_destroy(&r);
+    fx_rec_destroy(&r);
 }
 
 int main(void)
