@@ -47,17 +47,6 @@
 
 /* ---- common steps -------------------------------------------------------------------------- */
 
-static uint16_t need_port(const char *var)
-{
-    uint16_t p = fx_env_port(var);
-    if (p == 0) {
-        fprintf(stderr, "%s not set: run this test through tests/integration/fixture.sh run\n",
-                var);
-        fail();
-    }
-    return p;
-}
-
 /* A per-test topic prefix: "it/<pid>/<tag>". */
 static const char *topic_of(const char *tag, const char *leaf)
 {
@@ -168,7 +157,7 @@ static void tls_ca_file(mqtt5_tls_options *t)
 static void test_tcp_publish_qos012(void **state)
 {
     fx_harness *h = *state;
-    uint16_t port = need_port("FX_PORT_TCP");
+    uint16_t port = fx_need_port("FX_PORT_TCP");
     mqtt5_client_options o;
 
     fx_client_options(h, &o, "127.0.0.1", port);
@@ -236,7 +225,7 @@ static void test_tls_ca_file(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS")); /* IP SAN */
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS")); /* IP SAN */
     o.tls = &t;
     roundtrip(h, "tls-ca-file", &o);
 }
@@ -248,7 +237,7 @@ static void test_tls_ca_dir(void **state)
     mqtt5_tls_options_init(&t);
     t.ca_dir = fx_pki("cadir");
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     roundtrip(h, "tls-ca-dir", &o);
 }
@@ -264,7 +253,7 @@ static void test_tls_ca_bytes(void **state)
     t.ca_bytes = ca;
     t.ca_len = len;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     int err = 0;
     /* the options are read only during new: free the PEM right after */
@@ -294,7 +283,7 @@ static void test_tls_host_localhost(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "localhost", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "localhost", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     roundtrip(h, "tls-localhost", &o);
 }
@@ -307,7 +296,7 @@ static void test_tls_host_ip_tls12(void **state)
     tls_ca_file(&t);
     t.max_version = MQTT5_TLS_VERSION_1_2;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     roundtrip(h, "tls-ip-tls12", &o);
 }
@@ -322,7 +311,7 @@ static void mtls_from_files(void **state, const char *name, const char *crt, con
     t.cert_file = fx_pki(crt);
     t.key_file = fx_pki(key);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "localhost", need_port("FX_PORT_MTLS"));
+    fx_client_options(h, &o, "localhost", fx_need_port("FX_PORT_MTLS"));
     o.tls = &t;
     roundtrip(h, name, &o);
 }
@@ -344,7 +333,7 @@ static void mtls_from_memory(void **state, const char *name, const char *crt, co
     t.key_len = klen;
     t.max_version = max_version;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_MTLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_MTLS"));
     o.tls = &t;
     int err = 0;
     fx_client *fc = fx_client_create(h, name, &o, &err, NULL);
@@ -434,7 +423,7 @@ static void test_fail_untrusted_ca(void **state)
     mqtt5_tls_options_init(&t);
     t.ca_file = fx_pki("other-ca.crt");
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     expect_failure(h, "untrusted-ca", &o, MQTT5_ERR_TLS_UNTRUSTED_CERT, FX_WAIT_MS, NULL);
 }
@@ -445,7 +434,7 @@ static void test_fail_hostname_mismatch(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "localhost", need_port("FX_PORT_WRONG"));
+    fx_client_options(h, &o, "localhost", fx_need_port("FX_PORT_WRONG"));
     o.tls = &t;
     fx_event ev;
     expect_failure(h, "hostname-mismatch", &o, MQTT5_ERR_TLS_HOSTNAME_MISMATCH, FX_WAIT_MS, &ev);
@@ -459,7 +448,7 @@ static void client_cert_required(void **state, const char *name, uint16_t max_ve
     tls_ca_file(&t);
     t.max_version = max_version;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_MTLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_MTLS"));
     o.tls = &t;
     expect_failure(h, name, &o, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, FX_WAIT_MS, NULL);
 }
@@ -481,7 +470,7 @@ static void test_fail_tls_to_plain_port(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.tls = &t;
     expect_failure(h, "tls-to-plain", &o, MQTT5_ERR_TLS_HANDSHAKE, FX_WAIT_MS, NULL);
 }
@@ -546,7 +535,7 @@ static void test_fail_dns(void **state)
 {
     fx_harness *h = *state;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "nonexistent.invalid", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "nonexistent.invalid", fx_need_port("FX_PORT_TCP"));
     expect_failure(h, "dns", &o, MQTT5_ERR_DNS, 15000, NULL);
 }
 
@@ -561,7 +550,7 @@ static void test_ws_roundtrip(void **state)
     fx_harness *h = *state;
     mqtt5_websocket_options ws = {0};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_WS"));
     o.websocket = &ws;
     roundtrip(h, "ws", &o);
 }
@@ -573,7 +562,7 @@ static void test_wss_roundtrip(void **state)
     tls_ca_file(&t);
     mqtt5_websocket_options ws = {0};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "localhost", need_port("FX_PORT_WSS"));
+    fx_client_options(h, &o, "localhost", fx_need_port("FX_PORT_WSS"));
     o.tls = &t;
     o.websocket = &ws;
     roundtrip(h, "wss", &o);
@@ -605,7 +594,7 @@ static void test_ws_transform_hook(void **state)
     ws.transform = ws_transform;
     ws.transform_user = &hk;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_WS"));
     o.websocket = &ws;
     roundtrip(h, "ws-transform", &o);
     assert_true(hk.calls >= 1); /* once per connection attempt */
@@ -619,7 +608,7 @@ static void test_fail_ws_transform(void **state)
     ws.transform = ws_transform;
     ws.transform_user = &hk;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_WS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_WS"));
     o.websocket = &ws;
     expect_failure(h, "ws-transform-fails", &o, MQTT5_ERR_TLS_CREDENTIALS, FX_WAIT_MS, NULL);
     assert_int_equal(hk.calls, 1);
@@ -631,7 +620,7 @@ static void test_fail_ws_to_mqtt_port(void **state)
     fx_harness *h = *state;
     mqtt5_websocket_options ws = {0};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.websocket = &ws;
     expect_failure(h, "ws-to-mqtt-port", &o, MQTT5_ERR_WEBSOCKET_HANDSHAKE, FX_WAIT_MS, NULL);
 }
@@ -658,7 +647,7 @@ static void sigv4_options(fx_harness *h, mqtt5_client_options *o, mqtt5_websocke
     memset(ws, 0, sizeof *ws);
     ws->transform = mqtt5_sigv4_websocket_transform;
     ws->transform_user = signer;
-    fx_client_options(h, o, "127.0.0.1", need_port("FX_PORT_SIGV4"));
+    fx_client_options(h, o, "127.0.0.1", fx_need_port("FX_PORT_SIGV4"));
     o->websocket = ws;
 }
 
@@ -831,7 +820,7 @@ static void test_wait_for_room(void **state)
 {
     fx_harness *h = *state;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.core.max_queued_ops = 2;
     o.core.offline_policy = MQTT5_OFFLINE_FAIL_NON_QOS1_PUBLISH_ON_DISCONNECT;
     int err = 0;
@@ -889,7 +878,7 @@ static uint64_t pubacks_sent(fx_client *fc)
 static void test_manual_ack_held_until_sent(void **state)
 {
     fx_harness *h = *state;
-    uint16_t port = need_port("FX_PORT_TCP");
+    uint16_t port = fx_need_port("FX_PORT_TCP");
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", port);
     int err = 0;

@@ -40,17 +40,6 @@
 
 /* ---- common steps -------------------------------------------------------------------------- */
 
-static uint16_t need_port(const char *var)
-{
-    uint16_t p = fx_env_port(var);
-    if (p == 0) {
-        fprintf(stderr, "%s not set: run this test through tests/integration/fixture.sh run\n",
-                var);
-        fail();
-    }
-    return p;
-}
-
 /* A proxy port, or skip the test when the fixture could not start that proxy. */
 static uint16_t proxy_port(const char *var)
 {
@@ -191,7 +180,7 @@ static void test_http_proxy_mqtt(void **state)
 {
     fx_harness *h = *state;
     mqtt5_http_proxy_options p = tinyproxy();
-    uint16_t port = need_port("FX_PORT_TCP");
+    uint16_t port = fx_need_port("FX_PORT_TCP");
     int before = tinyproxy_connects("127.0.0.1", port);
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", port);
@@ -208,7 +197,7 @@ static void test_http_proxy_mtls(void **state)
     tls_ca_file(&t);
     t.cert_file = fx_pki("client.crt");
     t.key_file = fx_pki("client.key");
-    uint16_t port = need_port("FX_PORT_MTLS");
+    uint16_t port = fx_need_port("FX_PORT_MTLS");
     int before = tinyproxy_connects("127.0.0.1", port);
     mqtt5_client_options o;
     fx_client_options(h, &o, "127.0.0.1", port); /* the IP SAN is checked through the tunnel */
@@ -225,7 +214,7 @@ static void test_http_proxy_wss(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_websocket_options ws = {0};
-    uint16_t port = need_port("FX_PORT_WSS");
+    uint16_t port = fx_need_port("FX_PORT_WSS");
     int before = tinyproxy_connects("localhost", port);
     mqtt5_client_options o;
     fx_client_options(h, &o, "localhost", port);
@@ -247,7 +236,7 @@ static void test_https_proxy_tls_in_tls(void **state)
     p.tls = &pt;
     mqtt5_tls_options t;
     tls_ca_file(&t);
-    uint16_t port = need_port("FX_PORT_TLS");
+    uint16_t port = fx_need_port("FX_PORT_TLS");
     int before = tinyproxy_connects("localhost", port);
     mqtt5_client_options o;
     fx_client_options(h, &o, "localhost", port);
@@ -256,7 +245,7 @@ static void test_https_proxy_tls_in_tls(void **state)
     roundtrip(h, "https-proxy-tls", &o);
     assert_int_equal(tinyproxy_connects("localhost", port), before + 1);
     /* plain MQTT inside TLS to the proxy: the broker connection has no TLS version */
-    port = need_port("FX_PORT_TCP");
+    port = fx_need_port("FX_PORT_TCP");
     before = tinyproxy_connects("127.0.0.1", port);
     fx_client_options(h, &o, "127.0.0.1", port);
     p.host = "localhost"; /* the proxy's name checked against its DNS SAN */
@@ -274,7 +263,7 @@ static void test_fail_http_proxy_wrong_password(void **state)
     mqtt5_http_proxy_options p = tinyproxy();
     p.password = "wrong-password";
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.http_proxy = &p;
     fx_event ev;
     expect_failure(h, "http-proxy-wrong-password", &o, MQTT5_ERR_PROXY, FX_WAIT_MS, &ev);
@@ -289,7 +278,7 @@ static void test_fail_http_proxy_no_credentials(void **state)
     mqtt5_http_proxy_options p = tinyproxy();
     p.username = p.password = NULL;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.http_proxy = &p;
     fx_event ev;
     expect_failure(h, "http-proxy-no-credentials", &o, MQTT5_ERR_PROXY, FX_WAIT_MS, &ev);
@@ -322,7 +311,7 @@ static void test_fail_http_proxy_unreachable(void **state)
     (void)proxy_port("FX_PORT_TINYPROXY");
     mqtt5_http_proxy_options p = {"127.0.0.1", fx_unused_port(), NULL, NULL, NULL};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.http_proxy = &p;
     fx_event ev;
     expect_failure(h, "http-proxy-unreachable", &o, MQTT5_ERR_CONNECT_REFUSED, FX_WAIT_MS, &ev);
@@ -342,7 +331,7 @@ static void test_fail_http_proxy_silent(void **state)
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TLS"));
     o.tls = &t;
     o.http_proxy = &p;
     o.socket.connect_timeout_ms = 1000;
@@ -368,7 +357,7 @@ static void test_fail_https_proxy_untrusted(void **state)
     p.port = proxy_port("FX_PORT_PROXY_TLS");
     p.tls = &pt;
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.http_proxy = &p;
     fx_event ev;
     expect_failure(h, "https-proxy-untrusted", &o, MQTT5_ERR_TLS_UNTRUSTED_CERT, FX_WAIT_MS, &ev);
@@ -384,7 +373,7 @@ static void test_socks5_no_auth(void **state)
     mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5"), NULL, NULL};
     mqtt5_tls_options t;
     tls_ca_file(&t);
-    uint16_t port = need_port("FX_PORT_TLS");
+    uint16_t port = fx_need_port("FX_PORT_TLS");
     char needle[64];
     snprintf(needle, sizeof needle, "CONNECT localhost:%u (ATYP 3)", port);
     int before = log_count("socks5.log", needle);
@@ -401,14 +390,14 @@ static void test_socks5_dante(void **state)
     fx_harness *h = *state;
     mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_DANTE"), NULL, NULL};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP")); /* ATYP IPv4 */
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP")); /* ATYP IPv4 */
     o.socks5_proxy = &s;
     roundtrip(h, "socks5-dante", &o);
     /* and wss through it */
     mqtt5_tls_options t;
     tls_ca_file(&t);
     mqtt5_websocket_options ws = {0};
-    fx_client_options(h, &o, "localhost", need_port("FX_PORT_WSS"));
+    fx_client_options(h, &o, "localhost", fx_need_port("FX_PORT_WSS"));
     o.tls = &t;
     o.websocket = &ws;
     o.socks5_proxy = &s;
@@ -426,7 +415,7 @@ static void test_socks5_auth(void **state)
     t.key_file = fx_pki("client.key");
     int before = log_count("socks5_auth.log", "authenticated user");
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_MTLS"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_MTLS"));
     o.tls = &t;
     o.socks5_proxy = &s;
     roundtrip(h, "socks5-auth-mtls", &o);
@@ -439,7 +428,7 @@ static void test_fail_socks5_wrong_password(void **state)
     mqtt5_socks5_proxy_options s = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5_AUTH"),
                                     fx_env("FX_PROXY_USER"), "wrong-password"};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.socks5_proxy = &s;
     fx_event ev;
     expect_failure(h, "socks5-wrong-password", &o, MQTT5_ERR_PROXY, FX_WAIT_MS, &ev);
@@ -477,7 +466,7 @@ static void test_fail_http_proxy_to_socks5(void **state)
     fx_harness *h = *state;
     mqtt5_http_proxy_options p = {"127.0.0.1", proxy_port("FX_PORT_SOCKS5"), NULL, NULL, NULL};
     mqtt5_client_options o;
-    fx_client_options(h, &o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, &o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o.http_proxy = &p;
     fx_event ev;
     expect_failure(h, "http-proxy-to-socks5", &o, MQTT5_ERR_PROXY, FX_WAIT_MS, &ev);

@@ -175,20 +175,9 @@ static void *rs_broker_thread(void *arg)
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
-static uint16_t need_port(const char *var)
-{
-    uint16_t p = fx_env_port(var);
-    if (p == 0) {
-        fprintf(stderr, "%s not set: run this test through tests/integration/fixture.sh run\n",
-                var);
-        fail();
-    }
-    return p;
-}
-
 static void rs_options(fx_harness *h, mqtt5_client_options *o, const char *client_id)
 {
-    fx_client_options(h, o, "127.0.0.1", need_port("FX_PORT_TCP"));
+    fx_client_options(h, o, "127.0.0.1", fx_need_port("FX_PORT_TCP"));
     o->core.connect.client_id = (mqtt5_str){client_id, strlen(client_id)};
     o->core.session_behavior = MQTT5_SESSION_REJOIN_ALWAYS;
     MQTT5_PROPS_SET(&o->core.connect.properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL);

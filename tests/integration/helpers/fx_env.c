@@ -19,6 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 const char *fx_env(const char *var)
 {
     const char *v = getenv(var);
@@ -330,8 +336,8 @@ int fx_mosquitto_start(uint32_t timeout_ms)
     g_mosq_pid = pid;
     record_pid(pid);
 
-    static const char *const vars[] = {"FX_PORT_TCP", "FX_PORT_TLS", "FX_PORT_MTLS",
-                                       "FX_PORT_WRONG", "FX_PORT_WS", "FX_PORT_WSS"};
+    static const char *const vars[] = {"FX_PORT_TCP",   "FX_PORT_TLS", "FX_PORT_MTLS",
+                                       "FX_PORT_WRONG", "FX_PORT_WS",  "FX_PORT_WSS"};
     uint64_t end = fx_now_ms() + timeout_ms;
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         uint16_t port = fx_env_port(vars[i]);
@@ -492,4 +498,15 @@ int fx_wait_child(long pid, uint32_t timeout_ms, int kill_on_timeout)
         }
         fx_sleep_ms(10);
     }
+}
+
+uint16_t fx_need_port(const char *var)
+{
+    uint16_t p = fx_env_port(var);
+    if (p == 0) {
+        fprintf(stderr, "%s not set: run this test through tests/integration/fixture.sh run\n",
+                var);
+        fail();
+    }
+    return p;
 }

@@ -14,6 +14,9 @@
 const char *fx_env(const char *var);
 /* A port exported by the fixture (FX_PORT_TCP, ...); 0 when unset or invalid. */
 uint16_t fx_env_port(const char *var);
+/* As fx_env_port, but a port the test cannot run without: unset fails the running cmocka test,
+ * naming the variable and how to run the test. */
+uint16_t fx_need_port(const char *var);
 /* "$FX_PKI/<name>"; the result stays valid for the next 15 calls (a ring of buffers). */
 const char *fx_pki(const char *name);
 /* The whole file in malloc'd memory (NUL-terminated, *len excludes the NUL), or NULL. */
