@@ -71,7 +71,7 @@ void *mqtt5_cmd_block_get(void)
 
 void mqtt5_cmd_block_put(mqtt5_loop *loop, void *p)
 {
-    if (loop->spare_local_n + loop->spare_n_seen >= SPARE_MAX) {
+    if (loop->spare_local_n >= SPARE_MAX) {
         free(p);
         return;
     }
@@ -92,7 +92,12 @@ void mqtt5_cmd_block_publish_spares(mqtt5_loop *loop)
     loop->spare_n += loop->spare_local_n;
     loop->spare_local = NULL;
     loop->spare_local_n = 0;
-    loop->spare_n_seen = loop->spare_n;
+    while (loop->spare_n > SPARE_MAX) { /* nobody took them: keep the bound */
+        block *b = loop->spare;
+        loop->spare = b->next;
+        loop->spare_n--;
+        free(b);
+    }
 }
 
 void mqtt5_cmd_block_take_spares(mqtt5_loop *loop)
@@ -117,5 +122,5 @@ void mqtt5_cmd_block_free_spares(mqtt5_loop *loop)
     free_list(loop->spare_local);
     free_list(loop->spare);
     loop->spare_local = loop->spare = NULL;
-    loop->spare_local_n = loop->spare_n = loop->spare_n_seen = 0;
+    loop->spare_local_n = loop->spare_n = 0;
 }

@@ -36,7 +36,7 @@ typedef struct mqtt5_loop {
     /* recycled command blocks (runtime/cmd_block.c): `spare` and spare_n under mu, the rest
      * loop thread only */
     void *spare, *spare_local;
-    unsigned spare_n, spare_local_n, spare_n_seen;
+    unsigned spare_n, spare_local_n;
     /* mqtt5_client_wait_for_room: callers of any client of this loop wait on these */
     uv_mutex_t room_mu;
     uv_cond_t room_cv;
