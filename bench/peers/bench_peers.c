@@ -23,7 +23,8 @@
  *   idleN       clients (connected one after the other, then 1 s idle); per idle client =
  *           (HWM(N) - HWM(1)) / (N - 1), from the same round.
  *
- * Libraries (--libs): mqtt5 (this SDK, MQTT 5), mosq (libmosquitto, loop_start thread per
+ * Libraries (--libs): mqtt5 (this SDK, MQTT 5, one loop thread), mqtt5-st (this SDK with a
+ * caller-driven group: the caller's thread runs the loop), mosq (libmosquitto, loop_start thread per
  * client), mosq-st (libmosquitto driven from the caller's single thread), both MQTT 5 unless
  * --peer-proto 4; paho (Paho MQTTAsync, MQTT 3.1.1) and paho5 (the same speaking MQTT 5; not in
  * the default list: its QoS 1 crawls, see peer_paho.c). The adapters peer_*.c say exactly how
@@ -65,7 +66,7 @@
 #define PAYLOAD 64
 #define RTT_WARMUP 200
 #define MAX_ROUNDS 50
-#define MAX_LIBS 5
+#define MAX_LIBS 6
 #define MAX_KV 16
 
 bp_tunables bp_tune = {.m5_max_queued_ops = 0,
@@ -219,8 +220,8 @@ static int wait_sem(const bp_peer *p, void *conn, sem_t *s, double timeout_s)
     return 0;
 }
 
-static const bp_peer *const all_peers[] = {&bp_peer_mqtt5, &bp_peer_mosq, &bp_peer_mosq_st,
-                                           &bp_peer_paho, &bp_peer_paho5};
+static const bp_peer *const all_peers[] = {&bp_peer_mqtt5, &bp_peer_mqtt5_st, &bp_peer_mosq,
+                                           &bp_peer_mosq_st, &bp_peer_paho, &bp_peer_paho5};
 
 static const bp_peer *peer_by_name(const char *n)
 {
@@ -257,7 +258,7 @@ static cfg C = {.host = "127.0.0.1",
                 .settle_ms = 1000,
                 .rounds = 5,
                 .timeout_s = 300,
-                .libs = "mqtt5,mosq,mosq-st,paho",
+                .libs = "mqtt5,mqtt5-st,mosq,mosq-st,paho",
                 .cases = "pub,e2e0,e2e1,rtt,idle1,idleN"};
 
 static int proto_of(const bp_peer *p)
@@ -965,11 +966,10 @@ static int case_index(const char *n)
     return -1;
 }
 
-static int us_index(void)
+/* this SDK, in either of its modes (loop thread, caller-driven) */
+static bool is_ours(const bp_peer *p)
 {
-    for (int i = 0; i < nlibs; i++)
-        if (libs[i] == &bp_peer_mqtt5) return i;
-    return -1;
+    return p == &bp_peer_mqtt5 || p == &bp_peer_mqtt5_st;
 }
 
 /* the best peer for `key` (highest or lowest median), or -1 */
@@ -978,7 +978,7 @@ static int best_peer(int ci, const char *key, bool higher)
     int best = -1;
     double bv = 0;
     for (int i = 0; i < nlibs; i++) {
-        if (libs[i] == &bp_peer_mqtt5) continue;
+        if (is_ours(libs[i])) continue;
         double v = med_of(ci, i, key);
         if (isnan(v)) continue;
         if (best < 0 || (higher ? v > bv : v < bv)) {
@@ -1025,22 +1025,24 @@ static void table(int ci, const col *cols, int ncols, const char *runs_key, cons
     }
 }
 
-static void ratio_line(const char *what, double ours, int best, double bv, bool higher_is_better,
-                       double target, const char *target_text)
+/* "<what> <our lib> / <versus>   ratio  (best peer ...)  target ...: MET" */
+static void ratio_line(int us, const char *what, const char *versus, double ours, int best,
+                       double bv, bool higher_is_better, double target, const char *target_text)
 {
+    char label[96];
+    snprintf(label, sizeof label, "%s %s / %s", what, libs[us]->name, versus);
     if (best < 0 || isnan(ours) || isnan(bv)) {
-        printf("  %s: n/a\n", what);
+        printf("  %s: n/a\n", label);
         return;
     }
     double ratio = ours / bv;
     bool met = higher_is_better ? ratio >= target : ratio <= target;
-    printf("  %-44s %8.3f  (best peer %s)  target %s: %s\n", what, ratio, libs[best]->name,
+    printf("  %-48s %8.3f  (best peer %s)  target %s: %s\n", label, ratio, libs[best]->name,
            target_text, target < 0 ? "-" : (met ? "MET" : "NOT MET"));
 }
 
 static void print_tables(int argc, char **argv)
 {
-    int us = us_index();
     printf("\n================ bench_peers: medians of %d rounds ================\n", C.rounds);
     printf("command:");
     for (int i = 0; i < argc; i++) printf(" %s", argv[i]);
@@ -1062,12 +1064,13 @@ static void print_tables(int argc, char **argv)
                       {"caller us/msg", "call_cpu_us", 1}, {"pub-calls s", "call_s", 1},
                       {"full-retries", "again", 1},     {"VmHWM KiB", "hwm_kb", 1}};
         table(ci, cols, 6, "msg_s", "msg/s");
-        if (us >= 0) {
+        for (int us = 0; us < nlibs; us++) {
+            if (!is_ours(libs[us])) continue;
             int b = best_peer(ci, "msg_s", true);
-            ratio_line("msg/s  mqtt5 / best peer", med_of(ci, us, "msg_s"), b,
+            ratio_line(us, "msg/s", "best peer", med_of(ci, us, "msg_s"), b,
                        b >= 0 ? med_of(ci, b, "msg_s") : NAN, true, 10, ">= 10");
             b = best_peer(ci, "cpu_us", false);
-            ratio_line("CPU/msg mqtt5 / best peer", med_of(ci, us, "cpu_us"), b,
+            ratio_line(us, "CPU/msg", "best peer", med_of(ci, us, "cpu_us"), b,
                        b >= 0 ? med_of(ci, b, "cpu_us") : NAN, false, 0.2, "<= 0.2");
         }
     }
@@ -1083,15 +1086,16 @@ static void print_tables(int argc, char **argv)
                       {"full-retries", "again", 1},
                       {"received", "recv", 1}};
         table(ci, cols, 6, "cpu_us", "pub CPU us/msg");
-        if (us >= 0) {
+        for (int us = 0; us < nlibs; us++) {
+            if (!is_ours(libs[us])) continue;
             int b = best_peer(ci, "cpu_us", false);
-            ratio_line("pub CPU/msg mqtt5 / best peer", med_of(ci, us, "cpu_us"), b,
+            ratio_line(us, "pub CPU/msg", "best peer", med_of(ci, us, "cpu_us"), b,
                        b >= 0 ? med_of(ci, b, "cpu_us") : NAN, false, 0.2, "<= 0.2");
             b = best_peer(ci, "sub_cpu_us", false);
-            ratio_line("sub CPU/msg mqtt5 / best peer", med_of(ci, us, "sub_cpu_us"), b,
+            ratio_line(us, "sub CPU/msg", "best peer", med_of(ci, us, "sub_cpu_us"), b,
                        b >= 0 ? med_of(ci, b, "sub_cpu_us") : NAN, false, -1, "(none)");
             b = best_peer(ci, "msg_s", true);
-            ratio_line("msg/s mqtt5 / best peer", med_of(ci, us, "msg_s"), b,
+            ratio_line(us, "msg/s", "best peer", med_of(ci, us, "msg_s"), b,
                        b >= 0 ? med_of(ci, b, "msg_s") : NAN, true, -1, "(none)");
         }
     }
@@ -1103,12 +1107,13 @@ static void print_tables(int argc, char **argv)
                       {"p99.9 us", "p999_us", 1}, {"mean us", "mean_us", 1},
                       {"CPU us/rt", "cpu_us", 1}};
         table(ci, cols, 5, "p50_us", "p50 us");
-        if (us >= 0) {
+        for (int us = 0; us < nlibs; us++) {
+            if (!is_ours(libs[us])) continue;
             int b = best_peer(ci, "p50_us", false);
-            ratio_line("p50 mqtt5 / best peer", med_of(ci, us, "p50_us"), b,
+            ratio_line(us, "p50", "best peer", med_of(ci, us, "p50_us"), b,
                        b >= 0 ? med_of(ci, b, "p50_us") : NAN, false, 1, "<= 1");
             b = best_peer(ci, "p99_us", false);
-            ratio_line("p99 mqtt5 / best peer", med_of(ci, us, "p99_us"), b,
+            ratio_line(us, "p99", "best peer", med_of(ci, us, "p99_us"), b,
                        b >= 0 ? med_of(ci, b, "p99_us") : NAN, false, -1, "(none)");
         }
     }
@@ -1141,18 +1146,19 @@ static void print_tables(int argc, char **argv)
             printf("  %-8s %14s %14s %14s %14s %14s   [%s]\n", libs[i]->name, b[0], b[1], b[2],
                    b[3], b[4], runs);
         }
-        if (us >= 0) {
+        for (int us = 0; us < nlibs; us++) {
+            if (!is_ours(libs[us])) continue;
             int b = -1;
             for (int i = 0; i < nlibs; i++)
                 if ((libs[i] == &bp_peer_mosq || libs[i] == &bp_peer_mosq_st) && !isnan(per[i]) &&
                     (b < 0 || per[i] < per[b]))
                     b = i;
-            ratio_line("KiB/client mqtt5 / libmosquitto (leaner)", per[us], b,
+            ratio_line(us, "KiB/client", "libmosquitto (leaner)", per[us], b,
                        b >= 0 ? per[b] : NAN, false, 1, "<= 1");
             b = -1;
             for (int i = 0; i < nlibs; i++)
-                if (i != us && !isnan(per[i]) && (b < 0 || per[i] < per[b])) b = i;
-            ratio_line("KiB/client mqtt5 / best peer", per[us], b, b >= 0 ? per[b] : NAN, false,
+                if (!is_ours(libs[i]) && !isnan(per[i]) && (b < 0 || per[i] < per[b])) b = i;
+            ratio_line(us, "KiB/client", "best peer", per[us], b, b >= 0 ? per[b] : NAN, false,
                        -1, "(none)");
         }
     }
@@ -1218,11 +1224,11 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_peers --all [options]            every case, every library, N rounds\n"
             "       bench_peers --case C --lib L [options] one run (prints a RESULT line)\n"
-            "cases: pub e2e0 e2e1 rtt idle1 idleN    libraries: mqtt5 mosq mosq-st paho paho5\n"
+            "cases: pub e2e0 e2e1 rtt idle1 idleN    libraries: mqtt5 mqtt5-st mosq mosq-st paho paho5\n"
             "options:\n"
             "  --host H --port P        mosquitto for e2e/rtt/idle (127.0.0.1:1883)\n"
             "  --rounds N               rounds for --all (5)\n"
-            "  --libs a,b,...           libraries for --all (mqtt5,mosq,mosq-st,paho)\n"
+            "  --libs a,b,...           libraries for --all (mqtt5,mqtt5-st,mosq,mosq-st,paho)\n"
             "  --cases a,b,...          cases for --all (pub,e2e0,e2e1,rtt,idle1,idleN)\n"
             "  --peer-proto 5|4         MQTT version of mosq and mosq-st (5); this SDK speaks 5,\n"
             "                           paho 3.1.1 and paho5 MQTT 5\n"

@@ -66,7 +66,7 @@ typedef struct bp_peer {
     int (*idle)(const bp_conn_opts *o, int n, int settle_ms);
 } bp_peer;
 
-extern const bp_peer bp_peer_mqtt5, bp_peer_mosq, bp_peer_mosq_st, bp_peer_paho, bp_peer_paho5;
+extern const bp_peer bp_peer_mqtt5, bp_peer_mqtt5_st, bp_peer_mosq, bp_peer_mosq_st, bp_peer_paho, bp_peer_paho5;
 
 /* helpers (bench_peers.c) */
 double bp_now_s(void);                               /* CLOCK_MONOTONIC seconds */

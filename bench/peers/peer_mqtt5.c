@@ -10,6 +10,11 @@
  * --m5-max-queued-bytes or --m5-write-batch are given: a deeper queue only adds memory the
  * caches do not hold (65536 queued publishes measured 30% slower than 1024). QoS 0 publishes
  * pass no completion callback.
+ *
+ * mqtt5-st: the same SDK with a caller-driven group (options.caller_driven): no loop thread,
+ * the bench's own thread runs the loop in mqtt5_event_loop_group_run() whenever it waits (the
+ * pump), as mosq-st drives libmosquitto with mosquitto_loop(); callbacks run on that thread.
+ * Blocking helpers (mqtt5_future_wait, mqtt5_client_wait_for_room) run the loop themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +35,18 @@
 
 static mqtt5_event_loop_group *g_group;
 static sem_t g_group_down;
+static bool g_st; /* mqtt5-st: caller-driven group, run by the bench's thread */
+
+/* mqtt5-st: run the loop until *flag is set or timeout_s passed; 0 or -1 */
+static int st_run_until(_Atomic int *flag, double timeout_s)
+{
+    double end = bp_now_s() + timeout_s;
+    while (!atomic_load(flag)) {
+        if (bp_now_s() > end) return -1;
+        if (mqtt5_event_loop_group_run(g_group, 10) != 0) return -1;
+    }
+    return 0;
+}
 
 typedef struct m5_conn {
     mqtt5_client *c;
@@ -39,6 +56,7 @@ typedef struct m5_conn {
     _Atomic int is_connected;
     _Atomic int *idle_counter; /* idle mode: incremented on CONNECTION_SUCCESS */
     sem_t *idle_sem;
+    _Atomic int settled, gone; /* mqtt5-st: connect answered (success or failure), terminated */
 } m5_conn;
 
 static _Atomic unsigned long g_op_errors;
@@ -49,6 +67,7 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char
     switch (ev->type) {
     case MQTT5_LC_CONNECTION_SUCCESS:
         atomic_store(&x->is_connected, 1);
+        atomic_store(&x->settled, 1);
         if (x->idle_counter) {
             atomic_fetch_add(x->idle_counter, 1);
             sem_post(x->idle_sem);
@@ -60,6 +79,7 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char
         bp_log("mqtt5: connection failure: %s (%s)", mqtt5_error_name(ev->error),
                detail ? detail : "");
         atomic_store(&x->connack_error, ev->error ? ev->error : -1);
+        atomic_store(&x->settled, 1);
         if (!x->idle_counter) sem_post(&x->connected);
         break;
     case MQTT5_LC_DISCONNECTION:
@@ -94,6 +114,7 @@ static void on_done(void *user, const mqtt5_op_completion *d)
 static void on_terminated(void *user)
 {
     m5_conn *x = user;
+    atomic_store(&x->gone, 1);
     sem_post(&x->terminated);
 }
 
@@ -108,15 +129,33 @@ static int m5_init(void)
     mqtt5_event_loop_group_options go;
     mqtt5_event_loop_group_options_init(&go);
     go.threads = 1;
+    go.caller_driven = g_st;
     sem_init(&g_group_down, 0, 0);
     int rc = mqtt5_event_loop_group_new(&go, &g_group);
     if (rc) bp_log("mqtt5: group: %s", mqtt5_error_name(rc));
     return rc ? -1 : 0;
 }
 
+static int m5_st_init(void)
+{
+    g_st = true;
+    return m5_init();
+}
+
+static void m5_pump(void *conn, int timeout_ms)
+{
+    (void)conn;
+    mqtt5_event_loop_group_run(g_group, timeout_ms);
+}
+
 static void m5_cleanup(void)
 {
     mqtt5_event_loop_group_release(g_group, on_group_down, NULL);
+    if (g_st) { /* the run after the last reference's release finishes the group */
+        double end = bp_now_s() + 10;
+        while (mqtt5_event_loop_group_run(g_group, 10) == 0 && bp_now_s() < end) {
+        }
+    }
     bp_sem_wait_s(&g_group_down, 10);
     if (atomic_load(&g_op_errors)) bp_log("mqtt5: %lu operations failed", g_op_errors);
 }
@@ -159,6 +198,10 @@ static void *m5_connect(const bp_conn_opts *o)
     m5_conn *x = m5_new(o);
     if (!x) return NULL;
     mqtt5_client_start(x->c);
+    if (g_st && st_run_until(&x->settled, 10)) {
+        bp_log("mqtt5: not connected");
+        return NULL;
+    }
     if (bp_sem_wait_s(&x->connected, 10) || atomic_load(&x->connack_error)) {
         bp_log("mqtt5: not connected");
         return NULL;
@@ -204,6 +247,7 @@ static void m5_disconnect(void *conn)
     atomic_store(&x->is_connected, 0);
     mqtt5_client_stop(x->c, NULL);
     mqtt5_client_release(x->c, on_terminated, x);
+    if (g_st) st_run_until(&x->gone, 10);
     bp_sem_wait_s(&x->terminated, 10);
     free(x);
 }
@@ -224,10 +268,20 @@ static int m5_idle(const bp_conn_opts *o, int n, int settle_ms)
         x->idle_counter = &connected;
         x->idle_sem = &sem;
         mqtt5_client_start(x->c);
+        if (g_st && st_run_until(&x->settled, 10)) {
+            bp_log("mqtt5: idle client %d not connected", i);
+            return -1;
+        }
         if (bp_sem_wait_s(&sem, 10)) {
             bp_log("mqtt5: idle client %d not connected", i);
             return -1;
         }
+    }
+    if (g_st) { /* the clients are served by this thread's runs */
+        double end = bp_now_s() + settle_ms / 1000.0;
+        while (bp_now_s() < end)
+            mqtt5_event_loop_group_run(g_group, 10);
+        return atomic_load(&connected) == n ? 0 : -1;
     }
     struct timespec ts = {settle_ms / 1000, (long)(settle_ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) && errno == EINTR) {
@@ -248,6 +302,22 @@ const bp_peer bp_peer_mqtt5 = {
         "publish from the caller's thread, QUEUE_FULL -> mqtt5_client_wait_for_room + retry",
     .pump = NULL,
     .init = m5_init,
+    .cleanup = m5_cleanup,
+    .connect = m5_connect,
+    .subscribe = m5_subscribe,
+    .publish = m5_publish,
+    .disconnect = m5_disconnect,
+    .idle = m5_idle,
+};
+
+const bp_peer bp_peer_mqtt5_st = {
+    .name = "mqtt5-st",
+    .version = m5_version,
+    .describe = "this SDK, caller-driven group: no loop thread, the caller's thread runs the loop "
+                "(mqtt5_event_loop_group_run) while it waits; QUEUE_FULL -> "
+                "mqtt5_client_wait_for_room (runs the loop) + retry",
+    .pump = m5_pump,
+    .init = m5_st_init,
     .cleanup = m5_cleanup,
     .connect = m5_connect,
     .subscribe = m5_subscribe,

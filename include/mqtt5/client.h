@@ -127,17 +127,19 @@ int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *p
  * max_queued_bytes queued); otherwise blocks the calling thread until it is half empty (so the
  * caller then publishes a run) or timeout_ms passed. 0 (another thread may still take the room
  * first), MQTT5_ERR_TIMEOUT, MQTT5_ERR_WOULD_DEADLOCK on an event-loop thread,
- * MQTT5_ERR_TERMINATED once the client was released (waiters are woken then).
+ * MQTT5_ERR_TERMINATED once the client was released (waiters are woken then). On the thread
+ * that drives the client's caller-driven group it runs the loop while it waits.
  */
 int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms);
 
-/* The core's counters now. Read on the client's loop thread: from another thread the call
- * waits for that thread (a few microseconds unless a callback is running there); on another
- * client's loop thread it returns MQTT5_ERR_WOULD_DEADLOCK; after release
- * MQTT5_ERR_TERMINATED once the core is gone. */
+/* The core's counters now. Read on the client's loop thread (or on the thread that drives its
+ * caller-driven group): from another thread the call waits for that thread (a few
+ * microseconds unless a callback is running there); on another client's loop thread it returns
+ * MQTT5_ERR_WOULD_DEADLOCK; after release MQTT5_ERR_TERMINATED once the core is gone. */
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out);
 /* The transport's negotiated details of the current connection, "" when none:
- * ALPN protocol selected, TLS version. Loop-thread only (inside callbacks). */
+ * ALPN protocol selected, TLS version. Loop-thread only (inside callbacks, or on the thread
+ * that drives the client's caller-driven group). */
 const char *mqtt5_client_alpn(const mqtt5_client *c);
 const char *mqtt5_client_tls_version(const mqtt5_client *c);
 
@@ -161,7 +163,9 @@ void mqtt5_future_release(mqtt5_future *f);
 void mqtt5_future_on_complete(void *future, const mqtt5_op_completion *done);
 /* Complete by hand with `error` (e.g. from a lifecycle callback). */
 void mqtt5_future_complete(mqtt5_future *f, int error);
-/* Wait up to timeout_ms (UINT32_MAX: forever). Returns the completion's error (0 = success),
+/* Wait up to timeout_ms (UINT32_MAX: forever). On the thread that drives a caller-driven group
+ * it runs that loop meanwhile (in rounds of at most 10 ms, so a completion from another thread
+ * is seen within that). Returns the completion's error (0 = success),
  * MQTT5_ERR_TIMEOUT, or MQTT5_ERR_WOULD_DEADLOCK when called on an event-loop thread. */
 int mqtt5_future_wait(mqtt5_future *f, uint32_t timeout_ms);
 /* After a successful wait: the acknowledgement (PUBACK, SUBACK, UNSUBACK...) or NULL; owned by

@@ -962,6 +962,21 @@ static bool below_low_water(mqtt5_client *c)
            (!c->max_bytes || atomic_load(&c->queued_bytes) <= c->max_bytes / 2);
 }
 
+/* wait_for_room on the thread that drives the client's caller-driven loop: run it meanwhile
+ * (the completions that make room happen in those runs). */
+static int wait_for_room_running(mqtt5_client *c, uint64_t deadline)
+{
+    for (;;) {
+        if (atomic_load(&c->released)) return MQTT5_ERR_TERMINATED;
+        if (below_low_water(c)) return 0;
+        uint64_t now = uv_hrtime();
+        if (now >= deadline) return MQTT5_ERR_TIMEOUT;
+        uint64_t left_ms = (deadline - now + 999999u) / 1000000u;
+        int rc = mqtt5_loop_run_driven(c->loop, left_ms > INT32_MAX ? INT32_MAX : (int32_t)left_ms);
+        if (rc != 0) return rc;
+    }
+}
+
 int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms)
 {
     if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
@@ -969,6 +984,7 @@ int mqtt5_client_wait_for_room(mqtt5_client *c, uint32_t timeout_ms)
     if (has_room(c)) return 0;
     if (mqtt5_on_any_loop_thread()) return MQTT5_ERR_WOULD_DEADLOCK;
     uint64_t deadline = uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
+    if (mqtt5_loop_driven_here() == c->loop) return wait_for_room_running(c, deadline);
     int rc = 0;
     uv_mutex_lock(&c->loop->room_mu);
     atomic_fetch_add(&c->room_waiters, 1); /* before the check: see wake_room_waiters */
@@ -1011,7 +1027,7 @@ static void stats_on_loop(void *arg)
 int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
 {
     if (!c || !out) return MQTT5_ERR_INVALID_ARGUMENT;
-    if (mqtt5_loop_is_current(c->loop)) {
+    if (mqtt5_loop_is_owned_here(c->loop)) {
         if (!c->core) return MQTT5_ERR_TERMINATED;
         mqtt5_client_core_stats(c->core, out);
         return 0;
@@ -1033,12 +1049,12 @@ int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
 
 const char *mqtt5_client_alpn(const mqtt5_client *c)
 {
-    return c && c->tls_info && mqtt5_loop_is_current(c->loop) ? c->tls_info->alpn : "";
+    return c && c->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->tls_info->alpn : "";
 }
 
 const char *mqtt5_client_tls_version(const mqtt5_client *c)
 {
-    return c && c->tls_info && mqtt5_loop_is_current(c->loop) ? c->tls_info->tls_version : "";
+    return c && c->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->tls_info->tls_version : "";
 }
 
 /* ---- creation ------------------------------------------------------------------------------ */

@@ -1,7 +1,8 @@
 /*
  * runtime/future.c - futures (mqtt5/client.h): let a plain program block until a completion
  * arrives. Two references (waiter, completer); the acknowledgement is kept as encoded bytes and
- * decoded in place, so one allocation holds it and its views stay valid.
+ * decoded in place, so one allocation holds it and its views stay valid. A wait on the thread
+ * that drives a caller-driven loop runs that loop instead of sleeping.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -92,9 +93,40 @@ void mqtt5_future_complete(mqtt5_future *f, int error)
     unref(f);
 }
 
+static bool is_done(mqtt5_future *f)
+{
+    pthread_mutex_lock(&f->mu);
+    bool done = f->done;
+    pthread_mutex_unlock(&f->mu);
+    return done;
+}
+
+/* On the thread that drives a caller-driven loop: run it until the future is done (it usually
+ * completes in one of these runs) or the time is up. False when the loop went away meanwhile
+ * (its group finished): the caller then waits the usual way. */
+static bool wait_running(mqtt5_future *f, mqtt5_loop *loop, uint32_t timeout_ms)
+{
+    uint64_t deadline =
+        timeout_ms == UINT32_MAX ? UINT64_MAX : uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
+    while (!is_done(f)) {
+        uint64_t now = uv_hrtime();
+        if (now >= deadline) return true;
+        uint64_t left_ms = (deadline - now + 999999u) / 1000000u;
+        if (mqtt5_loop_run_driven(loop, left_ms < 10 ? (int32_t)left_ms : 10) != 0) return false;
+    }
+    return true;
+}
+
 int mqtt5_future_wait(mqtt5_future *f, uint32_t timeout_ms)
 {
     if (!f) return MQTT5_ERR_INVALID_ARGUMENT;
+    mqtt5_loop *driven = mqtt5_loop_driven_here();
+    if (driven && !mqtt5_on_any_loop_thread() && wait_running(f, driven, timeout_ms)) {
+        pthread_mutex_lock(&f->mu);
+        int result = f->done ? f->error : MQTT5_ERR_TIMEOUT;
+        pthread_mutex_unlock(&f->mu);
+        return result;
+    }
     pthread_mutex_lock(&f->mu);
     if (!f->done && mqtt5_on_any_loop_thread()) {
         pthread_mutex_unlock(&f->mu);

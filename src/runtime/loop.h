@@ -41,6 +41,10 @@ typedef struct mqtt5_loop {
     uv_mutex_t room_mu;
     uv_cond_t room_cv;
     bool started;
+    /* caller-driven groups: `thread` is the creating thread, which runs the loop in
+     * mqtt5_event_loop_group_run; run_timer bounds one run's wait */
+    bool caller_driven;
+    uv_timer_t run_timer;
 } mqtt5_loop;
 
 struct mqtt5_event_loop_group {
@@ -49,9 +53,11 @@ struct mqtt5_event_loop_group {
     _Atomic unsigned next; /* round-robin pinning */
     uint16_t count;
     mqtt5_loop *loops;
-    uv_mutex_t mu; /* on_shutdown */
+    uv_mutex_t mu; /* on_shutdown, finish_due */
     void (*on_shutdown)(void *user);
     void *on_shutdown_user;
+    bool caller_driven;
+    bool finish_due; /* caller-driven: the last reference is gone, the next run finishes */
 };
 
 /* The loop the next client is pinned to. */
@@ -61,8 +67,16 @@ void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd);
 /* Loop thread only: run `item` once the current round of commands has run (so that many
  * commands for one client cause one pump, and many publishes one write). */
 void mqtt5_loop_defer(mqtt5_loop *loop, mqtt5_cmd *item);
-/* True on this loop's thread / on any SDK loop thread. */
+/* True on this loop's thread / on any SDK loop thread (a caller-driven loop's thread only
+ * while it runs the loop, so inside callbacks). */
 bool mqtt5_loop_is_current(const mqtt5_loop *loop);
 bool mqtt5_on_any_loop_thread(void);
+/* The caller-driven loop the calling thread drives (it created the group), or NULL. Between
+ * runs that thread may touch the loop's state too: nothing else runs it. */
+mqtt5_loop *mqtt5_loop_driven_here(void);
+/* True where the loop's state may be read: on its thread, or on the thread that drives it. */
+bool mqtt5_loop_is_owned_here(const mqtt5_loop *loop);
+/* Run the loop the calling thread drives (see mqtt5_event_loop_group_run). */
+int mqtt5_loop_run_driven(mqtt5_loop *loop, int32_t timeout_ms);
 
 #endif

@@ -3,6 +3,11 @@
  * the per-loop command FIFO, and shutdown. The last reference spawns a detached joiner thread
  * that stops every loop, joins its thread, checks uv_loop_close, frees the group and then calls
  * on_shutdown, so the release itself never blocks (it may run on a loop thread).
+ *
+ * A caller-driven group has one loop and no thread: the creating thread runs it in
+ * mqtt5_event_loop_group_run (commands, one uv_run round, commands again) and, once the last
+ * reference is gone, finishes it there. Commands that thread posts need no wake-up (it drains
+ * the FIFO at the start and end of every run), which spares an eventfd write and read per call.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -18,6 +23,7 @@
 #include "runtime/loop_call.h"
 
 static _Thread_local const mqtt5_loop *t_current_loop;
+static _Thread_local mqtt5_loop *t_driven_loop; /* the caller-driven loop this thread created */
 
 bool mqtt5_loop_is_current(const mqtt5_loop *loop)
 {
@@ -32,6 +38,16 @@ bool mqtt5_on_any_loop_thread(void)
 mqtt5_loop *mqtt5_loop_current(void)
 {
     return (mqtt5_loop *)t_current_loop;
+}
+
+mqtt5_loop *mqtt5_loop_driven_here(void)
+{
+    return t_driven_loop;
+}
+
+bool mqtt5_loop_is_owned_here(const mqtt5_loop *loop)
+{
+    return t_current_loop == loop || t_driven_loop == loop;
 }
 
 typedef struct call_cmd {
@@ -122,8 +138,10 @@ void mqtt5_loop_post(mqtt5_loop *loop, mqtt5_cmd *cmd)
     uv_mutex_unlock(&loop->mu);
     /* Only the post that made the FIFO non-empty wakes the loop: a later one finds that wake
      * pending, or the loop's drain rounds (on_wake takes the FIFO again until it is empty, and
-     * wakes itself when it stops early) still ahead. A burst of publishes costs one wake-up. */
-    if (was_empty) uv_async_send(&loop->wake);
+     * wakes itself when it stops early) still ahead. A burst of publishes costs one wake-up.
+     * The thread that drives a caller-driven loop drains it at its next run's start or at the
+     * end of the run it is in: no wake-up. */
+    if (was_empty && t_driven_loop != loop) uv_async_send(&loop->wake);
 }
 
 mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g)
@@ -225,6 +243,11 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
     mqtt5_event_loop_group_options_init(&d);
     if (!o) o = &d;
     uint16_t n = o->threads ? o->threads : 1;
+    if (o->caller_driven) {
+        /* one loop per driving thread, and never from inside a loop's callbacks */
+        if (t_driven_loop || t_current_loop) return MQTT5_ERR_INVALID_STATE;
+        n = 1;
+    }
     if (n > 64) return MQTT5_ERR_INVALID_ARGUMENT;
     const mqtt5_allocator *a = o->allocator ? o->allocator : mqtt5_allocator_libc();
     mqtt5_event_loop_group *g = a->allocate(a->ctx, sizeof *g);
@@ -232,6 +255,7 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
     memset(g, 0, sizeof *g);
     g->alloc = *a;
     g->count = n;
+    g->caller_driven = o->caller_driven;
     atomic_init(&g->refs, 1);
     g->loops = a->allocate(a->ctx, sizeof *g->loops * n);
     if (!g->loops) {
@@ -254,6 +278,14 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         uv_cond_init(&loop->room_cv);
         uv_async_init(&loop->uv, &loop->wake, on_wake);
         loop->wake.data = loop;
+        if (o->caller_driven) {
+            loop->caller_driven = true;
+            loop->thread = uv_thread_self();
+            uv_timer_init(&loop->uv, &loop->run_timer);
+            loop->started = true;
+            t_driven_loop = loop;
+            break;
+        }
         if (uv_thread_create(&loop->thread, loop_thread, loop) != 0) {
             uv_close((uv_handle_t *)&loop->wake, NULL);
             uv_run(&loop->uv, UV_RUN_DEFAULT);
@@ -270,10 +302,72 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         group_stop_join_free(g);
         return rc;
     }
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "event-loop group with %u thread(s)",
-              (unsigned)n);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "event-loop group with %u thread(s)%s",
+              o->caller_driven ? 0u : (unsigned)n, o->caller_driven ? ", run by the caller" : "");
     *out = g;
     return MQTT5_OK;
+}
+
+/* ---- caller-driven groups ------------------------------------------------------------------ */
+
+static void on_run_timer(uv_timer_t *t)
+{
+    (void)t; /* its firing ends uv_run's wait */
+}
+
+/* The last reference is gone: close the loop's own handles (every client has terminated, each
+ * held a reference), let libuv finish them, free, report. */
+static void finish_driven(mqtt5_event_loop_group *g)
+{
+    mqtt5_loop *loop = &g->loops[0];
+    uv_mutex_lock(&g->mu);
+    void (*cb)(void *) = g->on_shutdown;
+    void *user = g->on_shutdown_user;
+    uv_mutex_unlock(&g->mu);
+    uv_close((uv_handle_t *)&loop->wake, NULL);
+    uv_close((uv_handle_t *)&loop->run_timer, NULL);
+    t_current_loop = loop;
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    t_current_loop = NULL;
+    t_driven_loop = NULL;
+    group_free(g);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_RUNTIME, "caller-driven event-loop group finished");
+    if (cb) cb(user);
+}
+
+int mqtt5_loop_run_driven(mqtt5_loop *loop, int32_t timeout_ms)
+{
+    if (t_current_loop) return MQTT5_ERR_BUSY;
+    if (t_driven_loop != loop) return MQTT5_ERR_INVALID_STATE;
+    mqtt5_event_loop_group *g = loop->group;
+    t_current_loop = loop;
+    on_wake(&loop->wake); /* what this thread and others posted since the last run */
+    uv_mutex_lock(&loop->mu);
+    bool more = loop->head != NULL;
+    uv_mutex_unlock(&loop->mu);
+    uv_mutex_lock(&g->mu);
+    more = more || g->finish_due; /* released meanwhile: finish without waiting */
+    uv_mutex_unlock(&g->mu);
+    uv_run_mode mode = timeout_ms == 0 || more ? UV_RUN_NOWAIT : UV_RUN_ONCE;
+    if (mode == UV_RUN_ONCE && timeout_ms > 0)
+        uv_timer_start(&loop->run_timer, on_run_timer, (uint64_t)timeout_ms, 0);
+    uv_run(&loop->uv, mode);
+    uv_timer_stop(&loop->run_timer);
+    on_wake(&loop->wake); /* what the callbacks of this round posted */
+    t_current_loop = NULL;
+    uv_mutex_lock(&g->mu);
+    bool finish = g->finish_due;
+    uv_mutex_unlock(&g->mu);
+    if (!finish) return MQTT5_OK;
+    finish_driven(g);
+    return MQTT5_ERR_TERMINATED;
+}
+
+int mqtt5_event_loop_group_run(mqtt5_event_loop_group *g, int32_t timeout_ms)
+{
+    if (!g) return MQTT5_ERR_INVALID_ARGUMENT;
+    if (!g->caller_driven) return MQTT5_ERR_INVALID_STATE;
+    return mqtt5_loop_run_driven(&g->loops[0], timeout_ms);
 }
 
 mqtt5_event_loop_group *mqtt5_event_loop_group_acquire(mqtt5_event_loop_group *g)
@@ -293,6 +387,16 @@ void mqtt5_event_loop_group_release(mqtt5_event_loop_group *g, void (*on_shutdow
         uv_mutex_unlock(&g->mu);
     }
     if (atomic_fetch_sub(&g->refs, 1) != 1) return;
+    if (g->caller_driven) {
+        /* the next run finishes the group; the wake (sent under mu, which that run takes before
+         * it frees anything) ends a run blocked on another thread's behalf */
+        mqtt5_loop *loop = &g->loops[0];
+        uv_mutex_lock(&g->mu);
+        g->finish_due = true;
+        if (t_driven_loop != loop) uv_async_send(&loop->wake);
+        uv_mutex_unlock(&g->mu);
+        return;
+    }
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
