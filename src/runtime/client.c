@@ -110,8 +110,8 @@ struct mqtt5_client {
     bool terminating, finishing;
     conn_state conn;
     int closed_err;
-    mqtt5_cmd pump_item; /* deferred to the end of a command round */
-    uv_timer_t timer;
+    mqtt5_cmd pump_item;    /* deferred to the end of a command round */
+    mqtt5_loop_timer timer; /* on the loop's shared timer heap (runtime/loop_timer.c) */
     mqtt5_filter sink;
     mqtt5_filter *bottom, *top;
     uint64_t connect_deadline, release_deadline, armed_at;
@@ -433,7 +433,7 @@ static void chain_close(mqtt5_client *c, int err)
 
 /* ---- the pump ------------------------------------------------------------------------------ */
 
-static void on_timer(uv_timer_t *t);
+static void on_timer(mqtt5_loop_timer *t);
 static void maybe_finish(mqtt5_client *c);
 
 /* One batch from the core into the loop's shared write buffer (or the core's own buffer for a
@@ -507,11 +507,11 @@ static void pump_once(mqtt5_client *c)
         target = c->release_deadline;
     if (c->timer_closed || !c->attached) return;
     if (target == MQTT5_TIME_NEVER) {
-        if (c->armed_at != MQTT5_TIME_NEVER) uv_timer_stop(&c->timer);
+        if (c->armed_at != MQTT5_TIME_NEVER) mqtt5_loop_timer_disarm(c->loop, &c->timer);
         c->armed_at = MQTT5_TIME_NEVER;
     } else if (target != c->armed_at) {
         c->armed_at = target;
-        uv_timer_start(&c->timer, on_timer, target > now ? target - now : 0, 0);
+        mqtt5_loop_timer_arm(c->loop, &c->timer, target);
     }
 }
 
@@ -532,9 +532,9 @@ static void pump(mqtt5_client *c)
     maybe_finish(c);
 }
 
-static void on_timer(uv_timer_t *t)
+static void on_timer(mqtt5_loop_timer *t)
 {
-    mqtt5_client *c = t->data;
+    mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
     c->armed_at = MQTT5_TIME_NEVER;
     pump(c);
 }
@@ -596,9 +596,11 @@ static void finish_after_handles(mqtt5_client *c)
     mqtt5_event_loop_group_release(g, NULL, NULL);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+/* The timer's last firing: the client's part of the loop is done (as a uv_close callback
+ * would say, one loop iteration after maybe_finish). */
+static void on_timer_closed(mqtt5_loop_timer *t)
 {
-    mqtt5_client *c = h->data;
+    mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
     c->timer_closed = true;
     finish_after_handles(c);
 }
@@ -611,9 +613,11 @@ static void maybe_finish(mqtt5_client *c)
     c->finishing = true;
     mqtt5_client_core_destroy(c->core);
     c->core = NULL;
-    if (c->attached)
-        uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-    else {
+    if (c->attached) {
+        mqtt5_loop_timer_disarm(c->loop, &c->timer);
+        c->timer.fire = on_timer_closed;
+        mqtt5_loop_timer_arm(c->loop, &c->timer, now_ms(c));
+    } else {
         c->timer_closed = true;
         finish_after_handles(c);
     }
@@ -675,8 +679,7 @@ static void run_cmd(mqtt5_cmd *base)
     uint64_t now = now_ms(c);
     switch (kind) {
     case CMD_ATTACH:
-        uv_timer_init(&c->loop->uv, &c->timer);
-        c->timer.data = c;
+        mqtt5_loop_timer_init(&c->timer, on_timer);
         c->attached = true;
         c->armed_at = MQTT5_TIME_NEVER;
         cmd_free(cmd);

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "mqtt5/runtime.h"
+#include "runtime/loop_timer.h"
 
 typedef struct mqtt5_cmd mqtt5_cmd;
 struct mqtt5_cmd {
@@ -41,6 +42,11 @@ typedef struct mqtt5_loop {
     uv_mutex_t room_mu;
     uv_cond_t room_cv;
     bool started;
+    /* the clients' timers (runtime/loop_timer.c): one heap, one uv_timer_t for its earliest */
+    mqtt5_loop_timers timers;
+    uv_timer_t timers_uv;
+    uint64_t timers_uv_due, timers_now; /* UINT64_MAX: timers_uv stopped */
+    bool timers_firing;
     /* caller-driven groups: `thread` is the creating thread, which runs the loop in
      * mqtt5_event_loop_group_run; run_timer bounds one run's wait */
     bool caller_driven;

@@ -177,6 +177,7 @@ static void run_stop_loop(mqtt5_cmd *cmd)
 {
     stop_cmd *s = (stop_cmd *)cmd;
     uv_close((uv_handle_t *)&s->loop->wake, NULL);
+    uv_close((uv_handle_t *)&s->loop->timers_uv, NULL);
 }
 
 static void walk_report(uv_handle_t *h, void *arg)
@@ -278,6 +279,9 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         uv_cond_init(&loop->room_cv);
         uv_async_init(&loop->uv, &loop->wake, on_wake);
         loop->wake.data = loop;
+        uv_timer_init(&loop->uv, &loop->timers_uv);
+        loop->timers_uv.data = loop;
+        loop->timers_uv_due = UINT64_MAX;
         if (o->caller_driven) {
             loop->caller_driven = true;
             loop->thread = uv_thread_self();
@@ -288,6 +292,7 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         }
         if (uv_thread_create(&loop->thread, loop_thread, loop) != 0) {
             uv_close((uv_handle_t *)&loop->wake, NULL);
+            uv_close((uv_handle_t *)&loop->timers_uv, NULL);
             uv_run(&loop->uv, UV_RUN_DEFAULT);
             uv_loop_close(&loop->uv);
             uv_mutex_destroy(&loop->mu);
@@ -325,6 +330,7 @@ static void finish_driven(mqtt5_event_loop_group *g)
     void *user = g->on_shutdown_user;
     uv_mutex_unlock(&g->mu);
     uv_close((uv_handle_t *)&loop->wake, NULL);
+    uv_close((uv_handle_t *)&loop->timers_uv, NULL);
     uv_close((uv_handle_t *)&loop->run_timer, NULL);
     t_current_loop = loop;
     uv_run(&loop->uv, UV_RUN_DEFAULT);
