@@ -117,7 +117,7 @@ typedef struct mqtt5_lifecycle_event {
     int error;                                 /* FAILURE / DISCONNECTION: a negative mqtt5_error */
     const mqtt5_connack *connack;              /* SUCCESS; FAILURE when a CONNACK arrived */
     const mqtt5_disconnect *disconnect;        /* DISCONNECTION caused by a server DISCONNECT */
-    const mqtt5_negotiated_settings *settings; /* SUCCESS */
+    const mqtt5_negotiated_settings *settings; /* SUCCESS; valid during the callback */
     /* FAILURE / DISCONNECTION caused by the server's misbehaviour: the reason code of the
      * DISCONNECT the client sends (0x93 Receive Maximum exceeded, 0x82 protocol error, ...);
      * 0 otherwise. */

@@ -53,8 +53,9 @@ void client_auth_on_packet(mqtt5_client_core *c, const mqtt5_disconnect *auth)
         return;
     }
     if (auth->reason_code == MQTT5_RC_SUCCESS) c->reauth_running = false;
+    client_auth_fn on_auth = client_cb_auth(c); /* set: client_auth_enabled */
     c->in_callback++;
-    c->cb.on_auth(c->cb.user, auth);
+    on_auth(c->cb.user, auth);
     c->in_callback--;
 }
 

@@ -1,11 +1,12 @@
 /*
  * client_core.c - the client core's lifecycle: options and construction (one allocation: the
- * state and the CONNECT template, kept encoded and decoded when read), start/stop, transport
- * events, CONNACK handling, timers (CONNACK timeout, keep-alive, reconnect backoff and its reset),
- * the lifecycle-event guarantees and mem_recv, whose gather buffer for a packet split across calls
- * is allocated to that packet's size and given back once the packet is out. Operations live in
- * client_ops.c, output in client_send.c, inbound packets in client_recv.c. Sans-I/O: time is
- * passed in, memory comes from the allocator.
+ * state, then a tail with what only some options need and the CONNECT template, kept encoded and
+ * decoded when read), start/stop, transport events, CONNACK handling and the negotiated settings,
+ * timers (CONNACK timeout, keep-alive, reconnect backoff and its reset), the lifecycle-event
+ * guarantees, statistics and mem_recv, whose decoder is kept between calls in a compact form and
+ * whose gather buffer for a packet split across calls is allocated to that packet's size and given
+ * back once the packet is out. Operations live in client_ops.c, output in client_send.c, inbound
+ * packets in client_recv.c. Sans-I/O: time is passed in, memory comes from the allocator.
  */
 #include <stddef.h>
 #include <string.h>
@@ -75,21 +76,6 @@ void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy)
     client_free(c, copy, size);
 }
 
-/* Bytes of the encoded CONNECT template, from its fixed header (at least 15: no bounds to mind). */
-static size_t template_size(const mqtt5_client_core *c)
-{
-    uint32_t body = 0;
-    int n = wire_vbi_parse(c->connect_wire + 1, c->connect_wire + 5, &body);
-    return 1u + (size_t)n + body;
-}
-
-void client_connect_template(const mqtt5_client_core *c, mqtt5_packet *out)
-{
-    size_t used;
-    /* cannot fail: construction decoded these bytes once */
-    mqtt5_packet_decode(c->connect_wire, template_size(c), 0, out, &used, NULL);
-}
-
 static void *counted_allocate(void *ctx, size_t size)
 {
     return client_alloc(ctx, size);
@@ -98,6 +84,66 @@ static void *counted_allocate(void *ctx, size_t size)
 static void counted_release(void *ctx, void *ptr, size_t size)
 {
     client_free(ctx, ptr, size);
+}
+
+mqtt5_allocator client_counted(mqtt5_client_core *c)
+{
+    return (mqtt5_allocator){counted_allocate, counted_release, c};
+}
+
+/* ---- the tail ------------------------------------------------------------------------------- */
+
+/* Bytes of the tail before the CONNECT template: what the options `o` need kept there. */
+static size_t extras_size(const client_options *o)
+{
+    return (o->iot_core ? 2u * sizeof(client_token_bucket) : 0u) +
+           (o->auth ? sizeof(client_auth_fn) : 0u) +
+           (o->wire_released ? sizeof(client_wire_released_fn) : 0u);
+}
+
+static size_t auth_at(const client_options *o)
+{
+    return o->iot_core ? 2u * sizeof(client_token_bucket) : 0u;
+}
+
+static size_t wire_released_at(const client_options *o)
+{
+    return auth_at(o) + (o->auth ? sizeof(client_auth_fn) : 0u);
+}
+
+client_auth_fn client_cb_auth(const mqtt5_client_core *c)
+{
+    client_auth_fn fn = NULL;
+    if (c->opt.auth) memcpy(&fn, c->tail + auth_at(&c->opt), sizeof fn);
+    return fn;
+}
+
+client_wire_released_fn client_cb_wire_released(const mqtt5_client_core *c)
+{
+    client_wire_released_fn fn = NULL;
+    if (c->opt.wire_released) memcpy(&fn, c->tail + wire_released_at(&c->opt), sizeof fn);
+    return fn;
+}
+
+static const uint8_t *connect_wire(const mqtt5_client_core *c)
+{
+    return c->tail + extras_size(&c->opt);
+}
+
+/* Bytes of the encoded CONNECT template, from its fixed header (at least 15: no bounds to mind). */
+static size_t template_size(const mqtt5_client_core *c)
+{
+    const uint8_t *w = connect_wire(c);
+    uint32_t body = 0;
+    int n = wire_vbi_parse(w + 1, w + 5, &body);
+    return 1u + (size_t)n + body;
+}
+
+void client_connect_template(const mqtt5_client_core *c, mqtt5_packet *out)
+{
+    size_t used;
+    /* cannot fail: construction decoded these bytes once */
+    mqtt5_packet_decode(connect_wire(c), template_size(c), 0, out, &used, NULL);
 }
 
 /* ---- options -------------------------------------------------------------------------------- */
@@ -185,10 +231,10 @@ static int validate_options(const mqtt5_client_core_options *o, size_t *connect_
 
 /* ---- construction --------------------------------------------------------------------------- */
 
-/* Bytes of a core whose CONNECT template encodes to `connect_size` bytes. */
-static size_t core_size(size_t connect_size)
+/* Bytes of a core with options `o` whose CONNECT template encodes to `connect_size` bytes. */
+static size_t core_size(const client_options *o, size_t connect_size)
 {
-    return offsetof(mqtt5_client_core, connect_wire) + connect_size;
+    return offsetof(mqtt5_client_core, tail) + extras_size(o) + connect_size;
 }
 
 int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
@@ -199,62 +245,62 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     size_t connect_size;
     int rc = validate_options(o, &connect_size, st);
     if (rc) return rc;
-    const mqtt5_allocator *al = o->allocator ? o->allocator : mqtt5_allocator_libc();
-    /* a CONNECT is at least 15 bytes: more than the struct's tail padding */
-    mqtt5_client_core *c = al->allocate(al->ctx, core_size(connect_size));
-    if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
-    memset(c, 0, sizeof *c);
-    c->alloc = *al;
-    c->counted = (mqtt5_allocator){counted_allocate, counted_release, c};
-    c->stats.memory_in_use = c->stats.memory_peak = core_size(connect_size);
-
-    /* the CONNECT template, kept encoded; every CONNECT is built from it decoded, so it must
-     * decode */
-    mqtt5_packet p = {.type = MQTT5_CONNECT};
-    p.u.connect = o->connect;
-    encode_validated(&p, encode_body_length(connect_size), c->connect_wire);
-    size_t used;
-    rc = mqtt5_packet_decode(c->connect_wire, connect_size, 0, &p, &used, st);
-    if (rc) {
-        mqtt5_client_core_destroy(c);
-        return rc;
-    }
-
-    c->opt = (client_options){
+    client_options opt = {
+        .max_queued_bytes = o->max_queued_bytes,
         .connack_timeout_ms = o->connack_timeout_ms,
         .ping_timeout_ms = o->ping_timeout_ms,
         .ack_timeout_ms = o->ack_timeout_ms,
         .reconnect_reset_after_ms = o->reconnect_reset_after_ms,
         .max_queued_ops = o->max_queued_ops,
         .max_inbound_packet_size = o->max_inbound_packet_size,
-        .max_queued_bytes = o->max_queued_bytes,
         .receive_maximum = o->receive_maximum,
         .alias_out_cache = o->alias_out_cache,
-        .alias_in_max = o->alias_in_max,
-        .session_behavior = (uint8_t)o->session_behavior,
-        .offline_policy = (uint8_t)o->offline_policy,
-        .alias_out = (uint8_t)o->alias_out,
-        .alias_in = (uint8_t)o->alias_in,
+        .alias_in_max = o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0,
+        .session_behavior = (unsigned)o->session_behavior,
+        .offline_policy = (unsigned)o->offline_policy,
+        .alias_out = (unsigned)o->alias_out,
         .receive_maximum_strict = o->receive_maximum_strict,
         .iot_core = o->iot_core,
-        .auth = MQTT5_PROPS_HAS(&p.u.connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD),
+        .auth = MQTT5_PROPS_HAS(&o->connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD),
+        .wire_released = o->callbacks.on_wire_released != NULL,
     };
-    c->cb = o->callbacks;
+    const mqtt5_allocator *al = o->allocator ? o->allocator : mqtt5_allocator_libc();
+    size_t size = core_size(&opt, connect_size);
+    mqtt5_client_core *c = al->allocate(al->ctx, size);
+    if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
+    memset(c, 0, offsetof(mqtt5_client_core, tail) + extras_size(&opt));
+    c->alloc = *al;
+    c->stats.memory_in_use = c->stats.memory_peak = size;
+    c->opt = opt;
+    c->cb = (client_callbacks){o->callbacks.user, o->callbacks.on_lifecycle,
+                               o->callbacks.on_publish, o->callbacks.on_complete};
+    if (opt.auth) memcpy(c->tail + auth_at(&opt), &o->callbacks.on_auth, sizeof(client_auth_fn));
+    if (opt.wire_released)
+        memcpy(c->tail + wire_released_at(&opt), &o->callbacks.on_wire_released,
+               sizeof(client_wire_released_fn));
     c->out_cap = o->write_batch_size; /* the batch buffer itself comes with the first mem_send */
-    c->control_cap = CLIENT_CONTROL_LOCAL;
-
-    /* no gather buffer until a packet arrives split */
-    mqtt5_decoder_init(&c->decoder, NULL, 0, o->max_inbound_packet_size);
+    /* the decoder (c->gather) holds no gather buffer until a packet arrives split */
     client_rng_init(&c->rng, o->random_u64, o->random_ctx, o->random_seed);
     client_backoff_init(&c->backoff, o->jitter, o->reconnect_min_ms, o->reconnect_max_ms);
     client_packet_ids_init(&c->ids);
     client_packet_ids_init(&c->inbound_qos2);
     client_packet_ids_init(&c->held_acks);
-    client_alias_out_init(&c->alias_out, &c->counted, o->alias_out, o->alias_out_cache);
-    client_alias_in_init(&c->alias_in, o->alias_in == MQTT5_ALIAS_IN_ENABLED ? o->alias_in_max : 0);
     c->state = MQTT5_CS_STOPPED;
     c->next_op_id = 1;
-    c->deadline = c->next_ping_at = c->ping_deadline = MQTT5_TIME_NEVER;
+    c->deadline = MQTT5_TIME_NEVER;
+
+    /* the CONNECT template, kept encoded; every CONNECT is built from it decoded, so it must
+     * decode */
+    mqtt5_packet p = {.type = MQTT5_CONNECT};
+    p.u.connect = o->connect;
+    uint8_t *wire = c->tail + extras_size(&opt);
+    encode_validated(&p, encode_body_length(connect_size), wire);
+    size_t used;
+    rc = mqtt5_packet_decode(wire, connect_size, 0, &p, &used, st);
+    if (rc) {
+        mqtt5_client_core_destroy(c);
+        return rc;
+    }
     *out = c;
     return MQTT5_OK;
 }
@@ -277,9 +323,9 @@ static void free_gather(mqtt5_client_core *c, uint8_t *buf, size_t size)
 /* Start the decoder afresh, dropping a packet it was gathering. */
 static void reset_decoder(mqtt5_client_core *c)
 {
-    uint8_t *buf = c->decoder.buf;
-    size_t size = c->decoder.cap;
-    mqtt5_decoder_init(&c->decoder, NULL, 0, c->opt.max_inbound_packet_size);
+    uint8_t *buf = c->gather.buf;
+    size_t size = c->gather.need; /* storage is attached at the packet's size */
+    c->gather = (client_gather){0};
     free_gather(c, buf, size);
 }
 
@@ -289,20 +335,27 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     if (c->in_callback) return MQTT5_ERR_BUSY;
     client_ops_fail_all(c, MQTT5_ERR_STOPPED);
     client_ops_free_spares(c);
-    client_alias_out_cleanup(&c->alias_out);
-    client_alias_in_cleanup(&c->alias_in, &c->counted);
+    mqtt5_allocator counted = client_counted(c);
+    client_alias_out out;
+    client_aliases_open(c, &counted, &out);
+    client_alias_out_cleanup(&out);
+    client_aliases_close(c, &out);
+    client_alias_in in = {c->alias_in, c->opt.alias_in_max};
+    client_alias_in_cleanup(&in, &counted);
+    c->alias_in = in.slots;
     drop_disconnect(c);
     client_auth_reset(c);
     client_control_clear(c);
     client_send_release(c);
     reset_decoder(c);
-    client_packet_ids_reset(&c->ids, &c->counted);
-    client_packet_ids_reset(&c->inbound_qos2, &c->counted);
-    client_packet_ids_reset(&c->held_acks, &c->counted);
+    client_packet_ids_reset(&c->ids, &counted);
+    client_packet_ids_reset(&c->inbound_qos2, &counted);
+    client_packet_ids_reset(&c->held_acks, &counted);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
     mqtt5_allocator al = c->alloc;
-    size_t size = core_size(template_size(c));
-    mqtt5_wipe(c->connect_wire, template_size(c)); /* the password */
+    size_t wire = template_size(c);
+    size_t size = core_size(&c->opt, wire);
+    mqtt5_wipe(c->tail + extras_size(&c->opt), wire); /* the password */
     al.release(al.ctx, c, size);
     return MQTT5_OK;
 }
@@ -313,6 +366,7 @@ void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int 
                            const mqtt5_connack *connack, const mqtt5_disconnect *disconnect)
 {
     mqtt5_lifecycle_event ev = {type, error, connack, disconnect, NULL, 0};
+    mqtt5_negotiated_settings settings;
     if (type == MQTT5_LC_CONNECTION_FAILURE || type == MQTT5_LC_DISCONNECTION)
         ev.sent_reason_code = c->failing_reason;
     switch (type) {
@@ -323,7 +377,8 @@ void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int 
     case MQTT5_LC_CONNECTION_SUCCESS:
         c->attempt_open = false;
         c->connected = true;
-        ev.settings = &c->settings;
+        client_settings_get(c, &settings);
+        ev.settings = &settings;
         break;
     case MQTT5_LC_CONNECTION_FAILURE:
         c->attempt_open = false;
@@ -356,7 +411,8 @@ static void emit_final(mqtt5_client_core *c, int error, const mqtt5_connack *con
 
 static void clear_connection_timers(mqtt5_client_core *c)
 {
-    c->deadline = c->next_ping_at = c->ping_deadline = MQTT5_TIME_NEVER;
+    c->deadline = MQTT5_TIME_NEVER;
+    c->ping_outstanding = false; /* and ping_at is read in CONNECTED only */
 }
 
 /* Forget everything that belongs to one network connection. */
@@ -369,7 +425,8 @@ static void reset_connection(mqtt5_client_core *c)
     client_control_clear(c);
     client_send_release(c);
     reset_decoder(c);
-    client_packet_ids_reset(&c->held_acks, &c->counted);
+    mqtt5_allocator counted = client_counted(c);
+    client_packet_ids_reset(&c->held_acks, &counted);
     c->inbound_unacked = 0;
     c->generation++;
 }
@@ -547,51 +604,114 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     mqtt5_packet tpl;
     client_connect_template(c, &tpl);
     const mqtt5_connect *ours = &tpl.u.connect;
-    mqtt5_negotiated_settings *s = &c->settings;
-    memset(s, 0, sizeof *s);
-    s->rejoined_session = ca->session_present;
-    s->maximum_qos = MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_QOS) ? p->maximum_qos : 2;
-    s->retain_available =
+    client_settings s = {0};
+    s.maximum_qos = MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_QOS) ? p->maximum_qos : 2;
+    s.retain_available =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_RETAIN_AVAILABLE) ? p->retain_available != 0 : true;
-    s->wildcard_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE)
-                                ? p->wildcard_subscription_available != 0
-                                : true;
-    s->shared_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SHARED_SUBSCRIPTION_AVAILABLE)
-                              ? p->shared_subscription_available != 0
-                              : true;
-    s->subscription_ids_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE)
-                                        ? p->subscription_identifier_available != 0
-                                        : true;
-    s->keep_alive_s =
+    s.wildcard_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE)
+                               ? p->wildcard_subscription_available != 0
+                               : true;
+    s.shared_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SHARED_SUBSCRIPTION_AVAILABLE)
+                             ? p->shared_subscription_available != 0
+                             : true;
+    s.subscription_ids_available = MQTT5_PROPS_HAS(p, MQTT5_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE)
+                                       ? p->subscription_identifier_available != 0
+                                       : true;
+    s.keep_alive_s =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_SERVER_KEEP_ALIVE) ? p->server_keep_alive : ours->keep_alive;
-    uint64_t half = (uint64_t)s->keep_alive_s * 1000u / 2u;
-    s->ping_timeout_ms =
-        (uint32_t)(half && half < c->opt.ping_timeout_ms ? half : c->opt.ping_timeout_ms);
-    s->session_expiry_s =
+    s.session_expiry_s =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
             ? p->session_expiry_interval
             : (MQTT5_PROPS_HAS(&ours->properties, MQTT5_PROP_SESSION_EXPIRY_INTERVAL)
                    ? ours->properties.session_expiry_interval
                    : 0);
-    s->max_packet_size_to_server =
+    s.max_packet_size_to_server =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_MAXIMUM_PACKET_SIZE) ? p->maximum_packet_size : 0;
-    s->max_packet_size_to_client = c->opt.max_inbound_packet_size;
-    s->receive_maximum_from_server =
+    s.receive_maximum_from_server =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_RECEIVE_MAXIMUM) ? p->receive_maximum : 65535;
-    s->receive_maximum_to_server = c->opt.receive_maximum;
     uint16_t server_alias_max =
         MQTT5_PROPS_HAS(p, MQTT5_PROP_TOPIC_ALIAS_MAXIMUM) ? p->topic_alias_maximum : 0;
-    s->topic_alias_max_to_server =
+    s.topic_alias_max_to_server =
         c->opt.alias_out == MQTT5_ALIAS_OUT_DISABLED
             ? 0
             : (server_alias_max < c->opt.alias_out_cache ? server_alias_max
                                                          : c->opt.alias_out_cache);
-    s->topic_alias_max_to_client =
-        c->opt.alias_in == MQTT5_ALIAS_IN_ENABLED ? c->opt.alias_in_max : 0;
-    client_alias_out_reset(&c->alias_out, server_alias_max);
-    client_alias_in_reset(&c->alias_in, &c->counted);
+    /* the alias tables are reset at the size the old settings gave them */
+    mqtt5_allocator counted = client_counted(c);
+    client_alias_out out;
+    client_aliases_open(c, &counted, &out);
+    client_alias_out_reset(&out, server_alias_max);
+    client_aliases_close(c, &out);
+    client_alias_in in = {c->alias_in, c->opt.alias_in_max};
+    client_alias_in_reset(&in, &counted);
+    c->alias_in = in.slots;
+    c->settings = s; /* the outbound table's size is now s.topic_alias_max_to_server, as `out` */
+}
 
-    s->client_id = c->client_id ? (mqtt5_str){c->client_id, c->client_id_len} : ours->client_id;
+void client_settings_get(const mqtt5_client_core *c, mqtt5_negotiated_settings *out)
+{
+    const client_settings *s = &c->settings;
+    mqtt5_str id;
+    if (c->client_id) {
+        id = (mqtt5_str){c->client_id, c->client_id_len};
+    } else {
+        mqtt5_packet tpl;
+        client_connect_template(c, &tpl);
+        id = tpl.u.connect.client_id;
+    }
+    *out = (mqtt5_negotiated_settings){
+        .rejoined_session = c->session_resumed,
+        .maximum_qos = s->maximum_qos,
+        .retain_available = s->retain_available,
+        .wildcard_available = s->wildcard_available,
+        .shared_available = s->shared_available,
+        .subscription_ids_available = s->subscription_ids_available,
+        .keep_alive_s = s->keep_alive_s,
+        .ping_timeout_ms = client_ping_timeout_ms(c),
+        .session_expiry_s = s->session_expiry_s,
+        .max_packet_size_to_server = s->max_packet_size_to_server,
+        .max_packet_size_to_client = c->opt.max_inbound_packet_size,
+        .receive_maximum_from_server = s->receive_maximum_from_server,
+        .receive_maximum_to_server = c->opt.receive_maximum,
+        .topic_alias_max_to_server = s->topic_alias_max_to_server,
+        .topic_alias_max_to_client = c->opt.alias_in_max,
+        .client_id = id,
+    };
+}
+
+uint32_t client_ping_timeout_ms(const mqtt5_client_core *c)
+{
+    uint64_t half = (uint64_t)c->settings.keep_alive_s * 1000u / 2u;
+    return (uint32_t)(half && half < c->opt.ping_timeout_ms ? half : c->opt.ping_timeout_ms);
+}
+
+uint64_t client_next_ping_at(const mqtt5_client_core *c)
+{
+    if (!c->settings.keep_alive_s) return MQTT5_TIME_NEVER;
+    return c->ping_at + (uint64_t)c->settings.keep_alive_s * 1000u;
+}
+
+uint64_t client_ping_deadline(const mqtt5_client_core *c)
+{
+    return c->ping_outstanding ? c->ping_at + client_ping_timeout_ms(c) : MQTT5_TIME_NEVER;
+}
+
+void client_aliases_open(const mqtt5_client_core *c, const mqtt5_allocator *al, client_alias_out *a)
+{
+    *a = (client_alias_out){
+        .al = al,
+        .table = c->alias_out,
+        .mode = (uint8_t)c->opt.alias_out,
+        .cache_size = c->opt.alias_out_cache,
+        .usable = c->settings.topic_alias_max_to_server, /* what the last reset made it */
+        .count = c->alias_out_count,
+    };
+}
+
+void client_aliases_close(mqtt5_client_core *c, const client_alias_out *a)
+{
+    c->alias_out = a->table;
+    c->alias_out_count = a->count;
 }
 
 void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
@@ -625,15 +745,19 @@ void client_on_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     settings_from_connack(c, ca);
     c->has_settings = true;
     c->session_resumed = ca->session_present;
-    if (!ca->session_present) client_packet_ids_reset(&c->inbound_qos2, &c->counted);
+    if (!ca->session_present) {
+        mqtt5_allocator counted = client_counted(c);
+        client_packet_ids_reset(&c->inbound_qos2, &counted);
+    }
     c->state = MQTT5_CS_CONNECTED;
     c->ever_connected = true;
     if (c->opt.iot_core) {
-        client_token_bucket_init(&c->iot_publishes, 100, 100, c->now);
-        client_token_bucket_init(&c->iot_bytes, 512u * 1024u, 512u * 1024u, c->now);
+        client_token_bucket *iot = client_iot_buckets(c);
+        client_token_bucket_init(&iot[0], 100, 100, c->now);
+        client_token_bucket_init(&iot[1], 512u * 1024u, 512u * 1024u, c->now);
     }
-    c->next_ping_at = c->settings.keep_alive_s ? c->now + (uint64_t)c->settings.keep_alive_s * 1000u
-                                               : MQTT5_TIME_NEVER;
+    c->ping_at = c->now; /* the first PINGREQ is due keep-alive after the CONNACK */
+    c->ping_outstanding = false;
     c->deadline = c->now + c->opt.reconnect_reset_after_ms; /* the backoff reset */
     client_ops_on_connack(c);
     client_emit_lifecycle(c, MQTT5_LC_CONNECTION_SUCCESS, 0, ca, NULL);
@@ -655,7 +779,8 @@ static uint64_t next_deadline(const mqtt5_client_core *c)
         t = c->deadline;
         break;
     case MQTT5_CS_CONNECTED:
-        t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : c->next_ping_at, c->ping_deadline);
+        t = min_u64(c->ping_due ? MQTT5_TIME_NEVER : client_next_ping_at(c),
+                    client_ping_deadline(c));
         t = min_u64(t, c->deadline);
         t = min_u64(t, client_ops_next_deadline(c));
         if (c->queue.head) {
@@ -695,12 +820,13 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
             client_backoff_reset(&c->backoff);
             c->deadline = MQTT5_TIME_NEVER;
         }
-        if (c->now >= c->ping_deadline) {
+        if (c->now >= client_ping_deadline(c)) {
             client_fail_connection(c, MQTT5_ERR_PING_TIMEOUT, MQTT5_RC_KEEP_ALIVE_TIMEOUT, NULL,
                                    NULL);
             break;
         }
-        if (!c->ping_due && c->now >= c->next_ping_at && c->ping_deadline == MQTT5_TIME_NEVER)
+        if (!c->ping_due && c->now >= client_next_ping_at(c) &&
+            client_ping_deadline(c) == MQTT5_TIME_NEVER)
             c->ping_due = true;
         client_ops_service_timeouts(c);
         break;
@@ -722,13 +848,13 @@ void mqtt5_client_core_want(const mqtt5_client_core *c, mqtt5_client_want *out)
 
 mqtt5_client_state mqtt5_client_core_state(const mqtt5_client_core *c)
 {
-    return c->state;
+    return (mqtt5_client_state)c->state;
 }
 
 bool mqtt5_client_core_settings(const mqtt5_client_core *c, mqtt5_negotiated_settings *out)
 {
     if (!c->has_settings) return false;
-    *out = c->settings;
+    client_settings_get(c, out);
     return true;
 }
 
@@ -744,14 +870,17 @@ void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out
         .connect_attempts = s->connect_attempts,
         .connect_failures = s->connect_failures,
         .disconnections = s->disconnections,
-        .pings_sent = s->pings_sent,
+        .pings_sent = s->packets_sent[client_sent_slot[MQTT5_PINGREQ]],
         .ack_timeouts = s->ack_timeouts,
         .receive_maximum_exceeded = s->receive_maximum_exceeded,
         .memory_in_use = s->memory_in_use,
         .memory_peak = s->memory_peak,
     };
-    memcpy(out->packets_sent, s->packets_sent, sizeof out->packets_sent);
-    memcpy(out->packets_received, s->packets_received, sizeof out->packets_received);
+    for (unsigned type = 1; type < 16; type++) {
+        if (CLIENT_SENT_TYPE_MASK >> type & 1u)
+            out->packets_sent[type] = s->packets_sent[client_sent_slot[type]];
+        out->packets_received[type] = s->packets_received[type - 1u];
+    }
     for (const client_op *op = c->inflight.head; op; op = op->next) {
         if (op->completed) continue;
         out->unacked_ops++;
@@ -761,24 +890,50 @@ void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out
 
 /* ---- inbound bytes -------------------------------------------------------------------------- */
 
-/* The decoder needs storage for a split packet of decoder.need bytes: one of exactly that size. */
-static bool gather_attach(mqtt5_client_core *c)
+/* The decoder needs storage for a split packet of dec->need bytes: one of exactly that size. */
+static bool gather_attach(mqtt5_client_core *c, mqtt5_decoder *dec)
 {
-    size_t need = c->decoder.need;
+    size_t need = dec->need;
     uint8_t *buf = client_alloc(c, need);
     if (!buf) return false;
     /* cannot fail: the decoder holds no storage while it asks, and this is big enough */
-    mqtt5_decoder_set_buffer(&c->decoder, buf, need);
+    mqtt5_decoder_set_buffer(dec, buf, need);
     return true;
 }
 
 /* Take the gather buffer back from the decoder unless part of a packet waits in it. */
-static void gather_detach(mqtt5_client_core *c)
+static void gather_detach(mqtt5_client_core *c, mqtt5_decoder *dec)
 {
-    uint8_t *buf = c->decoder.buf;
-    size_t size = c->decoder.cap;
-    if (buf && mqtt5_decoder_set_buffer(&c->decoder, NULL, 0) == MQTT5_OK)
-        free_gather(c, buf, size);
+    uint8_t *buf = dec->buf;
+    size_t size = dec->cap;
+    if (buf && mqtt5_decoder_set_buffer(dec, NULL, 0) == MQTT5_OK) free_gather(c, buf, size);
+}
+
+_Static_assert(sizeof(((mqtt5_decoder *)0)->head) == sizeof(((client_gather *)0)->head),
+               "client_gather keeps mqtt5_decoder.head");
+
+/* The decoder as it was at the end of the last mem_recv (see client_gather). */
+static void gather_load(const mqtt5_client_core *c, mqtt5_decoder *dec)
+{
+    const client_gather *g = &c->gather;
+    mqtt5_decoder_init(dec, NULL, 0, c->opt.max_inbound_packet_size);
+    dec->buf = g->buf;
+    dec->cap = g->buf ? g->need : 0;
+    dec->len = g->len;
+    dec->need = g->need;
+    memcpy(dec->head, g->head, sizeof dec->head);
+}
+
+/* Keep what the next mem_recv needs: storage is attached only while a packet of `need` bytes is
+ * pending in it (gather_detach took it back otherwise), and each size is below 2^32 (the decoder
+ * refuses packets above max_inbound_packet_size). */
+static void gather_store(mqtt5_client_core *c, const mqtt5_decoder *dec)
+{
+    client_gather *g = &c->gather;
+    g->buf = dec->buf;
+    g->len = (uint32_t)dec->len;
+    g->need = (uint32_t)dec->need;
+    memcpy(g->head, dec->head, sizeof g->head);
 }
 
 int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t *in, size_t len)
@@ -787,17 +942,21 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
     advance(c, now);
     if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
     c->stats.bytes_received += len;
+    /* `dec` is put back below: nothing this loop calls can reset the decoder, which happens only
+     * once the transport has closed (reset_connection) or at destroy */
+    mqtt5_decoder dec;
+    gather_load(c, &dec);
     /* after an error or while closing, input is discarded */
     while (len > 0 && (c->state == MQTT5_CS_MQTT_CONNECT || c->state == MQTT5_CS_CONNECTED)) {
         size_t used = 0;
         mqtt5_packet p;
         mqtt5_codec_status st;
-        int rc = mqtt5_decoder_mem_recv(&c->decoder, in, len, &used, &p, &st);
+        int rc = mqtt5_decoder_mem_recv(&dec, in, len, &used, &p, &st);
         in += used;
         len -= used;
         if (rc == MQTT5_ERR_NEED_MORE) break;
         if (rc == MQTT5_ERR_BUFFER_TOO_SMALL) {
-            if (gather_attach(c)) continue;
+            if (gather_attach(c, &dec)) continue;
             client_fail_connection(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR, NULL,
                                    NULL);
             break;
@@ -807,12 +966,13 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
                 c, rc, st.reason_code ? st.reason_code : MQTT5_RC_MALFORMED_PACKET, NULL, NULL);
             break;
         }
-        c->stats.packets_received[p.type]++;
+        c->stats.packets_received[p.type - 1u]++; /* type 0 does not decode */
         client_handle_packet(c, &p);
         /* done with the packet: its buffer goes back, the next split one asks again */
-        gather_detach(c);
+        gather_detach(c, &dec);
     }
     /* after an error the buffer goes back too: an idle client holds none */
-    gather_detach(c);
+    gather_detach(c, &dec);
+    gather_store(c, &dec);
     return MQTT5_OK;
 }

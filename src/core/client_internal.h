@@ -47,7 +47,6 @@ static inline bool client_op_needs_id(const client_op *op)
 
 typedef struct client_op_list {
     client_op *head, *tail;
-    size_t count;
 } client_op_list;
 
 /* A small packet owed to the server: PUBACK/PUBREC/PUBCOMP for inbound publishes, PUBREL for our
@@ -61,31 +60,79 @@ typedef struct client_control {
 #define CLIENT_CONTROL_LOCAL 4u /* owed packets held inside the core before the ring spills */
 
 /* The options the core reads after construction, in small types: mqtt5_client_core_options less
- * the CONNECT template (encoded in `connect_wire`), the callbacks (`cb`), the batch size
+ * the CONNECT template (encoded in the tail), the callbacks (`cb` and the tail), the batch size
  * (`out_cap`) and what only construction reads. */
 typedef struct client_options {
+    size_t max_queued_bytes;
     uint32_t connack_timeout_ms, ping_timeout_ms, ack_timeout_ms, reconnect_reset_after_ms;
     uint32_t max_queued_ops, max_inbound_packet_size;
-    size_t max_queued_bytes;
-    uint16_t receive_maximum, alias_out_cache, alias_in_max;
-    uint8_t session_behavior; /* mqtt5_session_behavior */
-    uint8_t offline_policy;   /* mqtt5_offline_policy */
-    uint8_t alias_out;        /* mqtt5_alias_out */
-    uint8_t alias_in;         /* mqtt5_alias_in */
-    bool receive_maximum_strict, iot_core;
-    bool auth; /* the CONNECT template has an authentication method */
+    uint16_t receive_maximum, alias_out_cache;
+    uint16_t alias_in_max;         /* the Topic Alias Maximum we advertise: 0 with alias_in off */
+    unsigned session_behavior : 2; /* mqtt5_session_behavior */
+    unsigned offline_policy : 2;   /* mqtt5_offline_policy */
+    unsigned alias_out : 2;        /* mqtt5_alias_out */
+    bool receive_maximum_strict : 1;
+    bool iot_core : 1;      /* AWS IoT Core: limits, and its token buckets in the tail */
+    bool auth : 1;          /* the CONNECT template has an authentication method (on_auth in the
+                               tail) */
+    bool wire_released : 1; /* callbacks.on_wire_released was given (kept in the tail) */
 } client_options;
 
+/* The callbacks every client has; on_auth and on_wire_released, which only some clients give, are
+ * kept in the tail (client_cb_auth, client_cb_wire_released). */
+typedef struct client_callbacks {
+    void *user;
+    void (*on_lifecycle)(void *user, const mqtt5_lifecycle_event *ev);
+    void (*on_publish)(void *user, const mqtt5_inbound_publish *msg);
+    void (*on_complete)(void *user, const mqtt5_op_completion *done);
+} client_callbacks;
+
+/* Packet types the client sends (11 of the 16) and receives (any of 1..15: type 0 does not
+ * decode, and a type the server must not send is counted before it is refused). */
+#define CLIENT_SENT_TYPES 11u
+#define CLIENT_RECEIVED_TYPES 15u
+/* Where client_stats.packets_sent counts each type the client sends (CLIENT_SENT_TYPE_MASK). */
+extern const uint8_t client_sent_slot[16];
+#define CLIENT_SENT_TYPE_MASK                                                                      \
+    (1u << MQTT5_CONNECT | 1u << MQTT5_PUBLISH | 1u << MQTT5_PUBACK | 1u << MQTT5_PUBREC |         \
+     1u << MQTT5_PUBREL | 1u << MQTT5_PUBCOMP | 1u << MQTT5_SUBSCRIBE | 1u << MQTT5_UNSUBSCRIBE |  \
+     1u << MQTT5_PINGREQ | 1u << MQTT5_DISCONNECT | 1u << MQTT5_AUTH)
+
 /* The statistics the core counts: mqtt5_client_stats less what mqtt5_client_core_stats works
- * out when asked (incomplete and unacknowledged operations). */
+ * out when asked (incomplete and unacknowledged operations, pings_sent, which is
+ * packets_sent[PINGREQ], and the types that are never counted); each counter as wide as there. */
 typedef struct client_stats {
     uint64_t bytes_sent, bytes_received, batches_sent;
-    uint64_t packets_sent[16], packets_received[16]; /* by packet type */
     uint64_t connect_attempts, connect_failures, disconnections;
-    uint64_t pings_sent, ack_timeouts;
+    uint64_t ack_timeouts;
     uint64_t receive_maximum_exceeded;
     size_t memory_in_use, memory_peak;
+    uint64_t packets_sent[CLIENT_SENT_TYPES];         /* at client_sent_slot[type] */
+    uint64_t packets_received[CLIENT_RECEIVED_TYPES]; /* at type - 1 */
 } client_stats;
+
+/* What the last CONNACK settled: mqtt5_negotiated_settings less what follows from the options,
+ * the keep-alive and the state (client_settings_get fills in the rest). */
+typedef struct client_settings {
+    uint32_t session_expiry_s;            /* the server's if sent, else ours */
+    uint32_t max_packet_size_to_server;   /* 0 = no limit set */
+    uint16_t keep_alive_s;                /* Server Keep Alive if sent, else ours; 0 = no pings */
+    uint16_t receive_maximum_from_server; /* 65535 when not sent */
+    uint16_t topic_alias_max_to_server;   /* also the size the outbound alias table is used at */
+    uint8_t maximum_qos;
+    bool retain_available : 1, wildcard_available : 1, shared_available : 1;
+    bool subscription_ids_available : 1;
+} client_settings;
+
+/* The streaming decoder between mem_recv calls: mqtt5_decoder less what is known anyway (the
+ * limit is opt.max_inbound_packet_size, storage is `need` bytes when attached, an error is never
+ * carried over: it ends the connection, and the decoder is reset before input is read again).
+ * mem_recv works on an mqtt5_decoder made from this and puts it back. */
+typedef struct client_gather {
+    uint8_t *buf;       /* storage of the pending split packet (`need` bytes), or NULL */
+    uint32_t len, need; /* bytes held, the packet's size (0 while its fixed header is incomplete) */
+    uint8_t head[8];    /* mqtt5_decoder.head */
+} client_gather;
 
 /* A DISCONNECT or AUTH to send, deep-copied: the packet heads its own allocation of `size`
  * bytes and its views point into the rest. */
@@ -95,106 +142,152 @@ typedef struct client_packet_copy {
 } client_packet_copy;
 
 /*
- * The core is one allocation: this struct, with what every client needs, followed by the CONNECT
- * template encoded (connect_wire: encoded and checked at construction, decoded by
- * client_connect_template whenever a CONNECT is built or the template is read). Everything else
- * is behind pointers that are NULL while unused: a pending DISCONNECT with properties or AUTH has
- * its own copy; owed packets beyond CLIENT_CONTROL_LOCAL spill into a ring that is freed once
- * drained; the batch buffer is allocated by the first mem_send of a connection (mem_send_buf
- * never needs it) and freed when the transport closes; the decoder holds a gather buffer only
- * while a packet split across mem_recv calls is pending; packet ids in use live in the struct up
- * to four per set; topic alias tables come with their first binding. An idle connected core holds
- * the one allocation and nothing else.
+ * The core is one allocation: this struct, with what every client needs, followed by its tail:
+ * what only some clients need, sized at construction from the options, then the CONNECT template
+ * encoded (encoded and checked at construction, decoded by client_connect_template whenever a
+ * CONNECT is built or the template is read):
+ *
+ *   [2 client_token_bucket]  opt.iot_core: AWS IoT Core's 100 PUBLISH/s and 512 KiB/s
+ *   [on_auth]                opt.auth
+ *   [on_wire_released]       opt.wire_released
+ *   [CONNECT template]       as mqtt5_packet_encode writes it (its size in its fixed header);
+ *                            it holds the password: wiped at destroy
+ *
+ * Everything else is behind pointers that are NULL while unused: a pending DISCONNECT with
+ * properties or AUTH has its own copy; owed packets beyond CLIENT_CONTROL_LOCAL spill into a ring
+ * that is freed once drained; the batch buffer is allocated by the first mem_send of a connection
+ * (mem_send_buf never needs it) and freed when the transport closes; the decoder holds a gather
+ * buffer only while a packet split across mem_recv calls is pending; packet ids in use live in the
+ * struct up to four per set; topic alias tables come with their first binding. An idle connected
+ * core holds the one allocation and nothing else.
+ *
+ * Fields are grouped by alignment, so the struct has no holes: 728 bytes on a 64-bit target, of
+ * which 288 are statistics (tests/unit/test_client_buffers.c holds the idle core to that).
  */
 struct mqtt5_client_core {
-    mqtt5_allocator alloc;
-    mqtt5_allocator counted; /* alloc, through client_alloc: the statistics see everything */
+    mqtt5_allocator alloc; /* client_counted() makes the counting one when a module needs it */
+    client_callbacks cb;
     client_options opt;
-    mqtt5_client_core_callbacks cb;
-    uint64_t now;
+    client_stats stats;
 
     /* timers (MQTT5_TIME_NEVER when off) */
+    uint64_t now;
     uint64_t deadline; /* the state's own: MQTT_CONNECT the CONNACK timeout, CONNECTED the backoff
                         * reset, CLEAN_DISCONNECT the end of the wait for the DISCONNECT to go
                         * out, PENDING_RECONNECT the next attempt */
-    uint64_t next_ping_at, ping_deadline;
+    uint64_t ping_at;  /* read in CONNECTED only: when the last PINGREQ went out, or the CONNACK
+                        * came before the first (client_next_ping_at, client_ping_deadline) */
     client_rng rng;
-    client_backoff backoff;
-
-    int in_callback;
-    uint32_t generation; /* connection counter, part of ack handles */
-    mqtt5_client_state state;
-    bool want_running; /* start() called and no stop() since */
-    bool attempt_open; /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
-    bool connected;    /* SUCCESS emitted, no DISCONNECTION yet */
-    bool stop_pending; /* a stop() owes a STOPPED event */
-    bool transport_open;
-    bool ever_connected; /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
-    bool session_resumed;
-    uint8_t failing_reason; /* the DISCONNECT reason being sent, during emit_final */
 
     /* outgoing control state */
-    bool connect_due;
-    bool ping_due;
-    bool disconnect_due;
-    bool reauth_running;                 /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
-    uint8_t disconnect_reason;           /* the DISCONNECT to send when disconnect_copy is NULL */
     client_packet_copy *disconnect_copy; /* stop() with a DISCONNECT that needs a copy */
     client_packet_copy *auth; /* an AUTH from the user waiting to be handed out, or NULL */
     union {
-        client_control *heap;                       /* control_cap entries */
-        client_control local[CLIENT_CONTROL_LOCAL]; /* while control_cap is CLIENT_CONTROL_LOCAL */
+        client_control *heap; /* CLIENT_CONTROL_LOCAL << control_grown entries */
+        client_control local[CLIENT_CONTROL_LOCAL]; /* while control_grown is 0 */
     } control; /* ring of owed packets, the oldest at control_head */
-    uint32_t control_cap, control_head, control_len;
 
-    /* negotiated */
-    bool has_settings;
-    uint16_t client_id_len;
-    mqtt5_negotiated_settings settings;
     char *client_id; /* assigned identifier, owned (client_id_len bytes, 1 when empty) */
 
     /* inbound */
-    mqtt5_decoder decoder;          /* its buffer, while set, is our gather buffer of `cap` bytes */
+    client_gather gather;           /* the decoder's state (client_gather) */
     client_packet_ids inbound_qos2; /* PUBREC sent (or owed), waiting for PUBREL */
     client_packet_ids held_acks;    /* taken by the user, not yet sent */
-    uint32_t inbound_unacked;       /* QoS 1/2 received and not fully acknowledged */
-    uint16_t ack_id;                /* during on_publish: the message's packet id */
-    uint8_t ack_qos;                /* and QoS (0: QoS 0, or no on_publish running) */
-    bool ack_taken;                 /* set by take_ack during on_publish */
-    client_alias_in alias_in;
+    client_alias_slot *alias_in;    /* client_alias_in.slots (its max is opt.alias_in_max) */
 
     /* operations */
     uint64_t next_op_id;
-    client_op_list queue;        /* accepted, waiting to be handed out (resends at the head) */
-    client_op_list inflight;     /* handed out, waiting for an ack */
-    uint32_t inflight_publishes; /* QoS 1/2 in flight, against the server's Receive Maximum */
-    uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
-    size_t incomplete_ops;       /* accepted and not yet completed (the queue bound) */
+    client_op_list queue;    /* accepted, waiting to be handed out (resends at the head) */
+    client_op_list inflight; /* handed out, waiting for an ack */
     client_op *spare_ops; /* freed publish_encoded records kept for the next ones while operations
                              are incomplete (so never more than were pending at once), freed when
                              none is; linked by next */
     size_t incomplete_bytes;
-    size_t id_ops;         /* operations alive that need a packet id: room kept in `ids` */
-    client_packet_ids ids; /* bound to operations */
-    client_alias_out alias_out;
-    client_token_bucket iot_publishes, iot_bytes;
+    size_t id_ops;                 /* operations alive that need a packet id: room kept in `ids` */
+    client_packet_ids ids;         /* bound to operations */
+    client_alias_table *alias_out; /* client_alias_out.table (see client_aliases_open) */
 
     /* output */
     uint8_t *out_buf; /* mem_send's batch buffer of out_cap bytes, NULL until needed */
     size_t out_cap;
-    size_t out_used;  /* high-water mark of out_buf, what the wipe covers */
-    uint8_t *big_buf; /* one-off buffer for a packet bigger than the batch */
-    size_t big_size;
+    uint8_t *big_buf; /* one-off buffer for a packet bigger than the batch (big_size bytes) */
 
-    client_stats stats;
-    /* the CONNECT template as mqtt5_packet_encode writes it (its size in its fixed header); it
-     * holds the password: wiped at destroy */
-    uint8_t connect_wire[];
+    /* 4-byte fields */
+    client_backoff backoff;
+    client_settings settings; /* valid once has_settings */
+    int in_callback;
+    uint32_t generation; /* connection counter, part of ack handles */
+    uint32_t control_head, control_len;
+    uint32_t inbound_unacked;    /* QoS 1/2 received and not fully acknowledged */
+    uint32_t inflight_publishes; /* QoS 1/2 in flight, against the server's Receive Maximum */
+    uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
+    uint32_t incomplete_ops;     /* accepted and not yet completed: at most opt.max_queued_ops */
+    uint32_t out_used; /* high-water mark of out_buf, what the wipe covers (UINT32_MAX: all) */
+    uint32_t big_size; /* a packet's size: below 2^32 */
+
+    /* 2- and 1-byte fields */
+    uint16_t client_id_len;
+    uint16_t ack_id;            /* during on_publish: the message's packet id */
+    uint16_t alias_out_count;   /* client_alias_out.count */
+    uint8_t failing_reason;     /* the DISCONNECT reason being sent, during emit_final */
+    uint8_t disconnect_reason;  /* the DISCONNECT to send when disconnect_copy is NULL */
+    uint8_t ack_qos;            /* and its QoS (0: QoS 0, or no on_publish running) */
+    unsigned state : 3;         /* mqtt5_client_state */
+    unsigned control_grown : 5; /* the ring of owed packets doubled that often: 0 (inside the
+                                   core) to 16 (enough for every packet id) */
+    bool want_running : 1;      /* start() called and no stop() since */
+    bool attempt_open : 1;      /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
+    bool connected : 1;         /* SUCCESS emitted, no DISCONNECTION yet */
+    bool stop_pending : 1;      /* a stop() owes a STOPPED event */
+    bool transport_open : 1;
+    bool ever_connected : 1;  /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
+    bool session_resumed : 1; /* the last CONNACK's session present (settings.rejoined_session) */
+    bool has_settings : 1;    /* a CONNACK was accepted since construction */
+    bool connect_due : 1;
+    bool ping_due : 1;
+    bool ping_outstanding : 1; /* a PINGREQ went out at ping_at, no PINGRESP yet */
+    bool disconnect_due : 1;
+    bool reauth_running : 1; /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
+    bool ack_taken : 1;      /* set by take_ack during on_publish */
+
+    _Alignas(8) uint8_t tail[]; /* see above */
 };
 
-/* ---- memory (client_core.c) ---- */
+/* ---- memory, the tail, settings (client_core.c) ---- */
 void *client_alloc(mqtt5_client_core *c, size_t size);
 void client_free(mqtt5_client_core *c, void *ptr, size_t size);
+/* `alloc` through client_alloc (the statistics see everything), for the modules that take an
+ * allocator: a value, valid while `c` is. */
+mqtt5_allocator client_counted(mqtt5_client_core *c);
+
+/* AWS IoT Core's token buckets, first in the tail: [0] PUBLISH/s, [1] bytes/s (opt.iot_core). */
+static inline client_token_bucket *client_iot_buckets(mqtt5_client_core *c)
+{
+    return (client_token_bucket *)(void *)c->tail;
+}
+static inline const client_token_bucket *client_iot_buckets_const(const mqtt5_client_core *c)
+{
+    return (const client_token_bucket *)(const void *)c->tail;
+}
+typedef void (*client_auth_fn)(void *user, const mqtt5_disconnect *auth);
+typedef void (*client_wire_released_fn)(void *user, void *user_ctx);
+client_auth_fn client_cb_auth(const mqtt5_client_core *c); /* NULL unless opt.auth */
+client_wire_released_fn client_cb_wire_released(const mqtt5_client_core *c); /* NULL if not given */
+
+/* The settings as mqtt5_negotiated_settings (what the last CONNACK settled). */
+void client_settings_get(const mqtt5_client_core *c, mqtt5_negotiated_settings *out);
+/* min(opt.ping_timeout_ms, keep-alive / 2), as settings.ping_timeout_ms says. */
+uint32_t client_ping_timeout_ms(const mqtt5_client_core *c);
+/* When the next PINGREQ is due, and the PINGRESP (MQTT5_TIME_NEVER when none is). */
+uint64_t client_next_ping_at(const mqtt5_client_core *c);
+uint64_t client_ping_deadline(const mqtt5_client_core *c);
+
+/* The outbound alias table as client_alias.c works on it: made from the core (the allocator `al`,
+ * from client_counted, must outlive `a`'s use), then put back after a call that may change it. */
+void client_aliases_open(const mqtt5_client_core *c, const mqtt5_allocator *al,
+                         client_alias_out *a);
+void client_aliases_close(mqtt5_client_core *c, const client_alias_out *a);
+
 /* A DISCONNECT or AUTH copy; NULL when out of memory. Freeing wipes it; NULL is fine. */
 client_packet_copy *client_packet_copy_new(mqtt5_client_core *c, const mqtt5_disconnect *src);
 void client_packet_copy_free(mqtt5_client_core *c, client_packet_copy *copy);

@@ -22,7 +22,6 @@ void op_list_push_back(client_op_list *l, client_op *op)
     else
         l->head = op;
     l->tail = op;
-    l->count++;
 }
 
 void op_list_push_front(client_op_list *l, client_op *op)
@@ -34,7 +33,6 @@ void op_list_push_front(client_op_list *l, client_op *op)
     else
         l->tail = op;
     l->head = op;
-    l->count++;
 }
 
 void op_list_remove(client_op_list *l, client_op *op)
@@ -48,7 +46,6 @@ void op_list_remove(client_op_list *l, client_op *op)
     else
         l->tail = op->prev;
     op->prev = op->next = NULL;
-    l->count--;
 }
 
 /* ---- completion ----------------------------------------------------------------------------- */
@@ -80,7 +77,8 @@ void client_op_free(mqtt5_client_core *c, client_op *op)
 {
     if (client_op_needs_id(op)) {
         c->id_ops--;
-        client_packet_ids_trim(&c->ids, &c->counted, c->id_ops);
+        mqtt5_allocator counted = client_counted(c);
+        client_packet_ids_trim(&c->ids, &counted, c->id_ops);
     }
     bool borrowed = op->wire != NULL;
     void *user_ctx = op->user_ctx;
@@ -93,8 +91,9 @@ void client_op_free(mqtt5_client_core *c, client_op *op)
         if (c->incomplete_ops == 0) client_ops_free_spares(c); /* idle: hold nothing */
     }
     if (borrowed) { /* the caller may free the bytes now */
+        client_wire_released_fn on_wire_released = client_cb_wire_released(c);
         c->in_callback++;
-        c->cb.on_wire_released(c->cb.user, user_ctx);
+        on_wire_released(c->cb.user, user_ctx);
         c->in_callback--;
     }
 }
@@ -198,7 +197,7 @@ void client_ops_on_disconnect(mqtt5_client_core *c)
 
 int client_op_check_settings(const mqtt5_client_core *c, const client_op *op)
 {
-    const mqtt5_negotiated_settings *s = &c->settings;
+    const client_settings *s = &c->settings;
     if (op->type == MQTT5_PUBLISH) {
         const mqtt5_publish *p = &op->u.publish;
         if (p->qos > s->maximum_qos || (p->retain && !s->retain_available))
@@ -307,7 +306,7 @@ static int validate_publish_limits(mqtt5_client_core *c, const mqtt5_publish *p,
     bool has_alias = MQTT5_PROPS_HAS(&p->properties, MQTT5_PROP_TOPIC_ALIAS);
     if (c->opt.iot_core && (rc = client_iot_core_check_publish(p, st))) return rc;
     if (online(c)) {
-        const mqtt5_negotiated_settings *s = &c->settings;
+        const client_settings *s = &c->settings;
         if (p->qos > s->maximum_qos)
             return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "qos", "above the server's Maximum QoS");
         if (p->retain && !s->retain_available)
@@ -349,7 +348,7 @@ static int validate_subscribe(mqtt5_client_core *c, const mqtt5_subscribe *s, si
     if (rc) return rc;
     if (c->opt.iot_core && (rc = client_iot_core_check_subscribe(s, st))) return rc;
     if (online(c)) {
-        const mqtt5_negotiated_settings *set = &c->settings;
+        const client_settings *set = &c->settings;
         if (s->properties.subscription_identifier_count && !set->subscription_ids_available)
             return refuse(st, MQTT5_ERR_NOT_AVAILABLE, "properties.subscriptionIdentifier",
                           "the server has no subscription identifiers");
@@ -392,7 +391,7 @@ static int validate_unsubscribe(mqtt5_client_core *c, const mqtt5_unsubscribe *u
 
 static int check_bounds(mqtt5_client_core *c, size_t wire, mqtt5_codec_status *st)
 {
-    if (c->incomplete_ops + 1 > c->opt.max_queued_ops)
+    if (c->incomplete_ops >= c->opt.max_queued_ops)
         return refuse(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_ops operations are pending");
     if (c->opt.max_queued_bytes && c->incomplete_bytes + wire > c->opt.max_queued_bytes)
         return refuse(st, MQTT5_ERR_QUEUE_FULL, NULL, "max_queued_bytes bytes are pending");
@@ -447,7 +446,8 @@ static int queue_op(mqtt5_client_core *c, client_op *op, size_t wire, const mqtt
 {
     if (client_op_needs_id(op)) {
         /* the identifier is bound at hand-out, where running out of memory has no caller */
-        if (!client_packet_ids_room(&c->ids, &c->counted, c->id_ops + 1u)) {
+        mqtt5_allocator counted = client_counted(c);
+        if (!client_packet_ids_room(&c->ids, &counted, c->id_ops + 1u)) {
             client_free(c, op, op->alloc_size);
             return refuse(st, MQTT5_ERR_NOMEM, NULL, "packet identifiers");
         }
@@ -504,7 +504,7 @@ int mqtt5_client_core_publish_encoded(mqtt5_client_core *c, uint64_t now, const 
 {
     if (st) *st = (mqtt5_codec_status){0};
     if (now > c->now) c->now = now;
-    if (!c->cb.on_wire_released)
+    if (!c->opt.wire_released)
         return refuse(st, MQTT5_ERR_INVALID_ARGUMENT, "callbacks.on_wire_released",
                       "required to publish without a copy");
     size_t id_at = 0;

@@ -88,7 +88,7 @@ bool client_packet_ids_room(client_packet_ids *p, const mqtt5_allocator *al, siz
     memcpy(heap, slots(p), p->in_use * sizeof *heap);
     if (p->cap) al->release(al->ctx, p->ids.heap, p->cap * sizeof *heap);
     p->ids.heap = heap;
-    p->cap = cap;
+    p->cap = (uint16_t)cap; /* at most MAX_IDS */
     return true;
 }
 

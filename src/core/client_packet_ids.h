@@ -21,14 +21,15 @@
 
 #define CLIENT_PACKET_IDS_LOCAL 4u /* ids held inside the struct */
 
+/* 16 bytes on a 64-bit target: a set of at most 65535 ids needs no wider counts. */
 typedef struct client_packet_ids {
     union {
         uint16_t *heap;                          /* cap ids */
         uint16_t local[CLIENT_PACKET_IDS_LOCAL]; /* while cap is 0 */
     } ids;                                       /* the ids in use, ascending */
-    uint32_t cap;                                /* 0: the local slots; else heap capacity */
-    uint32_t in_use;
-    uint16_t next; /* where the next search starts; 0 is read as 1 */
+    uint16_t cap;    /* 0: the local slots; else heap capacity (at most 65535) */
+    uint16_t in_use; /* at most 65535 */
+    uint16_t next;   /* where the next search starts; 0 is read as 1 */
 } client_packet_ids;
 
 /* Empty, next = 1, no heap storage (a zeroed struct is an empty set too). */

@@ -27,8 +27,10 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
 {
     mqtt5_publish pub = pk->u.publish;
     if (MQTT5_PROPS_HAS(&pub.properties, MQTT5_PROP_TOPIC_ALIAS)) {
-        int rc = client_alias_in_resolve(&c->alias_in, &c->counted, pub.properties.topic_alias,
-                                         &pub.topic);
+        mqtt5_allocator counted = client_counted(c);
+        client_alias_in in = {c->alias_in, c->opt.alias_in_max};
+        int rc = client_alias_in_resolve(&in, &counted, pub.properties.topic_alias, &pub.topic);
+        c->alias_in = in.slots;
         if (rc) {
             protocol_error(c, rc,
                            rc == MQTT5_ERR_TOPIC_ALIAS_INVALID ? MQTT5_RC_TOPIC_ALIAS_INVALID
@@ -45,6 +47,7 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
         return;
     }
     if (pub.qos > 0) {
+        mqtt5_allocator counted = client_counted(c);
         if (c->inbound_unacked >= c->opt.receive_maximum) {
             if (c->opt.receive_maximum_strict) {
                 protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
@@ -53,7 +56,7 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
             c->stats.receive_maximum_exceeded++; /* tolerated: deliver, acknowledge */
         }
         if (pub.qos == 2 &&
-            !client_packet_ids_room(&c->inbound_qos2, &c->counted, c->inbound_qos2.in_use + 1u)) {
+            !client_packet_ids_room(&c->inbound_qos2, &counted, c->inbound_qos2.in_use + 1u)) {
             protocol_error(c, MQTT5_ERR_NOMEM, MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR);
             return;
         }
@@ -81,7 +84,8 @@ int mqtt5_client_core_take_ack(mqtt5_client_core *c, uint64_t handle)
     /* only the handle of the message in on_publish, once */
     if (!c->ack_qos || handle != make_handle(c, c->ack_qos, c->ack_id) || c->ack_taken)
         return MQTT5_ERR_STALE_HANDLE;
-    if (!client_packet_ids_room(&c->held_acks, &c->counted, c->held_acks.in_use + 1u))
+    mqtt5_allocator counted = client_counted(c);
+    if (!client_packet_ids_room(&c->held_acks, &counted, c->held_acks.in_use + 1u))
         return MQTT5_ERR_NOMEM;
     c->ack_taken = true;
     return MQTT5_OK;
@@ -99,12 +103,13 @@ int mqtt5_client_core_send_ack(mqtt5_client_core *c, uint64_t now, uint64_t hand
     uint8_t type = qos == 1 ? MQTT5_PUBACK : MQTT5_PUBREC;
     if (!mqtt5_reason_code_valid_for(type, reason)) return MQTT5_ERR_INVALID_ARGUMENT;
     client_packet_ids_release(&c->held_acks, id);
+    mqtt5_allocator counted = client_counted(c);
     /* keeps room for one: from inside on_publish, that message's take_ack counted on it */
-    client_packet_ids_trim(&c->held_acks, &c->counted, c->held_acks.in_use + 1u);
+    client_packet_ids_trim(&c->held_acks, &counted, c->held_acks.in_use + 1u);
     if (type == MQTT5_PUBREC && reason >= 0x80) {
         /* refused: the exchange ends here, no PUBREL will come */
         client_packet_ids_release(&c->inbound_qos2, id);
-        client_packet_ids_trim(&c->inbound_qos2, &c->counted, 0);
+        client_packet_ids_trim(&c->inbound_qos2, &counted, 0);
         if (c->inbound_unacked) c->inbound_unacked--;
     }
     owe_control(c, type, id, reason);
@@ -116,7 +121,8 @@ static void on_pubrel(mqtt5_client_core *c, const mqtt5_ack *a)
     if (client_packet_ids_is_used(&c->inbound_qos2, a->packet_id) &&
         !client_packet_ids_is_used(&c->held_acks, a->packet_id)) {
         client_packet_ids_release(&c->inbound_qos2, a->packet_id);
-        client_packet_ids_trim(&c->inbound_qos2, &c->counted, 0);
+        mqtt5_allocator counted = client_counted(c);
+        client_packet_ids_trim(&c->inbound_qos2, &counted, 0);
         owe_control(c, MQTT5_PUBCOMP, a->packet_id, 0);
     } else {
         owe_control(c, MQTT5_PUBCOMP, a->packet_id, MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND);
@@ -220,7 +226,7 @@ void client_handle_packet(mqtt5_client_core *c, const mqtt5_packet *p)
         on_suback(c, p);
         break;
     case MQTT5_PINGRESP:
-        c->ping_deadline = MQTT5_TIME_NEVER;
+        c->ping_outstanding = false;
         break;
     case MQTT5_DISCONNECT:
         client_fail_connection(c, MQTT5_ERR_SERVER_DISCONNECT, 0, NULL, &p->u.disconnect);

@@ -18,36 +18,50 @@
 #include "core/client_internal.h"
 #include "core/encode.h"
 
+/* ---- statistics ---------------------------------------------------------------------------- */
+
+const uint8_t client_sent_slot[16] = {
+    [MQTT5_CONNECT] = 0, [MQTT5_PUBLISH] = 1,    [MQTT5_PUBACK] = 2,    [MQTT5_PUBREC] = 3,
+    [MQTT5_PUBREL] = 4,  [MQTT5_PUBCOMP] = 5,    [MQTT5_SUBSCRIBE] = 6, [MQTT5_UNSUBSCRIBE] = 7,
+    [MQTT5_PINGREQ] = 8, [MQTT5_DISCONNECT] = 9, [MQTT5_AUTH] = 10, /* CLIENT_SENT_TYPES - 1 */
+};
+
 /* ---- control ring --------------------------------------------------------------------------- */
+
+/* Entries of the ring of owed packets: CLIENT_CONTROL_LOCAL inside the core, else doubled
+ * control_grown times. */
+static uint32_t control_cap(const mqtt5_client_core *c)
+{
+    return CLIENT_CONTROL_LOCAL << c->control_grown;
+}
 
 /* The ring of owed packets: inside the core up to CLIENT_CONTROL_LOCAL, else spilled. */
 static client_control *control_ring(mqtt5_client_core *c)
 {
-    return c->control_cap > CLIENT_CONTROL_LOCAL ? c->control.heap : c->control.local;
+    return c->control_grown ? c->control.heap : c->control.local;
 }
 
 /* Double the ring of owed packets (a burst of inbound messages between two batches). */
 static bool control_grow(mqtt5_client_core *c)
 {
-    uint32_t cap = c->control_cap * 2u;
+    uint32_t old_cap = control_cap(c), cap = old_cap * 2u;
     if (cap > 4u * 65536u + 16u) return false; /* more than ids can be outstanding */
     client_control *q = client_alloc(c, cap * sizeof *q);
     if (!q) return false;
     const client_control *old = control_ring(c);
     for (uint32_t i = 0; i < c->control_len; i++)
-        q[i] = old[(c->control_head + i) % c->control_cap];
-    if (c->control_cap > CLIENT_CONTROL_LOCAL)
-        client_free(c, c->control.heap, c->control_cap * sizeof *q);
+        q[i] = old[(c->control_head + i) % old_cap];
+    if (c->control_grown) client_free(c, c->control.heap, old_cap * sizeof *q);
     c->control.heap = q;
-    c->control_cap = cap;
+    c->control_grown++; /* at most 16: 4 << 16 entries */
     c->control_head = 0;
     return true;
 }
 
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason)
 {
-    if (c->control_len == c->control_cap && !control_grow(c)) return false;
-    uint32_t at = (c->control_head + c->control_len) % c->control_cap;
+    if (c->control_len == control_cap(c) && !control_grow(c)) return false;
+    uint32_t at = (c->control_head + c->control_len) % control_cap(c);
     control_ring(c)[at] = (client_control){type, reason, packet_id};
     c->control_len++;
     return true;
@@ -55,9 +69,8 @@ bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id,
 
 void client_control_clear(mqtt5_client_core *c)
 {
-    if (c->control_cap > CLIENT_CONTROL_LOCAL)
-        client_free(c, c->control.heap, c->control_cap * sizeof *c->control.heap);
-    c->control_cap = CLIENT_CONTROL_LOCAL;
+    if (c->control_grown) client_free(c, c->control.heap, control_cap(c) * sizeof *c->control.heap);
+    c->control_grown = 0;
     c->control_head = c->control_len = 0;
 }
 
@@ -69,8 +82,9 @@ uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
         c->inflight_publishes >= c->settings.receive_maximum_from_server)
         return MQTT5_TIME_NEVER;
     if (!c->opt.iot_core) return c->now;
-    uint64_t a = client_token_bucket_ready_at(&c->iot_publishes, c->now);
-    uint64_t b = client_token_bucket_ready_at(&c->iot_bytes, c->now);
+    const client_token_bucket *iot = client_iot_buckets_const(c);
+    uint64_t a = client_token_bucket_ready_at(&iot[0], c->now);
+    uint64_t b = client_token_bucket_ready_at(&iot[1], c->now);
     return a > b ? a : b;
 }
 
@@ -108,7 +122,7 @@ static int batch_go_big(mqtt5_client_core *c, batch *b, size_t size)
 {
     client_free(c, c->big_buf, c->big_size);
     c->big_buf = client_alloc(c, size);
-    c->big_size = c->big_buf ? size : 0;
+    c->big_size = c->big_buf ? (uint32_t)size : 0; /* one packet (and 5 bytes): below 2^32 */
     if (!c->big_buf) return MQTT5_ERR_NOMEM;
     b->buf = c->big_buf;
     b->cap = size;
@@ -138,7 +152,7 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
     /* `size` came from mqtt5_packet_encoded_size, which validated the packet */
     written = encode_validated(p, encode_body_length(size), b->buf + b->len);
     b->len += written;
-    c->stats.packets_sent[p->type]++;
+    c->stats.packets_sent[client_sent_slot[p->type]]++;
     return 1;
 }
 
@@ -156,7 +170,7 @@ static int add_connect(mqtt5_client_core *c, batch *b)
     pr->maximum_packet_size = c->opt.max_inbound_packet_size;
     pr->present |=
         MQTT5_PROP_BIT(MQTT5_PROP_RECEIVE_MAXIMUM) | MQTT5_PROP_BIT(MQTT5_PROP_MAXIMUM_PACKET_SIZE);
-    if (c->opt.alias_in == MQTT5_ALIAS_IN_ENABLED && c->opt.alias_in_max) {
+    if (c->opt.alias_in_max) { /* alias_in ENABLED, with a maximum */
         pr->topic_alias_maximum = c->opt.alias_in_max;
         pr->present |= MQTT5_PROP_BIT(MQTT5_PROP_TOPIC_ALIAS_MAXIMUM);
     }
@@ -194,7 +208,7 @@ static int add_control(mqtt5_client_core *c, batch *b)
              (ctl->type == MQTT5_PUBCOMP && ctl->reason != MQTT5_RC_PACKET_IDENTIFIER_NOT_FOUND)) &&
             c->inbound_unacked)
             c->inbound_unacked--;
-        c->control_head = (c->control_head + 1u) % c->control_cap;
+        c->control_head = (c->control_head + 1u) % control_cap(c);
         c->control_len--;
     }
     client_control_clear(c); /* all out: a spilled ring goes back */
@@ -211,10 +225,10 @@ static int add_control(mqtt5_client_core *c, batch *b)
         mqtt5_packet p = {.type = MQTT5_PINGREQ};
         rc = batch_add(c, b, &p, 0);
         if (rc != 1) return rc;
-        c->ping_due = false;
-        c->stats.pings_sent++;
-        c->ping_deadline = c->now + c->settings.ping_timeout_ms;
-        c->next_ping_at = c->now + (uint64_t)c->settings.keep_alive_s * 1000u;
+        c->ping_due = false; /* pings_sent is packets_sent[PINGREQ] */
+        c->ping_at = c->now; /* the PINGRESP is due by then + the ping timeout, the next PINGREQ
+                                then + the keep-alive */
+        c->ping_outstanding = true;
     }
     return 1;
 }
@@ -243,7 +257,7 @@ static int batch_add_wire(mqtt5_client_core *c, batch *b, const client_op *op, b
         q[op->wire_id_at + 1] = (uint8_t)op->packet_id;
     }
     b->len += op->wire_size;
-    c->stats.packets_sent[MQTT5_PUBLISH]++;
+    c->stats.packets_sent[client_sent_slot[MQTT5_PUBLISH]]++;
     return 1;
 }
 
@@ -310,7 +324,11 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
             /* a packet going out alone gets its buffer before the alias is bound */
             if (worst > b->cap && (rc = batch_go_big(c, b, worst))) goto fail;
         }
-        rc = client_alias_out_resolve(&c->alias_out, pub->topic, user_alias, &alias, &send_topic);
+        mqtt5_allocator counted = client_counted(c);
+        client_alias_out aliases;
+        client_aliases_open(c, &counted, &aliases);
+        rc = client_alias_out_resolve(&aliases, pub->topic, user_alias, &alias, &send_topic);
+        client_aliases_close(c, &aliases);
         if (rc) goto fail;
         if (alias) {
             pub->properties.topic_alias = alias;
@@ -345,8 +363,9 @@ static int add_op(mqtt5_client_core *c, batch *b, client_op *op)
 
     op_list_remove(&c->queue, op);
     if (p.type == MQTT5_PUBLISH && c->opt.iot_core) {
-        client_token_bucket_take(&c->iot_publishes, 1, c->now);
-        client_token_bucket_take(&c->iot_bytes, size, c->now);
+        client_token_bucket *iot = client_iot_buckets(c);
+        client_token_bucket_take(&iot[0], 1, c->now);
+        client_token_bucket_take(&iot[1], size, c->now);
     }
     if (p.type == MQTT5_PUBLISH && p.u.publish.qos == 0) {
         client_op_complete(c, op, MQTT5_OK, NULL);
@@ -378,7 +397,7 @@ static void drop_big(mqtt5_client_core *c)
 void client_send_release(mqtt5_client_core *c)
 {
     drop_big(c);
-    mqtt5_wipe(c->out_buf, c->out_used);
+    mqtt5_wipe(c->out_buf, c->out_used == UINT32_MAX ? c->out_cap : c->out_used);
     client_free(c, c->out_buf, c->out_cap);
     c->out_buf = NULL;
     c->out_used = 0;
@@ -454,7 +473,8 @@ int mqtt5_client_core_mem_send(mqtt5_client_core *c, uint64_t now, const uint8_t
         }
     }
     send_batch(c, c->out_buf, c->out_cap, data, len);
-    if (*data == c->out_buf && *len > c->out_used) c->out_used = *len;
+    if (*data == c->out_buf && *len > c->out_used)
+        c->out_used = *len < UINT32_MAX ? (uint32_t)*len : UINT32_MAX; /* UINT32_MAX: all */
     return MQTT5_OK;
 }
 
