@@ -91,7 +91,7 @@ struct mqtt5_client {
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
     mqtt5_auth_fn on_auth;
-    mqtt5_client_private_options priv;
+    const mqtt5_client_private_options *priv; /* behind the struct, or no_priv */
     size_t batch_cap;            /* bytes of the loop's write buffer one batch may use */
     size_t max_bytes;            /* 0 = no limit */
     _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
@@ -135,6 +135,16 @@ static void *c_alloc(const mqtt5_client *c, size_t n)
 static void c_free(const mqtt5_client *c, void *p, size_t n)
 {
     if (p) c->alloc.release(c->alloc.ctx, p, n);
+}
+
+/* A client is one allocation: the struct, then the private options when given (builders), then
+ * the host name. */
+static const mqtt5_client_private_options no_priv;
+
+static size_t client_size(bool has_priv, const char *host)
+{
+    return sizeof(mqtt5_client) + (has_priv ? sizeof(mqtt5_client_private_options) : 0) +
+           strlen(host) + 1;
 }
 
 /* A copy of `s` from the client's allocator; NULL for an empty string or when memory is short
@@ -562,9 +572,8 @@ static void final_free(mqtt5_client *c)
     detail_free(c, &c->closed_detail);
     detail_free(c, &c->own_detail);
     c_free(c, c->tls_info, sizeof *c->tls_info);
-    c_free(c, c->host, strlen(c->host) + 1);
     mqtt5_allocator a = c->alloc;
-    a.release(a.ctx, c, sizeof *c);
+    a.release(a.ctx, c, client_size(c->priv != &no_priv, c->host));
 }
 
 /* Runs on the group's joiner thread after the private group is gone. */
@@ -572,7 +581,7 @@ static void after_private_group(void *arg)
 {
     mqtt5_client *c = arg;
     if (c->on_terminated) c->on_terminated(c->term_user);
-    if (c->priv.free_user) c->priv.free_user(c->user);
+    if (c->priv->free_user) c->priv->free_user(c->user);
     final_free(c);
 }
 
@@ -584,13 +593,13 @@ static void finish_after_handles(mqtt5_client *c)
     proxy_free(c);
     ws_free(c);
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
-    if (c->priv.release_extra) c->priv.release_extra(c->priv.release_extra_ctx);
-    if (c->priv.owns_group) {
+    if (c->priv->release_extra) c->priv->release_extra(c->priv->release_extra_ctx);
+    if (c->priv->owns_group) {
         mqtt5_event_loop_group_release(c->loop->group, after_private_group, c);
         return;
     }
     if (c->on_terminated) c->on_terminated(c->term_user);
-    if (c->priv.free_user) c->priv.free_user(c->user);
+    if (c->priv->free_user) c->priv->free_user(c->user);
     mqtt5_event_loop_group *g = c->loop->group;
     final_free(c);
     mqtt5_event_loop_group_release(g, NULL, NULL);
@@ -1090,10 +1099,6 @@ static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
  * client_free_parts. */
 static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt5_codec_status *st)
 {
-    size_t hn = strlen(o->host) + 1;
-    c->host = c_alloc(c, hn);
-    if (!c->host) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
-    memcpy(c->host, o->host, hn);
     int rc = 0;
     if (o->tls) {
         rc = mqtt5_tls_ctx_new(o->tls, &c->tls, st);
@@ -1140,7 +1145,6 @@ static void client_free_parts(mqtt5_client *c)
     ws_free(c);
     mqtt5_tls_ctx_release(c->tls);
     c_free(c, c->tls_info, sizeof *c->tls_info);
-    if (c->host) c_free(c, c->host, strlen(c->host) + 1);
 }
 
 void mqtt5_client_options_init(mqtt5_client_options *o)
@@ -1167,9 +1171,19 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     int prc = mqtt5_client_proxy_check(o, st);
     if (prc != 0) return prc;
     const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : mqtt5_allocator_libc();
-    mqtt5_client *c = a->allocate(a->ctx, sizeof *c);
+    size_t size = client_size(priv != NULL, o->host);
+    mqtt5_client *c = a->allocate(a->ctx, size);
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     memset(c, 0, sizeof *c);
+    char *tail = (char *)(c + 1);
+    c->priv = &no_priv;
+    if (priv) {
+        memcpy(tail, priv, sizeof *priv);
+        c->priv = (const mqtt5_client_private_options *)tail;
+        tail += sizeof *priv;
+    }
+    c->host = tail;
+    memcpy(c->host, o->host, strlen(o->host) + 1);
     c->alloc = *a;
     c->port = o->port;
     c->sock = o->socket;
@@ -1177,18 +1191,17 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     c->on_lifecycle = o->on_lifecycle;
     c->on_publish = o->on_publish;
     c->on_auth = o->on_auth;
-    if (priv) c->priv = *priv;
     int rc = client_new_parts(c, o, st);
     if (rc != 0) {
         client_free_parts(c);
-        a->release(a->ctx, c, sizeof *c);
+        a->release(a->ctx, c, size);
         return rc;
     }
     c->pump_item.run = run_deferred_pump;
     client_cmd *attach = cmd_new(c, CMD_ATTACH, 0);
     if (!attach) {
         client_free_parts(c);
-        a->release(a->ctx, c, sizeof *c);
+        a->release(a->ctx, c, size);
         return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     }
     mqtt5_event_loop_group *g =
