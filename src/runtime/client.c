@@ -92,9 +92,8 @@ struct mqtt5_client {
     mqtt5_publish_fn on_publish;
     mqtt5_auth_fn on_auth;
     const mqtt5_client_private_options *priv; /* behind the struct, or no_priv */
-    size_t batch_cap;            /* bytes of the loop's write buffer one batch may use */
-    size_t max_bytes;            /* 0 = no limit */
-    _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
+    size_t max_bytes;                         /* 0 = no limit */
+    _Atomic size_t queued_bytes;              /* encoded sizes, from the call to the completion */
     uint32_t max_ops;
     _Atomic uint32_t queued_ops;   /* from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
@@ -102,12 +101,13 @@ struct mqtt5_client {
      * room_mu/room_cv (shared by the loop's clients: an idle client carries no lock) */
     _Atomic int room_waiters;
     mqtt5_socket_options sock;
+    uint32_t batch_cap; /* bytes of the loop's write buffer one batch may use */
     uint16_t port;
     _Atomic bool released;
 
     /* loop thread only */
-    bool pump_deferred, attached, timer_closed, in_pump, repump, closed_event;
-    bool terminating, finishing;
+    bool pump_deferred : 1, attached : 1, timer_closed : 1, in_pump : 1, repump : 1;
+    bool closed_event : 1, terminating : 1, finishing : 1;
     conn_state conn;
     int closed_err;
     mqtt5_cmd pump_item;    /* deferred to the end of a command round */
@@ -1208,7 +1208,8 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         (priv && priv->owns_group) ? o->group : mqtt5_event_loop_group_acquire(o->group);
     c->loop = mqtt5_loop_group_pick(g);
     size_t batch = o->core.write_batch_size ? o->core.write_batch_size : 16384;
-    c->batch_cap = batch < sizeof c->loop->write_buf ? batch : sizeof c->loop->write_buf;
+    c->batch_cap =
+        (uint32_t)(batch < sizeof c->loop->write_buf ? batch : sizeof c->loop->write_buf);
     c->armed_at = MQTT5_TIME_NEVER;
     cmd_post(c, attach);
     if (st) memset(st, 0, sizeof *st);

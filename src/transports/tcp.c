@@ -54,13 +54,13 @@ typedef struct tcp_conn {
     uv_loop_t *loop;
     const char *host;  /* borrowed from the options (tcp.h) */
     uint8_t *read_buf; /* shared by every connection of the loop */
-    size_t read_cap;
     uv_tcp_t tcp;
     tcp_dial *dial;       /* while resolving or connecting */
     tcp_queue *queue;     /* while a write is in flight */
     uv_timer_t *linger;   /* after a failed write: bounds the reading that goes on */
     mqtt5_filter_error e; /* first error, reported up once every handle is closed */
-    enum tcp_state state;
+    uint32_t read_cap;
+    uint8_t state; /* enum tcp_state */
     uint16_t port;
     uint16_t keepalive_s; /* 0 = off */
     bool nodelay;
@@ -546,7 +546,7 @@ int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filt
     c->loop = loop;
     c->host = o->host;
     c->read_buf = o->read_buf;
-    c->read_cap = o->read_cap;
+    c->read_cap = o->read_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)o->read_cap;
     c->port = o->port;
     c->keepalive_s = o->keepalive_s;
     c->nodelay = o->nodelay;
