@@ -16,6 +16,8 @@
  *   (INVALID_STATE), run inside a callback (BUSY), future_wait inside a callback
  *   (WOULD_DEADLOCK), a second caller-driven group on one thread (INVALID_STATE);
  * - a run waits at most its timeout when nothing happens;
+ * - a broker killed and started again: the reconnect backoff runs on the caller's runs, a QoS 1
+ *   publish made while offline completes after the reconnect;
  * - shutdown: after the client and the group are released, runs go on until one returns
  *   MQTT5_ERR_TERMINATED, after on_terminated and then on_shutdown ran; ASan's leak check at
  *   exit sees nothing left.
@@ -23,6 +25,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +50,7 @@ typedef struct rec {
     pthread_t owner;
     int in_sdk;        /* > 0 while the test is inside run/future_wait/wait_for_room */
     int foreign_calls; /* callbacks on another thread or outside those calls */
-    int connected, failures, terminated, shutdown, order_bad;
+    int connected, failures, disconnections, terminated, shutdown, order_bad;
     int acks, ack_errors;
     int msgs;
     int next_seq[3]; /* per stream (publishing thread, or QoS): the next number expected */
@@ -73,6 +76,7 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char
     rec *r = user;
     check_thread(r);
     if (ev->type == MQTT5_LC_CONNECTION_SUCCESS) r->connected++;
+    if (ev->type == MQTT5_LC_DISCONNECTION) r->disconnections++;
     if (ev->type == MQTT5_LC_CONNECTION_FAILURE) {
         r->failures++;
         print_message("connection failure: %s (%s)\n", mqtt5_error_name(ev->error),
@@ -149,6 +153,22 @@ static void run_until(rec *r, const int *counter, int want, const char *what)
     }
 }
 
+static void setup_client(rec *r, const char *tag, uint32_t max_queued_ops);
+
+static void subscribe_own_topic(rec *r)
+{
+    mqtt5_subscription s = {.topic_filter = {r->topic, strlen(r->topic)}, .qos = 2};
+    mqtt5_subscribe sub = {.subscriptions = &s, .subscription_count = 1};
+    mqtt5_future *f = mqtt5_future_new();
+    assert_int_equal(mqtt5_client_subscribe(r->c, &sub, NULL, mqtt5_future_on_complete, f, NULL),
+                     0);
+    r->in_sdk++;
+    int rc = mqtt5_future_wait(f, WAIT_MS); /* runs the loop on this thread */
+    r->in_sdk--;
+    assert_int_equal(rc, 0);
+    mqtt5_future_release(f);
+}
+
 static void setup_client(rec *r, const char *tag, uint32_t max_queued_ops)
 {
     memset(r, 0, sizeof *r);
@@ -168,23 +188,15 @@ static void setup_client(rec *r, const char *tag, uint32_t max_queued_ops)
     snprintf(id, sizeof id, "cd-%ld-%s", (long)getpid(), tag);
     o.core.connect.client_id = (mqtt5_str){id, strlen(id)};
     if (max_queued_ops) o.core.max_queued_ops = max_queued_ops;
+    o.core.reconnect_min_ms = 100; /* the restart test waits for the backoff */
+    o.core.reconnect_max_ms = 500;
     o.user = r;
     o.on_lifecycle = on_lifecycle;
     o.on_publish = on_publish;
     assert_int_equal(mqtt5_client_new(&o, &r->c, NULL), 0);
     assert_int_equal(mqtt5_client_start(r->c), 0);
     run_until(r, &r->connected, 1, "CONNECTION_SUCCESS");
-
-    mqtt5_subscription s = {.topic_filter = {r->topic, strlen(r->topic)}, .qos = 2};
-    mqtt5_subscribe sub = {.subscriptions = &s, .subscription_count = 1};
-    mqtt5_future *f = mqtt5_future_new();
-    assert_int_equal(mqtt5_client_subscribe(r->c, &sub, NULL, mqtt5_future_on_complete, f, NULL),
-                     0);
-    r->in_sdk++;
-    int rc = mqtt5_future_wait(f, WAIT_MS); /* runs the loop on this thread */
-    r->in_sdk--;
-    assert_int_equal(rc, 0);
-    mqtt5_future_release(f);
+    subscribe_own_topic(r);
 }
 
 /* Release the client, then the group; run until the run that finishes the group. */
@@ -396,6 +408,31 @@ static void test_release_without_clients(void **state)
     assert_int_equal(run(&r, -1), MQTT5_ERR_TERMINATED);
 }
 
+/* The broker is killed and started again: the client's reconnect backoff (a timer on the
+ * loop's heap, run only by this thread's runs) brings it back; a QoS 1 publish made while the
+ * broker is down completes after the reconnect, and the message arrives once resubscribed.
+ * Last in the file: it replaces the fixture's mosquitto. */
+static void test_reconnects_after_broker_restart(void **state)
+{
+    (void)state;
+    rec r;
+    setup_client(&r, "restart", 0);
+    assert_int_equal(fx_mosquitto_stop(SIGKILL, 5000), 0);
+    run_until(&r, &r.disconnections, 1, "DISCONNECTION");
+    assert_int_equal(publish(&r, 0, 0, 1), 0); /* queued while offline */
+    run(&r, 300);                              /* a few failed attempts meanwhile */
+    assert_int_equal(r.acks, 0);
+    assert_int_equal(fx_mosquitto_start(10000), 0);
+    run_until(&r, &r.connected, 2, "the second CONNECTION_SUCCESS");
+    run_until(&r, &r.acks, 1, "the PUBACK of the publish made offline");
+    assert_int_equal(r.ack_errors, 0);
+    subscribe_own_topic(&r); /* a clean session: the subscription went with the old one */
+    assert_int_equal(publish(&r, 1, 0, 1), 0); /* stream 1: the offline one had no subscriber */
+    run_until(&r, &r.msgs, 1, "the message after the reconnect");
+    assert_int_equal(r.next_seq[1], 1);
+    teardown_client(&r);
+}
+
 int main(void)
 {
     alarm(120); /* a run that is never woken (or never finishes the group) hangs: fail instead */
@@ -406,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_refusals_and_timeout),
         cmocka_unit_test(test_run_on_another_thread_refused),
         cmocka_unit_test(test_release_without_clients),
+        cmocka_unit_test(test_reconnects_after_broker_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
