@@ -56,6 +56,26 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size)
     c->alloc.release(c->alloc.ctx, ptr, size);
 }
 
+#define STATS_HIGH_SIZE (CLIENT_STAT_COUNTERS * sizeof(uint32_t))
+
+void client_count_carry(mqtt5_client_core *c, unsigned i, uint32_t carry)
+{
+    if (!c->stats.high) {
+        uint32_t *high = client_alloc(c, STATS_HIGH_SIZE);
+        if (!high) return; /* asked again next time; a carry now is lost (client_stats) */
+        memset(high, 0, STATS_HIGH_SIZE);
+        c->stats.high = high;
+    }
+    c->stats.high[i] += carry;
+}
+
+/* Counter i, 64 bits wide. */
+static uint64_t stat_value(const mqtt5_client_core *c, unsigned i)
+{
+    uint64_t high = c->stats.high ? c->stats.high[i] : 0;
+    return high << 32 | c->stats.low[i];
+}
+
 client_packet_copy *client_packet_copy_new(mqtt5_client_core *c, const mqtt5_disconnect *src)
 {
     copier cp = {NULL, sizeof(client_packet_copy)};
@@ -352,6 +372,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_packet_ids_reset(&c->inbound_qos2, &counted);
     client_packet_ids_reset(&c->held_acks, &counted);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
+    client_free(c, c->stats.high, STATS_HIGH_SIZE); /* last: nothing counts from here */
     mqtt5_allocator al = c->alloc;
     size_t wire = template_size(c);
     size_t size = core_size(&c->opt, wire);
@@ -372,7 +393,7 @@ void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int 
     switch (type) {
     case MQTT5_LC_ATTEMPTING_CONNECT:
         c->attempt_open = true;
-        c->stats.connect_attempts++;
+        client_count(c, CLIENT_STAT_CONNECT_ATTEMPTS, 1);
         break;
     case MQTT5_LC_CONNECTION_SUCCESS:
         c->attempt_open = false;
@@ -382,11 +403,11 @@ void client_emit_lifecycle(mqtt5_client_core *c, mqtt5_lifecycle_type type, int 
         break;
     case MQTT5_LC_CONNECTION_FAILURE:
         c->attempt_open = false;
-        c->stats.connect_failures++;
+        client_count(c, CLIENT_STAT_CONNECT_FAILURES, 1);
         break;
     case MQTT5_LC_DISCONNECTION:
         c->connected = false;
-        c->stats.disconnections++;
+        client_count(c, CLIENT_STAT_DISCONNECTIONS, 1);
         break;
     case MQTT5_LC_STOPPED:
         break;
@@ -860,26 +881,26 @@ bool mqtt5_client_core_settings(const mqtt5_client_core *c, mqtt5_negotiated_set
 
 void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out)
 {
-    const client_stats *s = &c->stats;
     *out = (mqtt5_client_stats){
         .incomplete_ops = c->incomplete_ops,
         .incomplete_bytes = c->incomplete_bytes,
-        .bytes_sent = s->bytes_sent,
-        .bytes_received = s->bytes_received,
-        .batches_sent = s->batches_sent,
-        .connect_attempts = s->connect_attempts,
-        .connect_failures = s->connect_failures,
-        .disconnections = s->disconnections,
-        .pings_sent = s->packets_sent[client_sent_slot[MQTT5_PINGREQ]],
-        .ack_timeouts = s->ack_timeouts,
-        .receive_maximum_exceeded = s->receive_maximum_exceeded,
-        .memory_in_use = s->memory_in_use,
-        .memory_peak = s->memory_peak,
+        .bytes_sent = stat_value(c, CLIENT_STAT_BYTES_SENT),
+        .bytes_received = stat_value(c, CLIENT_STAT_BYTES_RECEIVED),
+        .batches_sent = stat_value(c, CLIENT_STAT_BATCHES_SENT),
+        .connect_attempts = stat_value(c, CLIENT_STAT_CONNECT_ATTEMPTS),
+        .connect_failures = stat_value(c, CLIENT_STAT_CONNECT_FAILURES),
+        .disconnections = stat_value(c, CLIENT_STAT_DISCONNECTIONS),
+        .pings_sent = stat_value(c, CLIENT_STAT_PACKETS_SENT + client_sent_slot[MQTT5_PINGREQ]),
+        .ack_timeouts = stat_value(c, CLIENT_STAT_ACK_TIMEOUTS),
+        .receive_maximum_exceeded = stat_value(c, CLIENT_STAT_RECEIVE_MAXIMUM_EXCEEDED),
+        .memory_in_use = c->stats.memory_in_use,
+        .memory_peak = c->stats.memory_peak,
     };
     for (unsigned type = 1; type < 16; type++) {
         if (CLIENT_SENT_TYPE_MASK >> type & 1u)
-            out->packets_sent[type] = s->packets_sent[client_sent_slot[type]];
-        out->packets_received[type] = s->packets_received[type - 1u];
+            out->packets_sent[type] =
+                stat_value(c, CLIENT_STAT_PACKETS_SENT + client_sent_slot[type]);
+        out->packets_received[type] = stat_value(c, CLIENT_STAT_PACKETS_RECEIVED + type - 1u);
     }
     for (const client_op *op = c->inflight.head; op; op = op->next) {
         if (op->completed) continue;
@@ -941,7 +962,7 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
     if (c->in_callback) return MQTT5_ERR_BUSY;
     advance(c, now);
     if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
-    c->stats.bytes_received += len;
+    client_count(c, CLIENT_STAT_BYTES_RECEIVED, len);
     /* `dec` is put back below: nothing this loop calls can reset the decoder, which happens only
      * once the transport has closed (reset_connection) or at destroy */
     mqtt5_decoder dec;
@@ -966,7 +987,7 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
                 c, rc, st.reason_code ? st.reason_code : MQTT5_RC_MALFORMED_PACKET, NULL, NULL);
             break;
         }
-        c->stats.packets_received[p.type - 1u]++; /* type 0 does not decode */
+        client_count(c, CLIENT_STAT_PACKETS_RECEIVED + p.type - 1u, 1); /* type 0 does not decode */
         client_handle_packet(c, &p);
         /* done with the packet: its buffer goes back, the next split one asks again */
         gather_detach(c, &dec);

@@ -91,24 +91,49 @@ typedef struct client_callbacks {
  * decode, and a type the server must not send is counted before it is refused). */
 #define CLIENT_SENT_TYPES 11u
 #define CLIENT_RECEIVED_TYPES 15u
-/* Where client_stats.packets_sent counts each type the client sends (CLIENT_SENT_TYPE_MASK). */
+/* Where each type the client sends (CLIENT_SENT_TYPE_MASK) is counted, after
+ * CLIENT_STAT_PACKETS_SENT. */
 extern const uint8_t client_sent_slot[16];
 #define CLIENT_SENT_TYPE_MASK                                                                      \
     (1u << MQTT5_CONNECT | 1u << MQTT5_PUBLISH | 1u << MQTT5_PUBACK | 1u << MQTT5_PUBREC |         \
      1u << MQTT5_PUBREL | 1u << MQTT5_PUBCOMP | 1u << MQTT5_SUBSCRIBE | 1u << MQTT5_UNSUBSCRIBE |  \
      1u << MQTT5_PINGREQ | 1u << MQTT5_DISCONNECT | 1u << MQTT5_AUTH)
 
-/* The statistics the core counts: mqtt5_client_stats less what mqtt5_client_core_stats works
+/* The counters the core keeps (client_stats.low and .high), by index. */
+enum client_counter {
+    CLIENT_STAT_BYTES_SENT,
+    CLIENT_STAT_BYTES_RECEIVED,
+    CLIENT_STAT_BATCHES_SENT,
+    CLIENT_STAT_CONNECT_ATTEMPTS,
+    CLIENT_STAT_CONNECT_FAILURES,
+    CLIENT_STAT_DISCONNECTIONS,
+    CLIENT_STAT_ACK_TIMEOUTS,
+    CLIENT_STAT_RECEIVE_MAXIMUM_EXCEEDED,
+    CLIENT_STAT_PACKETS_SENT, /* + client_sent_slot[type] */
+    CLIENT_STAT_PACKETS_RECEIVED = CLIENT_STAT_PACKETS_SENT + CLIENT_SENT_TYPES, /* + type - 1 */
+    CLIENT_STAT_COUNTERS = CLIENT_STAT_PACKETS_RECEIVED + CLIENT_RECEIVED_TYPES
+};
+
+/*
+ * The statistics the core counts: mqtt5_client_stats less what mqtt5_client_core_stats works
  * out when asked (incomplete and unacknowledged operations, pings_sent, which is
- * packets_sent[PINGREQ], and the types that are never counted); each counter as wide as there. */
+ * packets_sent[PINGREQ], and the types that are never counted).
+ *
+ * Each counter is 64 bits wide as there, kept in two halves: the low 32 bits in `low`, the high
+ * ones in `high`, a table of CLIENT_STAT_COUNTERS words allocated (client_alloc) only when a
+ * counter first needs it, freed at destroy. Every increment goes through client_count, which
+ * carries into `high` and asks for the table as soon as a low word has its top bit set, again at
+ * every increment of that counter (and at a carry) while the table is missing, so it is there
+ * long before any counter wraps. A failed allocation is never reported and fails nothing: it
+ * only defers the table. Only if it fails every time it is asked, from the increment that sets a
+ * counter's top bit to the one that wraps it (2^31 allocations in a row for a counter counted by
+ * one), is that carry lost: the counter then reads 2^32 short, for good. memory_in_use and
+ * memory_peak are gauges, kept whole.
+ */
 typedef struct client_stats {
-    uint64_t bytes_sent, bytes_received, batches_sent;
-    uint64_t connect_attempts, connect_failures, disconnections;
-    uint64_t ack_timeouts;
-    uint64_t receive_maximum_exceeded;
     size_t memory_in_use, memory_peak;
-    uint64_t packets_sent[CLIENT_SENT_TYPES];         /* at client_sent_slot[type] */
-    uint64_t packets_received[CLIENT_RECEIVED_TYPES]; /* at type - 1 */
+    uint32_t *high;                     /* CLIENT_STAT_COUNTERS high words, or NULL */
+    uint32_t low[CLIENT_STAT_COUNTERS]; /* at enum client_counter */
 } client_stats;
 
 /* What the last CONNACK settled: mqtt5_negotiated_settings less what follows from the options,
@@ -161,8 +186,8 @@ typedef struct client_packet_copy {
  * struct up to four per set; topic alias tables come with their first binding. An idle connected
  * core holds the one allocation and nothing else.
  *
- * Fields are grouped by alignment, so the struct has no holes: 728 bytes on a 64-bit target, of
- * which 288 are statistics (tests/unit/test_client_buffers.c holds the idle core to that).
+ * Fields are grouped by alignment, so the struct has no holes: 600 bytes on a 64-bit target, of
+ * which 160 are statistics (tests/unit/test_client_buffers.c holds the idle core to that).
  */
 struct mqtt5_client_core {
     mqtt5_allocator alloc; /* client_counted() makes the counting one when a module needs it */
@@ -259,6 +284,20 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size);
 /* `alloc` through client_alloc (the statistics see everything), for the modules that take an
  * allocator: a value, valid while `c` is. */
 mqtt5_allocator client_counted(mqtt5_client_core *c);
+
+/* ---- statistics (client_core.c) ---- */
+/* The slow path of client_count: make the high-word table if missing, add `carry` to counter i. */
+void client_count_carry(mqtt5_client_core *c, unsigned i, uint32_t carry);
+
+/* Add `add` to counter i (enum client_counter), with 64-bit semantics (see client_stats). */
+static inline void client_count(mqtt5_client_core *c, unsigned i, uint64_t add)
+{
+    uint32_t low = c->stats.low[i];
+    uint32_t sum = low + (uint32_t)add;
+    uint32_t carry = (uint32_t)(add >> 32) + (sum < low); /* mod 2^32, as the high word */
+    c->stats.low[i] = sum;
+    if (carry || (sum >> 31 && !c->stats.high)) client_count_carry(c, i, carry);
+}
 
 /* AWS IoT Core's token buckets, first in the tail: [0] PUBLISH/s, [1] bytes/s (opt.iot_core). */
 static inline client_token_bucket *client_iot_buckets(mqtt5_client_core *c)

@@ -135,7 +135,7 @@ void client_ops_service_timeouts(mqtt5_client_core *c)
         if (!op->completed && op->deadline <= c->now) {
             /* fail the operation but keep its packet id until the ack comes or the connection
              * ends, so a late ack cannot complete a newer operation that reused the id */
-            c->stats.ack_timeouts++;
+            client_count(c, CLIENT_STAT_ACK_TIMEOUTS, 1);
             client_op_complete(c, op, MQTT5_ERR_ACK_TIMEOUT, NULL);
         }
     }

@@ -53,7 +53,8 @@ static void on_publish(mqtt5_client_core *c, const mqtt5_packet *pk)
                 protocol_error(c, MQTT5_ERR_PROTOCOL_ERROR, MQTT5_RC_RECEIVE_MAXIMUM_EXCEEDED);
                 return;
             }
-            c->stats.receive_maximum_exceeded++; /* tolerated: deliver, acknowledge */
+            /* tolerated: deliver, acknowledge */
+            client_count(c, CLIENT_STAT_RECEIVE_MAXIMUM_EXCEEDED, 1);
         }
         if (pub.qos == 2 &&
             !client_packet_ids_room(&c->inbound_qos2, &counted, c->inbound_qos2.in_use + 1u)) {

@@ -152,7 +152,7 @@ static int batch_add(mqtt5_client_core *c, batch *b, const mqtt5_packet *p, size
     /* `size` came from mqtt5_packet_encoded_size, which validated the packet */
     written = encode_validated(p, encode_body_length(size), b->buf + b->len);
     b->len += written;
-    c->stats.packets_sent[client_sent_slot[p->type]]++;
+    client_count(c, CLIENT_STAT_PACKETS_SENT + client_sent_slot[p->type], 1);
     return 1;
 }
 
@@ -257,7 +257,7 @@ static int batch_add_wire(mqtt5_client_core *c, batch *b, const client_op *op, b
         q[op->wire_id_at + 1] = (uint8_t)op->packet_id;
     }
     b->len += op->wire_size;
-    c->stats.packets_sent[client_sent_slot[MQTT5_PUBLISH]]++;
+    client_count(c, CLIENT_STAT_PACKETS_SENT + client_sent_slot[MQTT5_PUBLISH], 1);
     return 1;
 }
 
@@ -440,8 +440,8 @@ static void send_batch(mqtt5_client_core *c, uint8_t *buf, size_t cap, const uin
         client_fail_connection(c, rc, c->connect_due ? 0 : MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR,
                                NULL, NULL);
     if (b.len) {
-        c->stats.bytes_sent += b.len;
-        c->stats.batches_sent++;
+        client_count(c, CLIENT_STAT_BYTES_SENT, b.len);
+        client_count(c, CLIENT_STAT_BATCHES_SENT, 1);
         *data = b.buf;
         *len = b.len;
     }
