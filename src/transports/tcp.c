@@ -2,74 +2,115 @@
  * transports/tcp.c - the TCP filter on libuv. Resolution: IP literals are parsed in place, names
  * go to uv_getaddrinfo (AF_UNSPEC) and every address is tried in order; the last failure is
  * reported (MQTT5_ERR_DNS, CONNECT_REFUSED, or CONNECTION_CLOSED with the errno text).
- * Writes: uv_try_write first; what the kernel does not take is copied once into a queue that one
- * uv_write at a time drains. Close: graceful waits for the queue, then shutdown (FIN), then
- * uv_close; abortive closes at once. Exactly one on_closed goes up, after libuv released every
- * handle and request of the filter, so the upper side may destroy the chain from it.
  *
- * Memory: an open, idle filter is its struct alone (mostly the uv_tcp_t); the host name is
+ * The socket is the filter's own: a non-blocking POSIX socket watched by a uv_poll_t, not a
+ * uv_tcp_t. Every connected client holds one of these filters for as long as it is connected,
+ * mostly idle, and libuv's uv_tcp_t alone is 248 bytes (x86-64, libuv 1.44) where a uv_poll_t is
+ * 160; the few socket calls below are the price of those 88 bytes per connection. The socket's
+ * descriptor lives in the poll handle (uv_fileno), not in a field of its own.
+ *
+ * Connect: socket() with TCP_NODELAY (when asked) and keep-alive (TCP_KEEPIDLE keepalive_s,
+ * TCP_KEEPINTVL 1 s, TCP_KEEPCNT 10, as uv_tcp_keepalive sets them), a non-blocking connect()
+ * watched for writability, then SO_ERROR; a failed address closes its socket and the next one is
+ * tried. Reads: on readability, up to 32 reads into the loop's shared buffer while they fill it
+ * (as libuv's stream reads do); each is passed up at once. Writes: sendmsg() first, always with
+ * MSG_NOSIGNAL (a caller-driven loop runs on the user's thread, which may not block SIGPIPE);
+ * what the kernel does not take is copied once into a queue that is sent from as the socket
+ * becomes writable (the poll handle watches writability only while the queue exists). Close:
+ * graceful waits for the queue, then shutdown(SHUT_WR) (FIN), then closes; abortive closes at
+ * once. Closing is uv_close of the poll handle with close() of the descriptor right after it (the
+ * uv_poll_t documentation allows that; libuv stopped watching it). Exactly one on_closed goes up,
+ * only once libuv released every handle and request of the filter (from their close callbacks,
+ * or at once when none was open), so the upper side may destroy the chain from it.
+ *
+ * libuv reports an error condition of the socket (POLLERR: a reset, a refused connect) as a poll
+ * callback with UV_EBADF and stops the handle; the filter then learns the real error the way a
+ * stream would: connecting, from SO_ERROR; open, by reading what the peer sent before (a TLS
+ * alert) until recv() returns the error; flushing, from send().
+ *
+ * Memory: an open, idle filter is its struct alone (mostly the uv_poll_t); the host name is
  * borrowed (tcp.h) and an error's detail is allocated only once one is kept (filter.h). What one
- * phase needs is allocated for it: the dial state (resolver and connect requests, addresses)
- * until connected or closed, the write queue and its request while a write is in flight, the
- * linger timer after a failed write, the shutdown request while closing. A request stays
- * allocated until libuv ran its callback, which it does even when cancelled or closed. Without
- * memory for any of them the filter closes with MQTT5_ERR_NOMEM, unless it already kept a real
- * error (then that one is reported).
+ * phase needs is allocated for it: the dial state (resolver request, addresses) until connected or
+ * closed, the write queue while bytes wait for the kernel, the linger timer after a failed write.
+ * A request stays allocated until libuv ran its callback, which it does even when cancelled.
+ * Without memory for any of them the filter closes with MQTT5_ERR_NOMEM, unless it already kept a
+ * real error (then that one is reported).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "mqtt5/error.h"
 #include "runtime/log_internal.h"
 #include "transports/tcp.h"
 
-enum tcp_state { T_IDLE, T_RESOLVING, T_CONNECTING, T_OPEN, T_FLUSHING, T_CLOSING, T_CLOSED };
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* then SO_NOSIGPIPE is set on the socket (BSDs, macOS) */
+#endif
 
-typedef struct buf {
-    uint8_t *p;
-    size_t len, cap;
-} buf;
+/* iovs handed to one sendmsg(); the rest of a longer write is queued */
+#define TCP_IOV_MAX 64
+
+enum tcp_state { T_IDLE, T_RESOLVING, T_CONNECTING, T_OPEN, T_FLUSHING, T_CLOSING, T_CLOSED };
 
 /* Resolving and connecting; freed once connected, or when the close is reported. */
 typedef struct tcp_dial {
     uv_getaddrinfo_t gai;
-    uv_connect_t req;
     struct addrinfo *addrs, *next_addr; /* what getaddrinfo found; the address being tried */
     struct sockaddr_storage literal;    /* the host, when it is an IP literal */
     bool gai_busy;                      /* getaddrinfo request in flight */
     bool retry_next; /* the handle closes after a failed connect; then try next_addr */
 } tcp_dial;
 
-/* The bytes the kernel did not take; exists exactly while its uv_write is in flight. */
+/* The bytes the kernel did not take: p[off, len) is pending; exists exactly while not empty. */
 typedef struct tcp_queue {
-    uv_write_t req;
-    buf inflight; /* what req writes */
-    buf queued;   /* accepted meanwhile, written next */
+    uint8_t *p;
+    size_t off, len, cap;
 } tcp_queue;
 
 typedef struct tcp_conn {
     mqtt5_filter f;
     uv_loop_t *loop;
-    const char *host;  /* borrowed from the options (tcp.h) */
-    uint8_t *read_buf; /* shared by every connection of the loop */
-    uv_tcp_t tcp;
+    const char *host;     /* borrowed from the options (tcp.h) */
+    uint8_t *read_buf;    /* shared by every connection of the loop */
+    uv_poll_t poll;       /* watches the socket, whose descriptor it holds (uv_fileno) */
     tcp_dial *dial;       /* while resolving or connecting */
-    tcp_queue *queue;     /* while a write is in flight */
+    tcp_queue *queue;     /* while bytes wait for the kernel */
     uv_timer_t *linger;   /* after a failed write: bounds the reading that goes on */
     mqtt5_filter_error e; /* first error, reported up once every handle is closed */
     uint32_t read_cap;
-    uint8_t state; /* enum tcp_state */
+    uint8_t state;  /* enum tcp_state */
+    uint8_t events; /* UV_READABLE | UV_WRITABLE the poll handle watches */
     uint16_t port;
     uint16_t keepalive_s; /* 0 = off */
     bool nodelay;
-    bool tcp_live;     /* tcp handle initialised and not yet closed */
+    bool poll_live;    /* poll handle initialised (and its socket open) and not yet closed */
     bool above_low;    /* pending reached the low-water mark since the last on_writable */
     bool write_failed; /* writes are dropped; reading goes on to learn why (a TLS alert) */
 } tcp_conn;
 
 #define CONN(f) ((tcp_conn *)(f)->ctx)
+
+/* The socket; only while poll_live and the handle is not closing. */
+static int sock_of(const tcp_conn *c)
+{
+    uv_os_fd_t fd = -1;
+    if (uv_fileno((const uv_handle_t *)&c->poll, &fd) != 0) return -1;
+    return fd;
+}
+
+/* libuv's error code for an errno value (its texts are the ones reported). */
+static int sys_err(int e)
+{
+    return uv_translate_sys_error(e);
+}
 
 static void dial_free(tcp_conn *c)
 {
@@ -77,6 +118,14 @@ static void dial_free(tcp_conn *c)
     if (c->dial->addrs) uv_freeaddrinfo(c->dial->addrs);
     free(c->dial);
     c->dial = NULL;
+}
+
+static void queue_free(tcp_conn *c)
+{
+    if (!c->queue) return;
+    free(c->queue->p);
+    free(c->queue);
+    c->queue = NULL;
 }
 
 static void report_closed(tcp_conn *c)
@@ -93,30 +142,40 @@ static void report_closed(tcp_conn *c)
 /* Everything released? Then report. */
 static void maybe_report(tcp_conn *c)
 {
-    if (c->state == T_CLOSING && !c->tcp_live && !(c->dial && c->dial->gai_busy) && !c->linger)
+    if (c->state == T_CLOSING && !c->poll_live && !(c->dial && c->dial->gai_busy) && !c->linger)
         report_closed(c);
 }
 
-static void connect_to(tcp_conn *c, const struct sockaddr *sa);
+static void connect_to(tcp_conn *c);
 
-static void on_handle_closed(uv_handle_t *h)
+static void on_poll_closed(uv_handle_t *h)
 {
     tcp_conn *c = h->data;
-    c->tcp_live = false;
+    c->poll_live = false;
     if (c->state == T_CONNECTING && c->dial->retry_next) {
         c->dial->retry_next = false;
-        connect_to(c, c->dial->next_addr->ai_addr);
+        connect_to(c);
         return;
     }
     maybe_report(c);
 }
 
+/* Stop watching the socket and close it; on_poll_closed follows. */
+static void close_socket(tcp_conn *c)
+{
+    if (!c->poll_live || uv_is_closing((uv_handle_t *)&c->poll)) return;
+    int fd = sock_of(c);
+    uv_close((uv_handle_t *)&c->poll, on_poll_closed);
+    c->events = 0;
+    if (fd >= 0) close(fd); /* uv_poll_t: the fd may be closed right after uv_close */
+}
+
 static void on_linger_closed(uv_handle_t *h);
 
-static void close_handle(tcp_conn *c)
+static void close_handles(tcp_conn *c)
 {
-    if (c->tcp_live && !uv_is_closing((uv_handle_t *)&c->tcp))
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    queue_free(c); /* nothing of it reaches the kernel any more */
+    close_socket(c);
     if (c->linger && !uv_is_closing((uv_handle_t *)c->linger))
         uv_close((uv_handle_t *)c->linger, on_linger_closed);
 }
@@ -127,38 +186,73 @@ static void abort_conn(tcp_conn *c, int err)
     c->state = T_CLOSING;
     mqtt5_filter_error_set(&c->e, err, NULL);
     if (c->dial && c->dial->gai_busy) uv_cancel((uv_req_t *)&c->dial->gai);
-    close_handle(c);
+    close_handles(c);
     maybe_report(c);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+/* Watch what the state needs: writability while connecting or while bytes are queued,
+ * readability while open. False when that failed (the filter is closing then). */
+static bool watch(tcp_conn *c)
+{
+    int ev = 0;
+    if (c->state == T_CONNECTING) ev = UV_WRITABLE;
+    if (c->state == T_OPEN) ev = UV_READABLE;
+    if ((c->state == T_OPEN || c->state == T_FLUSHING) && c->queue) ev |= UV_WRITABLE;
+    if (ev == c->events || !c->poll_live || uv_is_closing((uv_handle_t *)&c->poll)) return true;
+    int rc = uv_poll_start(&c->poll, ev, on_poll);
+    if (rc != 0) {
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "cannot poll %s:%u: %s",
+                                c->host, c->port, uv_strerror(rc));
+        abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+        return false;
+    }
+    c->events = (uint8_t)ev;
+    return true;
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
+static void read_failed(tcp_conn *c, int uverr)
 {
-    (void)suggested;
-    tcp_conn *c = h->data;
-    *out = uv_buf_init((char *)c->read_buf, (unsigned)c->read_cap);
+    mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "read from %s:%u failed: %s",
+                            c->host, c->port, uv_strerror(uverr));
+    abort_conn(c, c->e.err);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+/*
+ * Read what the socket has (state T_OPEN) and pass it up. Up to 32 reads while they fill the
+ * buffer; with `drain`, until the socket has nothing more or fails (libuv stopped the handle).
+ * Returns with the state no longer T_OPEN when the stream ended, failed or the upper side closed.
+ */
+static void read_some(tcp_conn *c, bool drain)
 {
-    tcp_conn *c = s->data;
-    if (n > 0) {
-        if (c->state == T_OPEN || c->state == T_FLUSHING) {
+    if (c->read_cap == 0) {
+        read_failed(c, UV_ENOBUFS);
+        return;
+    }
+    int fd = sock_of(c);
+    for (int count = 32; drain || count > 0; count--) {
+        ssize_t n = recv(fd, c->read_buf, c->read_cap, 0);
+        if (n > 0) {
             if (c->f.upper && c->f.upper->ops->on_read)
-                c->f.upper->ops->on_read(c->f.upper, (const uint8_t *)b->base, (size_t)n);
+                c->f.upper->ops->on_read(c->f.upper, c->read_buf, (size_t)n);
+            if (c->state != T_OPEN) return; /* closed meanwhile: the socket may be gone */
+            if (!drain && (size_t)n < c->read_cap) return;
+            continue;
         }
+        if (n == 0) {
+            mqtt5_filter_error_setf(&c->e, 0, "the server closed the connection");
+            abort_conn(c, c->e.err);
+            return;
+        }
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) return;
+        read_failed(c, sys_err(e));
         return;
     }
-    if (n == 0) return;
-    if (n == UV_EOF) {
-        mqtt5_filter_error_setf(&c->e, 0, "the server closed the connection");
-        abort_conn(c, c->e.err);
-        return;
-    }
-    mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "read from %s:%u failed: %s",
-                            c->host, c->port, uv_strerror((int)n));
-    abort_conn(c, c->e.err);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -166,35 +260,31 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static size_t tcp_pending(const mqtt5_filter *f)
 {
     const tcp_conn *c = CONN(f);
-    return c->queue ? c->queue->inflight.len + c->queue->queued.len : 0;
+    return c->queue ? c->queue->len - c->queue->off : 0;
 }
 
-static int buf_append(buf *b, const uint8_t *p, size_t n)
+static int queue_append(tcp_queue *q, const uint8_t *p, size_t n)
 {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n)
-            cap *= 2;
-        uint8_t *q = realloc(b->p, cap);
-        if (!q) return MQTT5_ERR_NOMEM;
-        b->p = q;
-        b->cap = cap;
+    if (q->len + n > q->cap && q->off) { /* move what is pending to the front first */
+        memmove(q->p, q->p + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
     }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
+    if (q->len + n > q->cap) {
+        size_t cap = q->cap ? q->cap : 16384;
+        while (cap < q->len + n)
+            cap *= 2;
+        uint8_t *np = realloc(q->p, cap);
+        if (!np) return MQTT5_ERR_NOMEM;
+        q->p = np;
+        q->cap = cap;
+    }
+    memcpy(q->p + q->len, p, n);
+    q->len += n;
     return 0;
 }
 
-static void queue_free(tcp_conn *c)
-{
-    free(c->queue->inflight.p);
-    free(c->queue->queued.p);
-    free(c->queue);
-    c->queue = NULL;
-}
-
 static void start_shutdown(tcp_conn *c);
-static void on_written(uv_write_t *req, int status);
 
 static void on_linger_closed(uv_handle_t *h)
 {
@@ -215,7 +305,7 @@ static void on_linger(uv_timer_t *t)
  * server rejecting our certificate sends alert 116 and resets the connection while our CONNECT
  * is on its way. So keep reading briefly, letting the bytes already received climb (the TLS
  * filter then reports the alert), and close when reading ends or after 200 ms. Without memory
- * for the timer it closes at once, reporting the write failure. No write is in flight here.
+ * for the timer it closes at once, reporting the write failure. No bytes are queued here.
  */
 static void write_failed(tcp_conn *c, int uverr)
 {
@@ -236,44 +326,34 @@ static void write_failed(tcp_conn *c, int uverr)
     }
     c->linger->data = c;
     uv_timer_start(c->linger, on_linger, 200, 0);
+    watch(c); /* readability only */
 }
 
-/* Write what is queued (not empty); no write is in flight. */
-static void start_write(tcp_conn *c)
+/* The socket is writable and bytes are queued (state T_OPEN or T_FLUSHING): send them. */
+static void flush_queue(tcp_conn *c)
 {
     tcp_queue *q = c->queue;
-    buf t = q->inflight;
-    q->inflight = q->queued;
-    q->queued = t;
-    q->queued.len = 0;
-    uv_buf_t ub = uv_buf_init((char *)q->inflight.p, (unsigned)q->inflight.len);
-    int rc = uv_write(&q->req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
-    if (rc != 0) {
+    int fd = sock_of(c);
+    while (q->off < q->len) {
+        ssize_t w = send(fd, q->p + q->off, q->len - q->off, MSG_NOSIGNAL);
+        if (w >= 0) {
+            q->off += (size_t)w;
+            continue;
+        }
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) break;
         queue_free(c);
-        write_failed(c, rc);
-    }
-}
-
-static void on_written(uv_write_t *req, int status)
-{
-    tcp_conn *c = req->data;
-    if (status < 0) {
-        queue_free(c);
-        if (status == UV_ECANCELED)
-            abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
-        else
-            write_failed(c, status);
+        write_failed(c, sys_err(e));
         return;
     }
-    if (c->queue->queued.len)
-        start_write(c);
-    else
-        queue_free(c);
+    if (q->off == q->len) queue_free(c);
     if (c->state == T_FLUSHING) {
-        if (tcp_pending(&c->f) == 0) start_shutdown(c);
+        if (!c->queue) start_shutdown(c);
         return;
     }
-    if (c->state == T_OPEN && c->above_low && tcp_pending(&c->f) < MQTT5_TCP_LOW_WATER) {
+    if (!c->queue && !watch(c)) return;
+    if (c->above_low && tcp_pending(&c->f) < MQTT5_TCP_LOW_WATER) {
         c->above_low = false;
         if (c->f.upper && c->f.upper->ops->on_writable) c->f.upper->ops->on_writable(c->f.upper);
     }
@@ -292,15 +372,26 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
     if (c->state != T_OPEN) return MQTT5_ERR_INVALID_STATE;
     if (c->write_failed || n == 0) return 0; /* failed: the close that follows reports it */
     size_t i = 0, off = 0;
-    bool start = !c->queue; /* nothing in flight: try the kernel first */
+    bool start = !c->queue; /* nothing queued: try the kernel first */
     if (start) {
-        uv_buf_t ub[16];
-        size_t m = n < 16 ? n : 16;
-        for (size_t k = 0; k < m; k++)
-            ub[k] = uv_buf_init((char *)v[k].p, (unsigned)v[k].n);
-        int w = uv_try_write((uv_stream_t *)&c->tcp, ub, (unsigned)m);
-        if (w < 0 && w != UV_EAGAIN) {
-            write_failed(c, w);
+        struct iovec iov[TCP_IOV_MAX];
+        size_t m = n < TCP_IOV_MAX ? n : TCP_IOV_MAX;
+        for (size_t k = 0; k < m; k++) {
+            iov[k].iov_base = (void *)v[k].p;
+            iov[k].iov_len = v[k].n;
+        }
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = iov;
+        mh.msg_iovlen = m;
+        ssize_t w;
+        int e = 0;
+        do {
+            w = sendmsg(sock_of(c), &mh, MSG_NOSIGNAL);
+            e = w < 0 ? errno : 0;
+        } while (e == EINTR);
+        if (w < 0 && e != EAGAIN && e != EWOULDBLOCK) {
+            write_failed(c, sys_err(e));
             return 0;
         }
         size_t done = w > 0 ? (size_t)w : 0;
@@ -316,15 +407,10 @@ static int tcp_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
     if (start) {
         c->queue = calloc(1, sizeof *c->queue);
         if (!c->queue) return queue_nomem(c, rest);
-        c->queue->req.data = c;
     }
-    for (; i < n; i++, off = 0) {
-        if (buf_append(&c->queue->queued, v[i].p + off, v[i].n - off) != 0) {
-            if (start) queue_free(c); /* else the write in flight frees it when cancelled */
-            return queue_nomem(c, rest);
-        }
-    }
-    if (start) start_write(c);
+    for (; i < n; i++, off = 0)
+        if (queue_append(c->queue, v[i].p + off, v[i].n - off) != 0) return queue_nomem(c, rest);
+    if (start && !watch(c)) return 0; /* closing: the close reports it */
     if (tcp_pending(f) >= MQTT5_TCP_LOW_WATER) c->above_low = true;
     return 0;
 }
@@ -343,62 +429,106 @@ static int map_connect_error(int uverr)
     }
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static const struct sockaddr *dial_addr(const tcp_dial *d)
 {
-    tcp_conn *c = req->data;
-    if (c->state != T_CONNECTING) return; /* aborted: the handle is closing */
+    return d->next_addr ? d->next_addr->ai_addr : (const struct sockaddr *)&d->literal;
+}
+
+/* Connecting to the current address failed: keep that error (the last one is reported) and try
+ * the next address, once the socket of this one is closed. */
+static void connect_failed(tcp_conn *c, int uverr)
+{
     tcp_dial *d = c->dial;
-    if (status < 0) {
-        char addr[64] = "?";
-        uv_ip_name(d->next_addr ? d->next_addr->ai_addr : (const struct sockaddr *)&d->literal,
-                   addr, sizeof addr);
-        /* the last address's failure is the one reported */
-        mqtt5_filter_error_replacef(&c->e, map_connect_error(status),
-                                    "connect to %s port %u failed: %s", addr, c->port,
-                                    uv_strerror(status));
-        if (d->next_addr && d->next_addr->ai_next) {
-            d->next_addr = d->next_addr->ai_next;
-            d->retry_next = true; /* on_handle_closed connects to the next address */
-            uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-            return;
-        }
+    char addr[64] = "?";
+    uv_ip_name(dial_addr(d), addr, sizeof addr);
+    mqtt5_filter_error_replacef(&c->e, map_connect_error(uverr), "connect to %s port %u failed: %s",
+                                addr, c->port, uv_strerror(uverr));
+    if (!d->next_addr || !d->next_addr->ai_next) {
         abort_conn(c, c->e.err);
         return;
     }
-    dial_free(c); /* libuv is done with its requests: this was the last callback */
-    c->state = T_OPEN;
-    if (c->nodelay) uv_tcp_nodelay(&c->tcp, 1);
-    if (c->keepalive_s) uv_tcp_keepalive(&c->tcp, 1, c->keepalive_s);
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-    if (rc != 0) {
-        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "cannot read: %s",
-                                uv_strerror(rc));
-        abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
+    d->next_addr = d->next_addr->ai_next;
+    if (c->poll_live) {
+        d->retry_next = true; /* on_poll_closed connects to the next address */
+        close_socket(c);
+    } else {
+        connect_to(c);
+    }
+}
+
+/* The connect finished (the socket became writable, or libuv saw an error on it). */
+static void connect_done(tcp_conn *c, int status)
+{
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(sock_of(c), SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) soerr = errno;
+    if (soerr == EINPROGRESS && status >= 0) return; /* not yet: a spurious wake-up */
+    int err = soerr ? sys_err(soerr) : status;
+    if (err < 0) {
+        connect_failed(c, err);
         return;
     }
+    dial_free(c);
+    c->state = T_OPEN;
+    if (!watch(c)) return;
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_TCP, "connected to %s:%u", c->host, c->port);
     if (c->f.upper && c->f.upper->ops->on_open) c->f.upper->ops->on_open(c->f.upper);
 }
 
-static void connect_to(tcp_conn *c, const struct sockaddr *sa)
+/* Options are set as libuv's uv_tcp_nodelay and uv_tcp_keepalive set them; failures are not
+ * fatal (libuv's callers ignored them too). */
+static void set_options(tcp_conn *c, int fd)
 {
+    int one = 1;
+#ifdef SO_NOSIGPIPE
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    if (c->nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (c->keepalive_s) {
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+#ifdef TCP_KEEPIDLE
+        int idle = c->keepalive_s, intvl = 1, cnt = 10;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+#endif
+    }
+}
+
+/* Connect to the current address of the dial (state T_CONNECTING, no socket open). */
+static void connect_to(tcp_conn *c)
+{
+    const struct sockaddr *sa = dial_addr(c->dial);
     c->state = T_CONNECTING;
-    int rc = uv_tcp_init(c->loop, &c->tcp);
+    c->events = 0;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC); /* uv_poll_init makes it non-blocking */
+#endif
+    if (fd < 0) {
+        connect_failed(c, sys_err(errno));
+        return;
+    }
+    int rc = uv_poll_init_socket(c->loop, &c->poll, fd);
     if (rc != 0) {
-        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_IO, "uv_tcp_init: %s", uv_strerror(rc));
+        close(fd);
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_IO, "uv_poll_init: %s", uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_IO);
         return;
     }
-    c->tcp.data = c;
-    c->tcp_live = true;
-    c->dial->req.data = c;
-    rc = uv_tcp_connect(&c->dial->req, &c->tcp, sa, on_connected);
-    if (rc != 0) {
-        mqtt5_filter_error_replacef(&c->e, map_connect_error(rc),
-                                    "connect to %s port %u failed: %s", c->host, c->port,
-                                    uv_strerror(rc));
-        abort_conn(c, c->e.err);
+    c->poll.data = c;
+    c->poll_live = true;
+    set_options(c, fd);
+    socklen_t len =
+        sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    /* non-blocking: EINPROGRESS (or EINTR) means it goes on; writability tells when it ended */
+    if (connect(fd, sa, len) != 0 && errno != EINPROGRESS && errno != EINTR) {
+        connect_failed(c, sys_err(errno));
+        return;
     }
+    watch(c);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -418,7 +548,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     c->dial->addrs = c->dial->next_addr = res;
-    connect_to(c, res->ai_addr);
+    connect_to(c);
 }
 
 static int tcp_connect(mqtt5_filter *f)
@@ -435,7 +565,7 @@ static int tcp_connect(mqtt5_filter *f)
     struct sockaddr_in *v4 = (struct sockaddr_in *)&d->literal;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&d->literal;
     if (uv_ip4_addr(c->host, c->port, v4) == 0 || uv_ip6_addr(c->host, c->port, v6) == 0) {
-        connect_to(c, (const struct sockaddr *)&d->literal);
+        connect_to(c);
         return 0;
     }
     c->state = T_RESOLVING;
@@ -459,33 +589,60 @@ static int tcp_connect(mqtt5_filter *f)
     return 0;
 }
 
-/* ---- closing ------------------------------------------------------------------------------- */
+/* ---- the poll callback --------------------------------------------------------------------- */
 
-static void on_shutdown_done(uv_shutdown_t *req, int status)
+/*
+ * libuv saw an error condition on the socket (status < 0, UV_EBADF for POLLERR) and stopped
+ * watching it. Learn the real error as a stream would: open, read what arrived before it (a TLS
+ * alert) until recv() reports it; flushing, send() reports it; otherwise SO_ERROR or the status.
+ */
+static void poll_failed(tcp_conn *c, int status)
 {
-    tcp_conn *c = req->data;
-    (void)status;
-    free(req);
-    c->state = T_CLOSING;
-    close_handle(c);
+    if (c->state == T_OPEN) {
+        read_some(c, true);
+        if (c->state != T_OPEN) return;
+    } else if (c->state == T_FLUSHING && c->queue) {
+        flush_queue(c);
+        if (c->state != T_FLUSHING) return;
+    }
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(sock_of(c), SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) soerr = errno;
+    int err = soerr ? sys_err(soerr) : status;
+    if (c->state == T_OPEN) {
+        read_failed(c, err);
+    } else {
+        queue_free(c);
+        write_failed(c, err); /* flushing: closes */
+    }
 }
 
-/* Flushed: send FIN, then close. Without memory for the request: close at once, and a clean
- * close becomes MQTT5_ERR_NOMEM. */
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    tcp_conn *c = h->data;
+    if (status < 0) c->events = 0; /* libuv stopped the handle */
+    if (c->state == T_CONNECTING) {
+        connect_done(c, status);
+        return;
+    }
+    if (c->state != T_OPEN && c->state != T_FLUSHING) return;
+    if (status < 0) {
+        poll_failed(c, status);
+        return;
+    }
+    if ((events & UV_READABLE) && c->state == T_OPEN) read_some(c, false);
+    if ((events & UV_WRITABLE) && c->queue && (c->state == T_OPEN || c->state == T_FLUSHING))
+        flush_queue(c);
+}
+
+/* ---- closing ------------------------------------------------------------------------------- */
+
+/* Flushed: send FIN, then close. */
 static void start_shutdown(tcp_conn *c)
 {
-    uv_shutdown_t *req = malloc(sizeof *req);
-    if (req) {
-        req->data = c;
-        if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown_done) == 0) return;
-        free(req);
-    } else if (c->e.err == 0) {
-        mqtt5_filter_error_replacef(&c->e, MQTT5_ERR_NOMEM,
-                                    "out of memory closing the connection to %s:%u", c->host,
-                                    c->port);
-    }
+    shutdown(sock_of(c), SHUT_WR);
     c->state = T_CLOSING;
-    close_handle(c);
+    close_handles(c);
 }
 
 static void tcp_close(mqtt5_filter *f, int err)
@@ -501,8 +658,10 @@ static void tcp_close(mqtt5_filter *f, int err)
     if (err == 0 && c->state == T_OPEN) {
         mqtt5_filter_error_set(&c->e, 0, NULL);
         c->state = T_FLUSHING;
-        uv_read_stop((uv_stream_t *)&c->tcp);
-        if (tcp_pending(f) == 0) start_shutdown(c);
+        if (tcp_pending(f) == 0)
+            start_shutdown(c);
+        else
+            watch(c); /* writability only: reading stops */
         return;
     }
     abort_conn(c, err);
@@ -516,10 +675,11 @@ static int tcp_query(const mqtt5_filter *f, int what, void *out)
     return MQTT5_ERR_NOT_AVAILABLE;
 }
 
-/* Only after on_closed (or before connect): no dial, queue or timer is left then. */
+/* Only after on_closed (or before connect): no dial, queue, socket or timer is left then. */
 static void tcp_destroy(mqtt5_filter *f)
 {
     tcp_conn *c = CONN(f);
+    queue_free(c);
     mqtt5_filter_error_free(&c->e);
     free(c);
 }

@@ -5,14 +5,23 @@
  * intact and in order, on_writable climbs, a graceful close flushes them first), refused
  * connections, a name resolved and its addresses tried, closes before connecting, while
  * resolving and while connecting, the peer closing or resetting, a write that fails after a
- * reset, and bad options. Every connection ends with uv_loop_close succeeding: the filter
- * released all of its handles and requests before reporting its close; the sanitizers check
- * that none of its memory is used after being freed or leaks.
+ * reset, and bad options; the filter's own socket (tcp.c does its socket I/O itself, on a
+ * uv_poll_t): its options, a write to a peer gone raising no SIGPIPE on a thread that does not
+ * block it, bytes the peer sent before resetting still climbing, writes of more iovs than one
+ * sendmsg takes, and no descriptor left open after a close. Every connection ends with
+ * uv_loop_close succeeding: the filter released all of its handles and requests before reporting
+ * its close; the sanitizers check that none of its memory is used after being freed or leaks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "transports/tcp.h"
@@ -480,6 +489,201 @@ static void test_write_after_reset(void **state)
     rig_finish(&r);
 }
 
+/* The filter's socket: the one whose local address is the accepted peer's remote one. */
+static int filter_fd(rig *r)
+{
+    struct sockaddr_storage want;
+    int len = sizeof want;
+    assert_int_equal(uv_tcp_getpeername(&r->peer, (struct sockaddr *)&want, &len), 0);
+    for (int fd = 0; fd < 4096; fd++) {
+        struct sockaddr_storage got;
+        socklen_t glen = sizeof got;
+        if (getsockname(fd, (struct sockaddr *)&got, &glen) != 0 || got.ss_family != AF_INET)
+            continue;
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&got;
+        const struct sockaddr_in *b = (const struct sockaddr_in *)&want;
+        if (a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr) return fd;
+    }
+    fail_msg("the filter's socket was not found");
+    return -1;
+}
+
+static int sockopt_int(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    assert_int_equal(getsockopt(fd, level, name, &v, &len), 0);
+    return v;
+}
+
+/* start() asks for TCP_NODELAY and a 30 s keep-alive: set as uv_tcp_nodelay/uv_tcp_keepalive
+ * set them (idle 30 s, then probes every second, 10 of them); non-blocking, close-on-exec. */
+static void test_socket_options(void **state)
+{
+    (void)state;
+    static rig r;
+    rig_init(&r, true);
+    open_both(&r);
+    int fd = filter_fd(&r);
+    assert_int_equal(sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY), 1);
+    assert_int_not_equal(sockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    assert_int_equal(sockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    assert_int_equal(sockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL), 1);
+    assert_int_equal(sockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT), 10);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    r.f->ops->close(r.f, MQTT5_ERR_STOPPED);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+}
+
+/*
+ * A caller-driven loop runs the filter on the user's thread, where SIGPIPE may be neither
+ * blocked nor ignored: a write to a peer that is gone must fail with EPIPE, not kill the
+ * process. This thread: SIGPIPE unblocked, default disposition. The peer closes (FIN), the first
+ * write reaches it and draws its RST, so the second one fails with EPIPE.
+ */
+static void test_write_to_closed_peer_no_sigpipe(void **state)
+{
+    (void)state;
+    struct sigaction dfl, old_action;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    assert_int_equal(sigaction(SIGPIPE, &dfl, &old_action), 0);
+    sigset_t pipe_set, old_mask;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    assert_int_equal(pthread_sigmask(SIG_UNBLOCK, &pipe_set, &old_mask), 0);
+
+    static rig r;
+    rig_init(&r, true);
+    open_both(&r);
+    uv_close((uv_handle_t *)&r.peer, on_handle_closed); /* FIN; the socket is gone */
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(write_pattern(&r, 100), 0); /* taken; the peer answers with a RST */
+    nanosleep(&ts, NULL);
+    assert_int_equal(write_pattern(&r, 100), 0); /* EPIPE: no signal, the close reports it */
+    RUN_UNTIL(&r, r.closes == 1);
+    assert_err(r.close_err, MQTT5_ERR_CONNECTION_CLOSED);
+    char want[100];
+    snprintf(want, sizeof want, "write to 127.0.0.1:%u failed: ", r.port);
+    assert_true(strncmp(r.detail, want, strlen(want)) == 0);
+    rig_finish(&r);
+
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), 0);
+    assert_int_equal(sigaction(SIGPIPE, &old_action, NULL), 0);
+}
+
+/* What the peer sent before resetting (a TLS alert, say) climbs before the reset is reported. */
+static void test_data_before_reset(void **state)
+{
+    (void)state;
+    static rig r;
+    rig_init(&r, true);
+    open_both(&r);
+    uv_buf_t alert = uv_buf_init("alert", 5);
+    assert_int_equal(uv_try_write((uv_stream_t *)&r.peer, &alert, 1), 5);
+    assert_int_equal(uv_tcp_close_reset(&r.peer, on_handle_closed), 0);
+    RUN_UNTIL(&r, r.closes == 1);
+    assert_int_equal(r.got_n, 5);
+    assert_memory_equal(r.got, "alert", 5);
+    assert_err(r.close_err, MQTT5_ERR_CONNECTION_CLOSED);
+    char want[100];
+    snprintf(want, sizeof want, "read from 127.0.0.1:%u failed: ", r.port);
+    assert_true(strncmp(r.detail, want, strlen(want)) == 0);
+    rig_finish(&r);
+}
+
+/* Write n pattern bytes as `count` iovs of (nearly) equal sizes. */
+static void write_pattern_iovs(rig *r, size_t n, size_t count)
+{
+    uint8_t *p = malloc(n);
+    mqtt5_iov *v = calloc(count, sizeof *v);
+    assert_non_null(p);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = pattern_at(r->written + i);
+    size_t at = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t len = k + 1 < count ? n / count : n - at;
+        v[k] = (mqtt5_iov){p + at, len};
+        at += len;
+    }
+    assert_int_equal(r->f->ops->write(r->f, v, count), 0);
+    r->written += n;
+    free(v);
+    free(p);
+}
+
+/* More iovs than one sendmsg() takes: the rest is queued behind, in order; so is a write made
+ * while bytes are queued; the graceful close sends them all before the FIN. */
+static void test_many_iovs(void **state)
+{
+    (void)state;
+    static rig r;
+    rig_init(&r, true);
+    open_both(&r);
+    write_pattern_iovs(&r, 300000, 300);
+    write_pattern_iovs(&r, 1000, 1);
+    fill(&r, 1);
+    write_pattern_iovs(&r, 70000, 200); /* all behind what is queued */
+    assert_true(r.f->ops->pending(r.f) >= 70000);
+    r.f->ops->close(r.f, 0);
+    peer_read_start(&r);
+    RUN_UNTIL(&r, r.closes == 1 && r.peer_eof);
+    assert_int_equal(r.close_err, 0);
+    assert_int_equal(r.peer_received, r.written);
+    assert_int_equal(r.pattern_errors, 0);
+    rig_finish(&r);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Every way a connection ends closes the filter's socket. */
+static void test_no_descriptor_left(void **state)
+{
+    (void)state;
+    static rig r;
+    int before = open_fds();
+    rig_init(&r, false); /* refused */
+    start(&r, "127.0.0.1", true);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+    rig_init(&r, true); /* closed while connecting */
+    start(&r, "127.0.0.1", true);
+    r.f->ops->close(r.f, MQTT5_ERR_STOPPED);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+    rig_init(&r, true); /* graceful */
+    open_both(&r);
+    r.f->ops->close(r.f, 0);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+    rig_init(&r, true); /* abortive with bytes queued */
+    open_both(&r);
+    fill(&r, 1);
+    r.f->ops->close(r.f, MQTT5_ERR_STOPPED);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+    rig_init(&r, true); /* the peer closes */
+    open_both(&r);
+    uv_close((uv_handle_t *)&r.peer, on_handle_closed);
+    RUN_UNTIL(&r, r.closes == 1);
+    rig_finish(&r);
+    assert_int_equal(open_fds(), before);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -525,6 +729,11 @@ int main(void)
         cmocka_unit_test(test_peer_resets),
         cmocka_unit_test(test_write_after_reset),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_socket_options),
+        cmocka_unit_test(test_write_to_closed_peer_no_sigpipe),
+        cmocka_unit_test(test_data_before_reset),
+        cmocka_unit_test(test_many_iovs),
+        cmocka_unit_test(test_no_descriptor_left),
     };
     return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }
