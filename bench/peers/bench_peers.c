@@ -24,8 +24,8 @@
  *           (HWM(N) - HWM(1)) / (N - 1), from the same round.
  *
  * Libraries (--libs): mqtt5 (this SDK, MQTT 5, one loop thread), mqtt5-st (this SDK with a
- * caller-driven group: the caller's thread runs the loop), mosq (libmosquitto, loop_start thread per
- * client), mosq-st (libmosquitto driven from the caller's single thread), both MQTT 5 unless
+ * caller-driven group: the caller's thread runs the loop), mosq (libmosquitto, loop_start thread
+ * per client), mosq-st (libmosquitto driven from the caller's single thread), both MQTT 5 unless
  * --peer-proto 4; paho (Paho MQTTAsync, MQTT 3.1.1) and paho5 (the same speaking MQTT 5; not in
  * the default list: its QoS 1 crawls, see peer_paho.c). The adapters peer_*.c say exactly how
  * each library is driven.
@@ -220,8 +220,8 @@ static int wait_sem(const bp_peer *p, void *conn, sem_t *s, double timeout_s)
     return 0;
 }
 
-static const bp_peer *const all_peers[] = {&bp_peer_mqtt5, &bp_peer_mqtt5_st, &bp_peer_mosq,
-                                           &bp_peer_mosq_st, &bp_peer_paho, &bp_peer_paho5};
+static const bp_peer *const all_peers[] = {&bp_peer_mqtt5,   &bp_peer_mqtt5_st, &bp_peer_mosq,
+                                           &bp_peer_mosq_st, &bp_peer_paho,     &bp_peer_paho5};
 
 static const bp_peer *peer_by_name(const char *n)
 {
@@ -690,7 +690,8 @@ static int case_rtt(const bp_peer *p)
         if (i == RTT_WARMUP) c0 = cpu_s();
         uint64_t t0 = bp_now_ns();
         int rc;
-        while ((rc = p->publish(conn, topic, payload, PAYLOAD, 1)) == BP_AGAIN) sched_yield();
+        while ((rc = p->publish(conn, topic, payload, PAYLOAD, 1)) == BP_AGAIN)
+            sched_yield();
         if (rc < 0) return -1;
         if (wait_sem(p, conn, &g_rtt.got, 10)) {
             bp_log("%s: round trip %ld: no message within 10 s", p->name, i);
@@ -701,7 +702,8 @@ static int case_rtt(const bp_peer *p)
     double c1 = cpu_s();
     qsort(samples, (size_t)C.n_rtt, sizeof *samples, cmp_u64);
     double sum = 0;
-    for (long i = 0; i < C.n_rtt; i++) sum += (double)samples[i];
+    for (long i = 0; i < C.n_rtt; i++)
+        sum += (double)samples[i];
     size_t n = (size_t)C.n_rtt;
     res_add("n", (double)n);
     res_add("p50_us", (double)samples[n / 2] / 1e3);
@@ -814,7 +816,8 @@ static void parse_result(const char *line, run_res *r)
     if (!s) return;
     s += 7;
     while (*s && r->n < MAX_KV) {
-        while (*s == ' ') s++;
+        while (*s == ' ')
+            s++;
         const char *eq = strchr(s, '=');
         if (!eq) break;
         const char *end = strchr(eq, ' ');
@@ -945,7 +948,8 @@ static double median(const double *v, int n)
 static double med_of(int ci, int li, const char *key)
 {
     double v[MAX_ROUNDS];
-    for (int r = 0; r < C.rounds; r++) v[r] = rr_get(&results[ci][li][r], key);
+    for (int r = 0; r < C.rounds; r++)
+        v[r] = rr_get(&results[ci][li][r], key);
     return median(v, C.rounds);
 }
 
@@ -1010,7 +1014,8 @@ typedef struct col {
 static void table(int ci, const col *cols, int ncols, const char *runs_key, const char *runs_title)
 {
     printf("  %-8s", "lib");
-    for (int c = 0; c < ncols; c++) printf(" %14s", cols[c].title);
+    for (int c = 0; c < ncols; c++)
+        printf(" %14s", cols[c].title);
     printf("   %s per round\n", runs_title);
     for (int i = 0; i < nlibs; i++) {
         printf("  %-8s", libs[i]->name);
@@ -1045,7 +1050,8 @@ static void print_tables(int argc, char **argv)
 {
     printf("\n================ bench_peers: medians of %d rounds ================\n", C.rounds);
     printf("command:");
-    for (int i = 0; i < argc; i++) printf(" %s", argv[i]);
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
     printf("\n");
     struct utsname u;
     uname(&u);
@@ -1060,9 +1066,12 @@ static void print_tables(int argc, char **argv)
         printf("\n(1) publish-only: %ld QoS 0 %d-byte publishes -> local epoll TCP sink, "
                "TCP_NODELAY\n",
                C.n_pub, PAYLOAD);
-        col cols[] = {{"msg/s", "msg_s", 1},           {"CPU us/msg", "cpu_us", 1},
-                      {"caller us/msg", "call_cpu_us", 1}, {"pub-calls s", "call_s", 1},
-                      {"full-retries", "again", 1},     {"VmHWM KiB", "hwm_kb", 1}};
+        col cols[] = {{"msg/s", "msg_s", 1},
+                      {"CPU us/msg", "cpu_us", 1},
+                      {"caller us/msg", "call_cpu_us", 1},
+                      {"pub-calls s", "call_s", 1},
+                      {"full-retries", "again", 1},
+                      {"VmHWM KiB", "hwm_kb", 1}};
         table(ci, cols, 6, "msg_s", "msg/s");
         for (int us = 0; us < nlibs; us++) {
             if (!is_ours(libs[us])) continue;
@@ -1103,8 +1112,10 @@ static void print_tables(int argc, char **argv)
         printf("\n(3) QoS 1 round trip through mosquitto (publish call -> own subscription's "
                "callback), %ld samples, TCP_NODELAY\n",
                C.n_rtt);
-        col cols[] = {{"p50 us", "p50_us", 1}, {"p99 us", "p99_us", 1},
-                      {"p99.9 us", "p999_us", 1}, {"mean us", "mean_us", 1},
+        col cols[] = {{"p50 us", "p50_us", 1},
+                      {"p99 us", "p99_us", 1},
+                      {"p99.9 us", "p999_us", 1},
+                      {"mean us", "mean_us", 1},
                       {"CPU us/rt", "cpu_us", 1}};
         table(ci, cols, 5, "p50_us", "p50 us");
         for (int us = 0; us < nlibs; us++) {
@@ -1131,9 +1142,9 @@ static void print_tables(int argc, char **argv)
             size_t l = 0;
             runs[0] = 0;
             for (int r = 0; r < C.rounds; r++) {
-                v[r] = (rr_get(&results[cn][i][r], "hwm_kb") -
-                        rr_get(&results[c1][i][r], "hwm_kb")) /
-                       (C.idle_n - 1);
+                v[r] =
+                    (rr_get(&results[cn][i][r], "hwm_kb") - rr_get(&results[c1][i][r], "hwm_kb")) /
+                    (C.idle_n - 1);
                 l += (size_t)snprintf(runs + l, sizeof runs - l, "%s%.3g", r ? " " : "", v[r]);
             }
             per[i] = median(v, C.rounds);
@@ -1153,13 +1164,13 @@ static void print_tables(int argc, char **argv)
                 if ((libs[i] == &bp_peer_mosq || libs[i] == &bp_peer_mosq_st) && !isnan(per[i]) &&
                     (b < 0 || per[i] < per[b]))
                     b = i;
-            ratio_line(us, "KiB/client", "libmosquitto (leaner)", per[us], b,
-                       b >= 0 ? per[b] : NAN, false, 1, "<= 1");
+            ratio_line(us, "KiB/client", "libmosquitto (leaner)", per[us], b, b >= 0 ? per[b] : NAN,
+                       false, 1, "<= 1");
             b = -1;
             for (int i = 0; i < nlibs; i++)
                 if (!is_ours(libs[i]) && !isnan(per[i]) && (b < 0 || per[i] < per[b])) b = i;
-            ratio_line(us, "KiB/client", "best peer", per[us], b, b >= 0 ? per[b] : NAN, false,
-                       -1, "(none)");
+            ratio_line(us, "KiB/client", "best peer", per[us], b, b >= 0 ? per[b] : NAN, false, -1,
+                       "(none)");
         }
     }
     printf("\nCPU us/msg: getrusage(RUSAGE_SELF) of the client process (all its threads) per "
@@ -1203,7 +1214,7 @@ static int run_all(int argc, char **argv)
                 run_child(case_names[ci], libs[li], res);
                 fprintf(stderr, "[round %d/%d %6.0fs] %-5s %-8s", r + 1, C.rounds,
                         bp_now_s() - t_start, case_names[ci], libs[li]->name);
-                static const char *shown[] = {"msg_s", "cpu_us", "sub_cpu_us", "p50_us",
+                static const char *shown[] = {"msg_s",  "cpu_us", "sub_cpu_us", "p50_us",
                                               "p99_us", "hwm_kb", "recv"};
                 for (size_t s = 0; s < sizeof shown / sizeof shown[0]; s++) {
                     double v = rr_get(res, shown[s]);
@@ -1224,7 +1235,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_peers --all [options]            every case, every library, N rounds\n"
             "       bench_peers --case C --lib L [options] one run (prints a RESULT line)\n"
-            "cases: pub e2e0 e2e1 rtt idle1 idleN    libraries: mqtt5 mqtt5-st mosq mosq-st paho paho5\n"
+            "cases: pub e2e0 e2e1 rtt idle1 idleN    libraries: mqtt5 mqtt5-st mosq mosq-st paho "
+            "paho5\n"
             "options:\n"
             "  --host H --port P        mosquitto for e2e/rtt/idle (127.0.0.1:1883)\n"
             "  --rounds N               rounds for --all (5)\n"

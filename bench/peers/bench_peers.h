@@ -32,13 +32,13 @@ typedef struct bp_conn_opts {
 
 /* Tunables of the run, given on the command line (see bench_peers.c usage()). */
 typedef struct bp_tunables {
-    uint32_t m5_max_queued_ops;   /* this SDK: core.max_queued_ops, 0 = the SDK default (1024) */
-    size_t m5_max_queued_bytes;   /* this SDK: core.max_queued_bytes (0 = no bound), (size_t)-1 =
-                                     the SDK default (4 MiB) */
-    size_t m5_write_batch;        /* this SDK: core.write_batch_size, 0 = the SDK default */
-    int paho_max_buffered;        /* Paho: createOptions.maxBufferedMessages */
-    bool paho_nodelay;            /* Paho: set TCP_NODELAY on its socket after connecting */
-    bool backoff_sleep;           /* BP_AGAIN backs off with a 20 us sleep, not sched_yield */
+    uint32_t m5_max_queued_ops; /* this SDK: core.max_queued_ops, 0 = the SDK default (1024) */
+    size_t m5_max_queued_bytes; /* this SDK: core.max_queued_bytes (0 = no bound), (size_t)-1 =
+                                   the SDK default (4 MiB) */
+    size_t m5_write_batch;      /* this SDK: core.write_batch_size, 0 = the SDK default */
+    int paho_max_buffered;      /* Paho: createOptions.maxBufferedMessages */
+    bool paho_nodelay;          /* Paho: set TCP_NODELAY on its socket after connecting */
+    bool backoff_sleep;         /* BP_AGAIN backs off with a 20 us sleep, not sched_yield */
 } bp_tunables;
 
 extern bp_tunables bp_tune;
@@ -66,12 +66,13 @@ typedef struct bp_peer {
     int (*idle)(const bp_conn_opts *o, int n, int settle_ms);
 } bp_peer;
 
-extern const bp_peer bp_peer_mqtt5, bp_peer_mqtt5_st, bp_peer_mosq, bp_peer_mosq_st, bp_peer_paho, bp_peer_paho5;
+extern const bp_peer bp_peer_mqtt5, bp_peer_mqtt5_st, bp_peer_mosq, bp_peer_mosq_st, bp_peer_paho,
+    bp_peer_paho5;
 
 /* helpers (bench_peers.c) */
-double bp_now_s(void);                               /* CLOCK_MONOTONIC seconds */
-uint64_t bp_now_ns(void);                            /* CLOCK_MONOTONIC nanoseconds */
-int bp_sem_wait_s(sem_t *s, double timeout_s);       /* 0, or -1 on timeout */
+double bp_now_s(void);                         /* CLOCK_MONOTONIC seconds */
+uint64_t bp_now_ns(void);                      /* CLOCK_MONOTONIC nanoseconds */
+int bp_sem_wait_s(sem_t *s, double timeout_s); /* 0, or -1 on timeout */
 void bp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
