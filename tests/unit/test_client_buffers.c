@@ -27,14 +27,7 @@
 /* ---- the rig -------------------------------------------------------------------------------- */
 
 typedef struct rig {
-    test_allocator ta;
-    mqtt5_client_core *core;
-    uint64_t now;
-    uint8_t *buf; /* mem_send_buf's buffer (exact size, for ASan); NULL: mem_send */
-    size_t cap;
-    bool open;
-
-    core_wire wire; /* what the core handed out: one stream, and where each batch ended */
+    core_rig k; /* the core, its allocator, clock and wire (helpers/core_wire.h) */
 
     /* callbacks */
     mqtt5_lifecycle_type events[32];
@@ -75,7 +68,7 @@ static void on_publish(void *user, const mqtt5_inbound_publish *msg)
     if (r->payload_len) memcpy(r->payload, p->ptr, r->payload_len);
     r->payload_ptr = p->ptr;
     if (r->take_acks && msg->ack_handle) {
-        r->take_rc = mqtt5_client_core_take_ack(r->core, msg->ack_handle);
+        r->take_rc = mqtt5_client_core_take_ack(r->k.core, msg->ack_handle);
         if (r->take_rc == 0 && r->nheld < COUNT_OF(r->held)) r->held[r->nheld++] = msg->ack_handle;
     }
     if (r->send_in_callback) {
@@ -83,7 +76,7 @@ static void on_publish(void *user, const mqtt5_inbound_publish *msg)
         const uint8_t *d;
         size_t n;
         r->send_in_callback_rc =
-            mqtt5_client_core_mem_send_buf(r->core, r->now, b, sizeof b, &d, &n);
+            mqtt5_client_core_mem_send_buf(r->k.core, r->k.now, b, sizeof b, &d, &n);
     }
 }
 
@@ -106,86 +99,17 @@ static rig *new_rig(const mqtt5_client_core_options *base, size_t cap)
 {
     rig *r = test_alloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
-    test_allocator_init(&r->ta);
-    mqtt5_client_core_options o = *base;
-    o.allocator = test_allocator_get(&r->ta);
-    o.callbacks = (mqtt5_client_core_callbacks){.user = r,
-                                                .on_lifecycle = on_lifecycle,
-                                                .on_publish = on_publish,
-                                                .on_complete = on_complete};
-    assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
-    if (cap) {
-        r->buf = test_alloc(cap);
-        r->cap = cap;
-    }
+    mqtt5_client_core_callbacks cb = {.user = r,
+                                      .on_lifecycle = on_lifecycle,
+                                      .on_publish = on_publish,
+                                      .on_complete = on_complete};
+    core_rig_init(&r->k, base, &cb, cap);
     return r;
-}
-
-static void free_rig(rig *r)
-{
-    assert_err(mqtt5_client_core_destroy(r->core), MQTT5_OK);
-    assert_no_leaks(&r->ta);
-}
-
-static size_t mem(const rig *r)
-{
-    mqtt5_client_stats s;
-    mqtt5_client_core_stats(r->core, &s);
-    assert_int_equal(s.memory_in_use, r->ta.live_bytes); /* the statistics see everything */
-    return s.memory_in_use;
-}
-
-/* Transport events as the core wants them, then every batch it has to hand out. */
-static void drain(rig *r)
-{
-    core_wire_drain(&r->wire, r->core, r->now, &r->open, r->buf, r->cap);
-}
-
-/* The next packet the core wrote, decoded (views into r->wire.out). */
-static mqtt5_packet next_out(rig *r)
-{
-    mqtt5_packet p;
-    size_t used = 0;
-    assert_true(r->wire.read_at < r->wire.out_len);
-    assert_err(mqtt5_packet_decode(r->wire.out + r->wire.read_at, r->wire.out_len - r->wire.read_at,
-                                   0, &p, &used, NULL),
-               MQTT5_OK);
-    r->wire.read_at += used;
-    return p;
-}
-
-/* Forget what was handed out so far. */
-static void skip_out(rig *r)
-{
-    r->wire.out_len = r->wire.read_at = r->wire.batches = 0;
-}
-
-static void recv_bytes(rig *r, const uint8_t *p, size_t n)
-{
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, p, n), MQTT5_OK);
-    drain(r);
-}
-
-static void recv_hex(rig *r, const char *hex)
-{
-    size_t n;
-    const uint8_t *p = hex_bytes(hex, &n);
-    recv_bytes(r, p, n);
-}
-
-static void connect_with(rig *r, const char *connack_hex)
-{
-    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
-    drain(r);
-    assert_true(r->open);
-    assert_int_equal(next_out(r).type, MQTT5_CONNECT);
-    recv_hex(r, connack_hex);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
 }
 
 static void connect(rig *r)
 {
-    connect_with(r, "20 03 00 00 00");
+    core_rig_connect(&r->k, "20 03 00 00 00");
 }
 
 static const uint8_t *publish_bytes(uint8_t qos, uint16_t id, size_t payload_len, size_t *len)
@@ -209,7 +133,7 @@ static void recv_publish(rig *r, uint8_t qos, uint16_t id, size_t payload_len)
 {
     size_t len = 0;
     const uint8_t *p = publish_bytes(qos, id, payload_len, &len);
-    recv_bytes(r, p, len);
+    core_rig_recv(&r->k, p, len);
 }
 
 static int publish(rig *r, const char *topic, uint8_t qos, size_t payload_len)
@@ -219,7 +143,7 @@ static int publish(rig *r, const char *topic, uint8_t qos, size_t payload_len)
     mqtt5_publish p = {.qos = qos};
     p.topic = (mqtt5_str){topic, strlen(topic)};
     p.payload = (mqtt5_bytes){payload, payload_len};
-    return mqtt5_client_core_publish(r->core, r->now, &p, NULL, NULL, NULL);
+    return mqtt5_client_core_publish(r->k.core, r->k.now, &p, NULL, NULL, NULL);
 }
 
 /* ---- idle ----------------------------------------------------------------------------------- */
@@ -240,28 +164,28 @@ static void idle_core_is_one_small_allocation(void **state)
     mqtt5_client_core_options o;
     options(&o);
     rig *r = new_rig(&o, 65536);
-    size_t created = mem(r);
-    assert_int_equal(r->ta.live_blocks, 1);
+    size_t created = core_rig_mem(&r->k);
+    assert_int_equal(r->k.ta.live_blocks, 1);
     connect(r);
-    print_message("idle connected core: %zu bytes in %zu allocations (bound %zu)\n", mem(r),
-                  r->ta.live_blocks, idle_bound(&o));
-    assert_int_equal(mem(r), created);
-    assert_int_equal(r->ta.live_blocks, 1);
-    assert_true(mem(r) <= idle_bound(&o));
+    print_message("idle connected core: %zu bytes in %zu allocations (bound %zu)\n",
+                  core_rig_mem(&r->k), r->k.ta.live_blocks, idle_bound(&o));
+    assert_int_equal(core_rig_mem(&r->k), created);
+    assert_int_equal(r->k.ta.live_blocks, 1);
+    assert_true(core_rig_mem(&r->k) <= idle_bound(&o));
     /* keep-alive traffic leaves nothing behind either */
-    r->now += 60000;
-    drain(r);
-    assert_int_equal(next_out(r).type, MQTT5_PINGREQ);
-    recv_hex(r, "d0 00");
-    assert_int_equal(mem(r), created);
-    free_rig(r);
+    r->k.now += 60000;
+    core_rig_drain(&r->k);
+    assert_int_equal(core_rig_next_out(&r->k).type, MQTT5_PINGREQ);
+    core_rig_recv_hex(&r->k, "d0 00");
+    assert_int_equal(core_rig_mem(&r->k), created);
+    core_rig_destroy(&r->k);
 
     /* nothing an idle core holds grows with receive_maximum */
     o.receive_maximum = 65535;
     r = new_rig(&o, 65536);
     connect(r);
-    assert_int_equal(mem(r), created);
-    free_rig(r);
+    assert_int_equal(core_rig_mem(&r->k), created);
+    core_rig_destroy(&r->k);
 }
 
 /* Acknowledgements owed from one mem_recv: up to four wait inside the core, a fifth spills them
@@ -273,7 +197,7 @@ static void owed_acks_spill_and_go_back(void **state)
     options(&o);
     rig *r = new_rig(&o, 65536);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     size_t one = 0, all = 0; /* every one of these QoS 1 publishes is `one` bytes */
     uint8_t *in = NULL;
     for (uint16_t n = 0; n < 20; n++) {
@@ -282,38 +206,39 @@ static void owed_acks_spill_and_go_back(void **state)
         memcpy(in + all, pk, one);
         all += one;
     }
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in, 4 * one), MQTT5_OK);
-    assert_int_equal(mem(r), idle);
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 4 * one, one), MQTT5_OK);
-    assert_int_equal(mem(r), idle + 8 * 4); /* 8 entries of 4 bytes */
-    assert_int_equal(r->ta.live_blocks, 2);
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 5 * one, all - 5 * one), MQTT5_OK);
-    assert_int_equal(mem(r), idle + 32 * 4);
-    size_t batches = r->wire.batches;
-    drain(r);
-    assert_int_equal(mem(r), idle);
+    assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, in, 4 * one), MQTT5_OK);
+    assert_int_equal(core_rig_mem(&r->k), idle);
+    assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, in + 4 * one, one), MQTT5_OK);
+    assert_int_equal(core_rig_mem(&r->k), idle + 8 * 4); /* 8 entries of 4 bytes */
+    assert_int_equal(r->k.ta.live_blocks, 2);
+    assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, in + 5 * one, all - 5 * one),
+               MQTT5_OK);
+    assert_int_equal(core_rig_mem(&r->k), idle + 32 * 4);
+    size_t batches = r->k.wire.batches;
+    core_rig_drain(&r->k);
+    assert_int_equal(core_rig_mem(&r->k), idle);
     for (uint16_t n = 1; n <= 20; n++) {
-        mqtt5_packet p = next_out(r);
+        mqtt5_packet p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_PUBACK);
         assert_int_equal(p.u.ack.packet_id, n);
     }
-    assert_int_equal(r->wire.batches, batches + 1); /* all in one */
-    assert_int_equal(r->ta.live_blocks, 1);
+    assert_int_equal(r->k.wire.batches, batches + 1); /* all in one */
+    assert_int_equal(r->k.ta.live_blocks, 1);
 
     /* the ring cannot grow: DISCONNECT 0x83, the connection fails with NOMEM */
-    skip_out(r);
+    core_rig_forget(&r->k);
     for (uint16_t n = 0; n < 4; n++)
-        assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + n * one, one), MQTT5_OK);
-    test_allocator_fail_at(&r->ta, 1, false);
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, in + 4 * one, one), MQTT5_OK);
+        assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, in + n * one, one), MQTT5_OK);
+    test_allocator_fail_at(&r->k.ta, 1, false);
+    assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, in + 4 * one, one), MQTT5_OK);
     assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
     assert_err(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
     assert_int_equal(r->event_sent_rc[r->nevents - 1], MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR);
-    test_allocator_fail_at(&r->ta, 0, false);
-    drain(r);
-    assert_int_equal(next_out(r).type, MQTT5_DISCONNECT);
-    assert_int_equal(mem(r), idle);
-    free_rig(r);
+    test_allocator_fail_at(&r->k.ta, 0, false);
+    core_rig_drain(&r->k);
+    assert_int_equal(core_rig_next_out(&r->k).type, MQTT5_DISCONNECT);
+    assert_int_equal(core_rig_mem(&r->k), idle);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- the CONNECT template ------------------------------------------------------------------ */
@@ -400,29 +325,29 @@ static void connect_template_is_kept_encoded(void **state)
                                                 .on_lifecycle = on_lifecycle,
                                                 .on_publish = on_publish,
                                                 .on_complete = on_complete};
-    assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
+    assert_err(mqtt5_client_core_new(&o, &r->k.core, NULL), MQTT5_OK);
     memset(user, '#', 4); /* the caller's strings go */
     memset(pass, '#', 9);
     memset(topic, '#', 12);
     for (int attempt = 0; attempt < 2; attempt++) {
-        skip_out(r);
+        core_rig_forget(&r->k);
         connect(r);
-        assert_int_equal(r->wire.batch_end[0], want_len);
-        assert_memory_equal(r->wire.out, want_bytes, want_len);
+        assert_int_equal(r->k.wire.batch_end[0], want_len);
+        assert_memory_equal(r->k.wire.out, want_bytes, want_len);
         /* the template answers for what the CONNACK leaves out */
         mqtt5_negotiated_settings set;
-        assert_true(mqtt5_client_core_settings(r->core, &set));
+        assert_true(mqtt5_client_core_settings(r->k.core, &set));
         assert_int_equal(set.keep_alive_s, 60);
         assert_int_equal(set.session_expiry_s, 300);
         assert_str_eq(set.client_id, "idle-client");
         /* the next connection sends the same CONNECT */
         assert_err(
-            mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
+            mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
             MQTT5_OK);
-        r->open = false;
-        r->now += 200000;
+        r->k.open = false;
+        r->k.now += 200000;
     }
-    assert_err(mqtt5_client_core_destroy(r->core), MQTT5_OK);
+    assert_err(mqtt5_client_core_destroy(r->k.core), MQTT5_OK);
     assert_int_equal(s.dirty, 0); /* the password was wiped */
     assert_no_leaks(&s.ta);
 }
@@ -434,22 +359,24 @@ static void mem_send_buffer_lives_with_the_connection(void **state)
     mqtt5_client_core_options o;
     options(&o);
     rig *r = new_rig(&o, 0);
-    size_t created = mem(r);
-    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
-    assert_int_equal(mem(r), created); /* nothing before there is something to hand out */
+    size_t created = core_rig_mem(&r->k);
+    assert_err(mqtt5_client_core_start(r->k.core, r->k.now), MQTT5_OK);
+    assert_int_equal(core_rig_mem(&r->k),
+                     created); /* nothing before there is something to hand out */
     connect(r);
-    assert_int_equal(mem(r), created + o.write_batch_size);
-    assert_int_equal(r->ta.live_blocks, 2);
-    assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
-               MQTT5_OK);
-    r->open = false;
-    assert_int_equal(mem(r), created);
+    assert_int_equal(core_rig_mem(&r->k), created + o.write_batch_size);
+    assert_int_equal(r->k.ta.live_blocks, 2);
+    assert_err(
+        mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
+        MQTT5_OK);
+    r->k.open = false;
+    assert_int_equal(core_rig_mem(&r->k), created);
     /* the next connection gets a new one */
-    r->now += 200000;
-    drain(r);
-    assert_true(r->open);
-    assert_int_equal(mem(r), created + o.write_batch_size);
-    free_rig(r);
+    r->k.now += 200000;
+    core_rig_drain(&r->k);
+    assert_true(r->k.open);
+    assert_int_equal(core_rig_mem(&r->k), created + o.write_batch_size);
+    core_rig_destroy(&r->k);
 }
 
 /* The batch buffer cannot be allocated: the attempt fails with NOMEM, nothing is handed out, the
@@ -460,29 +387,29 @@ static void mem_send_buffer_failure_fails_the_connection(void **state)
     mqtt5_client_core_options o;
     options(&o);
     rig *r = new_rig(&o, 0);
-    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
-    assert_err(mqtt5_client_core_on_transport_open(r->core, r->now), MQTT5_OK);
-    r->open = true;
-    test_allocator_fail_at(&r->ta, 1, false);
+    assert_err(mqtt5_client_core_start(r->k.core, r->k.now), MQTT5_OK);
+    assert_err(mqtt5_client_core_on_transport_open(r->k.core, r->k.now), MQTT5_OK);
+    r->k.open = true;
+    test_allocator_fail_at(&r->k.ta, 1, false);
     const uint8_t *d = NULL;
     size_t n = 99;
-    assert_err(mqtt5_client_core_mem_send(r->core, r->now, &d, &n), MQTT5_OK);
+    assert_err(mqtt5_client_core_mem_send(r->k.core, r->k.now, &d, &n), MQTT5_OK);
     assert_int_equal(n, 0);
     assert_null(d);
-    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(r->k.ta.failures, 1);
     assert_int_equal(r->nevents, 2);
     assert_int_equal(r->events[1], MQTT5_LC_CONNECTION_FAILURE);
     assert_int_equal(r->event_error[1], MQTT5_ERR_NOMEM);
     mqtt5_client_want w;
-    mqtt5_client_core_want(r->core, &w);
+    mqtt5_client_core_want(r->k.core, &w);
     assert_false(w.write);
     assert_false(w.transport_open);
-    drain(r); /* closes */
-    assert_false(r->open);
-    r->now += 200000;
-    drain(r);
-    assert_int_equal(next_out(r).type, MQTT5_CONNECT);
-    free_rig(r);
+    core_rig_drain(&r->k); /* closes */
+    assert_false(r->k.open);
+    r->k.now += 200000;
+    core_rig_drain(&r->k);
+    assert_int_equal(core_rig_next_out(&r->k).type, MQTT5_CONNECT);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- mem_send_buf --------------------------------------------------------------------------- */
@@ -491,7 +418,7 @@ static void mem_send_buffer_failure_fails_the_connection(void **state)
 static void run_session(rig *r)
 {
     /* topic alias maximum 4: the LRU aliases depend on how packets are batched */
-    connect_with(r, "20 06 00 00 03 22 00 04");
+    core_rig_connect(&r->k, "20 06 00 00 03 22 00 04");
     for (int i = 0; i < 5; i++)
         assert_err(publish(r, i % 2 ? "a/topic" : "another/topic", 0, 10), MQTT5_OK);
     assert_err(publish(r, "big/topic", 1, 300), MQTT5_OK); /* bigger than the batch */
@@ -499,21 +426,22 @@ static void run_session(rig *r)
         assert_err(publish(r, "a/topic", 1, 40), MQTT5_OK);
     mqtt5_subscription subs[] = {{.topic_filter = S("in/#"), .qos = 1}};
     mqtt5_subscribe sub = {.subscriptions = subs, .subscription_count = 1};
-    assert_err(mqtt5_client_core_subscribe(r->core, r->now, &sub, NULL, NULL, NULL), MQTT5_OK);
-    drain(r);
+    assert_err(mqtt5_client_core_subscribe(r->k.core, r->k.now, &sub, NULL, NULL, NULL), MQTT5_OK);
+    core_rig_drain(&r->k);
     recv_publish(r, 1, 7, 20);
-    recv_hex(r, "40 02 00 01  40 02 00 02  40 02 00 03  40 02 00 04  90 04 00 05 00 01");
+    core_rig_recv_hex(&r->k,
+                      "40 02 00 01  40 02 00 02  40 02 00 03  40 02 00 04  90 04 00 05 00 01");
     assert_int_equal(r->completions, 10);
-    r->now += 60000;
-    drain(r); /* PINGREQ */
+    r->k.now += 60000;
+    core_rig_drain(&r->k); /* PINGREQ */
     mqtt5_disconnect d = {.reason_code = 0x04};
     MQTT5_PROPS_SET(&d.properties, MQTT5_PROP_REASON_STRING);
     d.properties.reason_string = S("a reason string long enough for the DISCONNECT to be bigger "
                                    "than one batch of 128 bytes, so it goes out alone from the "
                                    "core's own buffer");
-    assert_err(mqtt5_client_core_stop(r->core, r->now, &d, NULL), MQTT5_OK);
-    drain(r);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_STOPPED);
+    assert_err(mqtt5_client_core_stop(r->k.core, r->k.now, &d, NULL), MQTT5_OK);
+    core_rig_drain(&r->k);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_STOPPED);
 }
 
 static void mem_send_buf_hands_out_what_mem_send_does(void **state)
@@ -536,15 +464,16 @@ static void mem_send_buf_hands_out_what_mem_send_does(void **state)
     rig *b = new_rig(&o, o.write_batch_size);
     run_session(a);
     run_session(b);
-    assert_int_equal(a->wire.out_len, b->wire.out_len);
-    assert_memory_equal(a->wire.out, b->wire.out, a->wire.out_len);
-    assert_int_equal(a->wire.batches, b->wire.batches);
-    assert_memory_equal(a->wire.batch_end, b->wire.batch_end, a->wire.batches * sizeof(size_t));
+    assert_int_equal(a->k.wire.out_len, b->k.wire.out_len);
+    assert_memory_equal(a->k.wire.out, b->k.wire.out, a->k.wire.out_len);
+    assert_int_equal(a->k.wire.batches, b->k.wire.batches);
+    assert_memory_equal(a->k.wire.batch_end, b->k.wire.batch_end,
+                        a->k.wire.batches * sizeof(size_t));
     /* the CONNECT, the big PUBLISH and the DISCONNECT came from the core's own buffer */
-    assert_int_equal(b->wire.big_batches, 3);
-    assert_true(a->wire.batches >= 8);
-    free_rig(a);
-    free_rig(b);
+    assert_int_equal(b->k.wire.big_batches, 3);
+    assert_true(a->k.wire.batches >= 8);
+    core_rig_destroy(&a->k);
+    core_rig_destroy(&b->k);
 }
 
 static void mem_send_buf_arguments(void **state)
@@ -554,37 +483,39 @@ static void mem_send_buf_arguments(void **state)
     options(&o);
     rig *r = new_rig(&o, 64);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     assert_err(publish(r, "t", 0, 5), MQTT5_OK);
     uint8_t small[63];
     const uint8_t *d = small;
     size_t n = 7;
-    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, small, sizeof small, &d, &n),
+    assert_err(mqtt5_client_core_mem_send_buf(r->k.core, r->k.now, small, sizeof small, &d, &n),
                MQTT5_ERR_INVALID_ARGUMENT);
     assert_null(d);
     assert_int_equal(n, 0);
-    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, NULL, 4096, &d, &n),
+    assert_err(mqtt5_client_core_mem_send_buf(r->k.core, r->k.now, NULL, 4096, &d, &n),
                MQTT5_ERR_INVALID_ARGUMENT);
     /* 64 is enough, and nothing was lost to the refusals */
-    drain(r);
-    mqtt5_packet p = next_out(r);
+    core_rig_drain(&r->k);
+    mqtt5_packet p = core_rig_next_out(&r->k);
     assert_int_equal(p.type, MQTT5_PUBLISH);
-    assert_int_equal(r->wire.big_batches, 0);
+    assert_int_equal(r->k.wire.big_batches, 0);
     /* a packet bigger than the buffer goes alone, from a buffer freed by the next call */
     assert_err(publish(r, "t", 0, 100), MQTT5_OK);
     assert_err(publish(r, "t", 0, 1), MQTT5_OK);
-    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
-    assert_true(d != r->buf);
+    assert_err(mqtt5_client_core_mem_send_buf(r->k.core, r->k.now, r->k.buf, r->k.cap, &d, &n),
+               MQTT5_OK);
+    assert_true(d != r->k.buf);
     assert_int_equal(core_wire_decoded_size(d, n), n);
-    assert_true(mem(r) > idle);
-    assert_err(mqtt5_client_core_mem_send_buf(r->core, r->now, r->buf, r->cap, &d, &n), MQTT5_OK);
-    assert_ptr_equal(d, r->buf);
-    assert_int_equal(mem(r), idle);
+    assert_true(core_rig_mem(&r->k) > idle);
+    assert_err(mqtt5_client_core_mem_send_buf(r->k.core, r->k.now, r->k.buf, r->k.cap, &d, &n),
+               MQTT5_OK);
+    assert_ptr_equal(d, r->k.buf);
+    assert_int_equal(core_rig_mem(&r->k), idle);
     /* a driving call: refused inside a callback */
     r->send_in_callback = true;
     recv_publish(r, 0, 0, 5);
     assert_err(r->send_in_callback_rc, MQTT5_ERR_BUSY);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- split packets -------------------------------------------------------------------------- */
@@ -596,33 +527,33 @@ static void split_at_every_byte(void **state)
     options(&o);
     rig *r = new_rig(&o, 4096);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     size_t len;
     const uint8_t *pk = publish_bytes(1, 9, 300, &len);
     size_t header = 3; /* type and a 2-byte remaining length */
     assert_true((pk[1] & 0x80) && !(pk[2] & 0x80));
     /* whole: decoded in place, nothing allocated */
-    recv_bytes(r, pk, len);
+    core_rig_recv(&r->k, pk, len);
     assert_int_equal(r->received, 1);
     assert_view_inside(r->payload_ptr, 300, pk, len);
-    assert_int_equal(mem(r), idle);
+    assert_int_equal(core_rig_mem(&r->k), idle);
     for (size_t at = 1; at < len; at++) {
         uint8_t *first = test_alloc(at), *second = test_alloc(len - at);
         memcpy(first, pk, at);
         memcpy(second, pk + at, len - at);
-        recv_bytes(r, first, at);
+        core_rig_recv(&r->k, first, at);
         /* storage of exactly the packet's size once its size is known */
-        assert_int_equal(mem(r), at >= header ? idle + len : idle);
+        assert_int_equal(core_rig_mem(&r->k), at >= header ? idle + len : idle);
         assert_int_equal(r->received, at);
-        recv_bytes(r, second, len - at);
+        core_rig_recv(&r->k, second, len - at);
         assert_int_equal(r->received, at + 1);
         assert_int_equal(r->payload_len, 300);
         assert_memory_equal(r->payload, pk + len - 300, 300);
-        assert_int_equal(mem(r), idle);
-        skip_out(r); /* the PUBACKs */
+        assert_int_equal(core_rig_mem(&r->k), idle);
+        core_rig_forget(&r->k); /* the PUBACKs */
     }
-    skip_out(r);
-    free_rig(r);
+    core_rig_forget(&r->k);
+    core_rig_destroy(&r->k);
 }
 
 /* One call ends a split packet, holds a whole one, and starts a bigger one: storage follows. */
@@ -633,7 +564,7 @@ static void split_packets_back_to_back(void **state)
     options(&o);
     rig *r = new_rig(&o, 4096);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     size_t l1, l2, l3;
     const uint8_t *p1 = publish_bytes(1, 1, 50, &l1);
     const uint8_t *p2 = publish_bytes(0, 0, 10, &l2);
@@ -642,30 +573,30 @@ static void split_packets_back_to_back(void **state)
     memcpy(all, p1, l1);
     memcpy(all + l1, p2, l2);
     memcpy(all + l1 + l2, p3, l3);
-    recv_bytes(r, all, 20);
-    assert_int_equal(mem(r), idle + l1);
-    recv_bytes(r, all + 20, l1 + l2 + 30 - 20);
+    core_rig_recv(&r->k, all, 20);
+    assert_int_equal(core_rig_mem(&r->k), idle + l1);
+    core_rig_recv(&r->k, all + 20, l1 + l2 + 30 - 20);
     assert_int_equal(r->received, 2);
-    assert_int_equal(mem(r), idle + l3);
-    recv_bytes(r, all + l1 + l2 + 30, 100);
-    assert_int_equal(mem(r), idle + l3);
-    recv_bytes(r, all + l1 + l2 + 130, l3 - 130);
+    assert_int_equal(core_rig_mem(&r->k), idle + l3);
+    core_rig_recv(&r->k, all + l1 + l2 + 30, 100);
+    assert_int_equal(core_rig_mem(&r->k), idle + l3);
+    core_rig_recv(&r->k, all + l1 + l2 + 130, l3 - 130);
     assert_int_equal(r->received, 3);
     assert_int_equal(r->payload_len, 400);
-    recv_hex(r, "62 02 00 03"); /* PUBREL: the QoS 2 exchange ends */
-    assert_int_equal(mem(r), idle);
+    core_rig_recv_hex(&r->k, "62 02 00 03"); /* PUBREL: the QoS 2 exchange ends */
+    assert_int_equal(core_rig_mem(&r->k), idle);
     /* packets of up to 8 bytes never need storage, split anywhere */
     for (size_t at = 1; at < 5; at++) {
         size_t n;
         const uint8_t *ack = hex_bytes("40 03 00 05 10", &n); /* PUBACK 0x10, unknown id */
-        recv_bytes(r, ack, at);
-        assert_int_equal(mem(r), idle);
-        recv_bytes(r, ack + at, n - at);
-        assert_int_equal(mem(r), idle);
+        core_rig_recv(&r->k, ack, at);
+        assert_int_equal(core_rig_mem(&r->k), idle);
+        core_rig_recv(&r->k, ack + at, n - at);
+        assert_int_equal(core_rig_mem(&r->k), idle);
     }
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
-    skip_out(r);
-    free_rig(r);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
+    core_rig_forget(&r->k);
+    core_rig_destroy(&r->k);
 }
 
 /* The connection ends while a split packet waits: its storage goes with it. */
@@ -675,25 +606,26 @@ static void split_packet_dropped_at_reset(void **state)
     mqtt5_client_core_options o;
     options(&o);
     rig *r = new_rig(&o, 4096);
-    size_t created = mem(r);
+    size_t created = core_rig_mem(&r->k);
     connect(r);
     size_t len;
     const uint8_t *pk = publish_bytes(1, 9, 300, &len);
-    recv_bytes(r, pk, 100);
-    assert_int_equal(mem(r), created + len);
-    assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
-               MQTT5_OK);
-    r->open = false;
-    assert_int_equal(mem(r), created);
+    core_rig_recv(&r->k, pk, 100);
+    assert_int_equal(core_rig_mem(&r->k), created + len);
+    assert_err(
+        mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
+        MQTT5_OK);
+    r->k.open = false;
+    assert_int_equal(core_rig_mem(&r->k), created);
     /* the next connection starts with a clean stream */
-    r->now += 200000;
-    drain(r);
-    skip_out(r);
-    recv_hex(r, "20 03 00 00 00");
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
-    recv_bytes(r, pk, len);
+    r->k.now += 200000;
+    core_rig_drain(&r->k);
+    core_rig_forget(&r->k);
+    core_rig_recv_hex(&r->k, "20 03 00 00 00");
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
+    core_rig_recv(&r->k, pk, len);
     assert_int_equal(r->received, 1);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* No memory for the gather buffer: DISCONNECT 0x83 and a DISCONNECTION with NOMEM. */
@@ -706,18 +638,18 @@ static void split_packet_without_memory(void **state)
     connect(r);
     size_t len;
     const uint8_t *pk = publish_bytes(1, 9, 300, &len);
-    test_allocator_fail_at(&r->ta, 1, false);
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, pk, 100), MQTT5_OK);
-    assert_int_equal(r->ta.failures, 1);
+    test_allocator_fail_at(&r->k.ta, 1, false);
+    assert_err(mqtt5_client_core_mem_recv(r->k.core, r->k.now, pk, 100), MQTT5_OK);
+    assert_int_equal(r->k.ta.failures, 1);
     assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
     assert_int_equal(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
     assert_int_equal(r->event_sent_rc[r->nevents - 1], 0x83);
     assert_int_equal(r->received, 0);
-    drain(r);
-    mqtt5_packet d = next_out(r);
+    core_rig_drain(&r->k);
+    mqtt5_packet d = core_rig_next_out(&r->k);
     assert_int_equal(d.type, MQTT5_DISCONNECT);
     assert_int_equal(d.u.disconnect.reason_code, 0x83);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- packet identifiers --------------------------------------------------------------------- */
@@ -729,48 +661,49 @@ static void packet_ids_cost_nothing_when_few(void **state)
     options(&o);
     rig *r = new_rig(&o, 4096);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     /* a subscribed client is back to idle once the SUBACK came */
     mqtt5_subscription subs[] = {{.topic_filter = S("in/#"), .qos = 2}};
     mqtt5_subscribe sub = {.subscriptions = subs, .subscription_count = 1};
-    assert_err(mqtt5_client_core_subscribe(r->core, r->now, &sub, NULL, NULL, NULL), MQTT5_OK);
-    drain(r);
-    recv_hex(r, "90 04 00 01 00 02");
+    assert_err(mqtt5_client_core_subscribe(r->k.core, r->k.now, &sub, NULL, NULL, NULL), MQTT5_OK);
+    core_rig_drain(&r->k);
+    core_rig_recv_hex(&r->k, "90 04 00 01 00 02");
     assert_int_equal(r->completions, 1);
-    assert_int_equal(mem(r), idle);
+    assert_int_equal(core_rig_mem(&r->k), idle);
 
     /* four QoS 1 in flight: only the operations' own memory */
-    size_t before = r->ta.allocations;
+    size_t before = r->k.ta.allocations;
     for (int i = 0; i < 4; i++)
         assert_err(publish(r, "t", 1, 5), MQTT5_OK);
-    assert_int_equal(r->ta.allocations, before + 4);
-    drain(r);
+    assert_int_equal(r->k.ta.allocations, before + 4);
+    core_rig_drain(&r->k);
     /* a fifth needs room for its id: without it, publish says NOMEM and nothing was accepted */
-    size_t with_four = mem(r);
-    test_allocator_fail_at(&r->ta, 2, false); /* the operation copy, then the ids */
+    size_t with_four = core_rig_mem(&r->k);
+    test_allocator_fail_at(&r->k.ta, 2, false); /* the operation copy, then the ids */
     assert_err(publish(r, "t", 1, 5), MQTT5_ERR_NOMEM);
-    assert_int_equal(r->ta.failures, 1);
-    assert_int_equal(mem(r), with_four);
+    assert_int_equal(r->k.ta.failures, 1);
+    assert_int_equal(core_rig_mem(&r->k), with_four);
     for (int i = 0; i < 6; i++)
         assert_err(publish(r, "t", 1, 5), MQTT5_OK);
-    drain(r);
-    recv_hex(r, "40 02 00 02  40 02 00 03  40 02 00 04  40 02 00 05  40 02 00 06");
-    recv_hex(r, "40 02 00 07  40 02 00 08  40 02 00 09  40 02 00 0a  40 02 00 0b");
+    core_rig_drain(&r->k);
+    core_rig_recv_hex(&r->k, "40 02 00 02  40 02 00 03  40 02 00 04  40 02 00 05  40 02 00 06");
+    core_rig_recv_hex(&r->k, "40 02 00 07  40 02 00 08  40 02 00 09  40 02 00 0a  40 02 00 0b");
     assert_int_equal(r->completions, 11);
     assert_int_equal(r->completion_error, 0);
-    assert_int_equal(mem(r), idle); /* the ids went back into the struct */
+    assert_int_equal(core_rig_mem(&r->k), idle); /* the ids went back into the struct */
 
     /* inbound QoS 2: four waiting for PUBREL live in the struct, more on the heap until done */
     for (uint16_t id = 1; id <= 6; id++) {
         recv_publish(r, 2, id, 5);
-        if (id == 4) assert_int_equal(mem(r), idle);
+        if (id == 4) assert_int_equal(core_rig_mem(&r->k), idle);
     }
-    assert_true(mem(r) > idle);
-    recv_hex(r, "62 02 00 01  62 02 00 02  62 02 00 03  62 02 00 04  62 02 00 05  62 02 00 06");
-    assert_int_equal(mem(r), idle);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
-    skip_out(r);
-    free_rig(r);
+    assert_true(core_rig_mem(&r->k) > idle);
+    core_rig_recv_hex(
+        &r->k, "62 02 00 01  62 02 00 02  62 02 00 03  62 02 00 04  62 02 00 05  62 02 00 06");
+    assert_int_equal(core_rig_mem(&r->k), idle);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
+    core_rig_forget(&r->k);
+    core_rig_destroy(&r->k);
 }
 
 static void inbound_qos2_without_memory(void **state)
@@ -782,14 +715,14 @@ static void inbound_qos2_without_memory(void **state)
     connect(r);
     for (uint16_t id = 1; id <= 4; id++)
         recv_publish(r, 2, id, 5);
-    test_allocator_fail_at(&r->ta, 1, false);
+    test_allocator_fail_at(&r->k.ta, 1, false);
     recv_publish(r, 2, 5, 5);
-    assert_int_equal(r->ta.failures, 1);
+    assert_int_equal(r->k.ta.failures, 1);
     assert_int_equal(r->received, 4); /* not delivered */
     assert_int_equal(r->events[r->nevents - 1], MQTT5_LC_DISCONNECTION);
     assert_int_equal(r->event_error[r->nevents - 1], MQTT5_ERR_NOMEM);
     assert_int_equal(r->event_sent_rc[r->nevents - 1], 0x83);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* take_ack needs room for the held id: without it, take_ack says NOMEM and the core acks. */
@@ -800,29 +733,29 @@ static void take_ack_without_memory(void **state)
     options(&o);
     rig *r = new_rig(&o, 4096);
     connect(r);
-    size_t idle = mem(r);
+    size_t idle = core_rig_mem(&r->k);
     r->take_acks = true;
     for (uint16_t id = 1; id <= 4; id++)
         recv_publish(r, 1, id, 5);
     assert_int_equal(r->nheld, 4);
-    assert_int_equal(mem(r), idle);
-    skip_out(r);
-    test_allocator_fail_at(&r->ta, 1, false);
+    assert_int_equal(core_rig_mem(&r->k), idle);
+    core_rig_forget(&r->k);
+    test_allocator_fail_at(&r->k.ta, 1, false);
     recv_publish(r, 1, 5, 5);
     assert_err(r->take_rc, MQTT5_ERR_NOMEM);
-    mqtt5_packet p = next_out(r);
+    mqtt5_packet p = core_rig_next_out(&r->k);
     assert_int_equal(p.type, MQTT5_PUBACK);
     assert_int_equal(p.u.ack.packet_id, 5);
     for (size_t i = 0; i < r->nheld; i++)
-        assert_err(mqtt5_client_core_send_ack(r->core, r->now, r->held[i], 0), MQTT5_OK);
-    drain(r);
+        assert_err(mqtt5_client_core_send_ack(r->k.core, r->k.now, r->held[i], 0), MQTT5_OK);
+    core_rig_drain(&r->k);
     for (uint16_t id = 1; id <= 4; id++) {
-        p = next_out(r);
+        p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_PUBACK);
         assert_int_equal(p.u.ack.packet_id, id);
     }
-    assert_int_equal(mem(r), idle);
-    free_rig(r);
+    assert_int_equal(core_rig_mem(&r->k), idle);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- the decoder's storage on demand (codec.h) ---------------------------------------------- */

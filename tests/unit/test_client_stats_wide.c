@@ -28,13 +28,7 @@
 /* ---- the rig -------------------------------------------------------------------------------- */
 
 typedef struct rig {
-    test_allocator ta;
-    mqtt5_client_core *core;
-    uint64_t now;
-    uint8_t *buf; /* mem_send_buf's buffer: sending needs no allocation; NULL: mem_send */
-    size_t cap;
-    bool open;
-    core_wire wire;
+    core_rig k; /* the core, its allocator, clock and wire (helpers/core_wire.h) */
     size_t nevents, failures, disconnections, received, completions, timeouts;
 } rig;
 
@@ -74,80 +68,25 @@ static rig *new_rig(const mqtt5_client_core_options *base, size_t cap)
 {
     rig *r = test_alloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
-    test_allocator_init(&r->ta);
-    mqtt5_client_core_options o = *base;
-    o.allocator = test_allocator_get(&r->ta);
-    o.callbacks = (mqtt5_client_core_callbacks){.user = r,
-                                                .on_lifecycle = on_lifecycle,
-                                                .on_publish = on_publish,
-                                                .on_complete = on_complete};
-    assert_err(mqtt5_client_core_new(&o, &r->core, NULL), MQTT5_OK);
-    if (cap) {
-        r->buf = test_alloc(cap);
-        r->cap = cap;
-    }
+    mqtt5_client_core_callbacks cb = {.user = r,
+                                      .on_lifecycle = on_lifecycle,
+                                      .on_publish = on_publish,
+                                      .on_complete = on_complete};
+    core_rig_init(&r->k, base, &cb, cap);
     return r;
-}
-
-static void free_rig(rig *r)
-{
-    assert_err(mqtt5_client_core_destroy(r->core), MQTT5_OK);
-    assert_no_leaks(&r->ta); /* the high-word table too */
 }
 
 static mqtt5_client_stats stats(const rig *r)
 {
     mqtt5_client_stats s;
-    mqtt5_client_core_stats(r->core, &s);
-    assert_int_equal(s.memory_in_use, r->ta.live_bytes); /* the statistics see everything */
+    mqtt5_client_core_stats(r->k.core, &s);
+    assert_int_equal(s.memory_in_use, r->k.ta.live_bytes); /* the statistics see everything */
     return s;
-}
-
-static void drain(rig *r)
-{
-    core_wire_drain(&r->wire, r->core, r->now, &r->open, r->buf, r->cap);
-}
-
-/* The next packet the core wrote, decoded (views into r->wire.out). */
-static mqtt5_packet next_out(rig *r)
-{
-    mqtt5_packet p;
-    size_t used = 0;
-    assert_true(r->wire.read_at < r->wire.out_len);
-    assert_err(mqtt5_packet_decode(r->wire.out + r->wire.read_at, r->wire.out_len - r->wire.read_at,
-                                   0, &p, &used, NULL),
-               MQTT5_OK);
-    r->wire.read_at += used;
-    return p;
 }
 
 static void expect_out(rig *r, mqtt5_packet_type type)
 {
-    assert_int_equal(next_out(r).type, type);
-}
-
-static void nothing_out(const rig *r)
-{
-    assert_int_equal(r->wire.read_at, r->wire.out_len);
-}
-
-/* Forget what was handed out so far (the stream holds 64 KiB). */
-static void skip_out(rig *r)
-{
-    r->wire.out_len = r->wire.read_at = r->wire.batches = 0;
-}
-
-static void recv_bytes(rig *r, const uint8_t *p, size_t n)
-{
-    assert_err(mqtt5_client_core_mem_recv(r->core, r->now, p, n), MQTT5_OK);
-    drain(r);
-}
-
-static void recv_hex(rig *r, const char *hex)
-{
-    size_t n;
-    const uint8_t *p = hex_bytes(hex, &n);
-    recv_bytes(r, p, n);
+    assert_int_equal(core_rig_next_out(&r->k).type, type);
 }
 
 /* A packet from the server, encoded. */
@@ -160,7 +99,7 @@ static void recv_packet(rig *r, const mqtt5_packet *p)
 {
     size_t n;
     const uint8_t *b = server_packet(p, &n);
-    recv_bytes(r, b, n);
+    core_rig_recv(&r->k, b, n);
 }
 
 static mqtt5_packet server_publish(uint8_t qos, uint16_t id)
@@ -177,29 +116,19 @@ static mqtt5_packet server_publish(uint8_t qos, uint16_t id)
 static void recv_ack(rig *r, uint8_t first_byte, uint16_t id)
 {
     uint8_t b[4] = {first_byte, 2, (uint8_t)(id >> 8), (uint8_t)id};
-    recv_bytes(r, b, sizeof b);
+    core_rig_recv(&r->k, b, sizeof b);
 }
 
 /* SUBACK or UNSUBACK (0x90, 0xb0) for `id`: no properties, one reason code 0. */
 static void recv_suback(rig *r, uint8_t first_byte, uint16_t id)
 {
     uint8_t b[6] = {first_byte, 4, (uint8_t)(id >> 8), (uint8_t)id, 0, 0};
-    recv_bytes(r, b, sizeof b);
-}
-
-static void connect_with(rig *r, const char *connack_hex)
-{
-    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
-    drain(r);
-    assert_true(r->open);
-    expect_out(r, MQTT5_CONNECT);
-    recv_hex(r, connack_hex);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    core_rig_recv(&r->k, b, sizeof b);
 }
 
 static void connect(rig *r)
 {
-    connect_with(r, "20 03 00 00 00");
+    core_rig_connect(&r->k, "20 03 00 00 00");
 }
 
 static void publish(rig *r, uint8_t qos, uint32_t ack_timeout_ms)
@@ -208,15 +137,15 @@ static void publish(rig *r, uint8_t qos, uint32_t ack_timeout_ms)
     p.topic = S("wide/out");
     p.payload = B("0123456789");
     mqtt5_op_options opt = {.ack_timeout_ms = ack_timeout_ms};
-    assert_err(mqtt5_client_core_publish(r->core, r->now, &p, &opt, NULL, NULL), MQTT5_OK);
-    drain(r);
+    assert_err(mqtt5_client_core_publish(r->k.core, r->k.now, &p, &opt, NULL, NULL), MQTT5_OK);
+    core_rig_drain(&r->k);
 }
 
 /* ---- crossing 2^32 -------------------------------------------------------------------------- */
 
 static uint32_t *low(rig *r, unsigned counter)
 {
-    return &r->core->stats.low[counter];
+    return &r->k.core->stats.low[counter];
 }
 
 #define PUBLISH_SENT (CLIENT_STAT_PACKETS_SENT + client_sent_slot[MQTT5_PUBLISH])
@@ -230,7 +159,7 @@ static void counters_cross_2_32_exactly(void **state)
     options(&o);
     rig *r = new_rig(&o, 0);
     connect(r);
-    assert_null(r->core->stats.high); /* nothing needed it */
+    assert_null(r->k.core->stats.high); /* nothing needed it */
     mqtt5_client_stats before = stats(r);
 
     const uint64_t start = TWO_32 - 3;
@@ -246,30 +175,30 @@ static void counters_cross_2_32_exactly(void **state)
     assert_int_equal(s.pings_sent, TWO_32 - 1);
 
     /* 5 PUBLISHes out, each in its own batch; 5 in, one per mem_recv */
-    size_t sent_at = r->wire.out_len, received = 0;
+    size_t sent_at = r->k.wire.out_len, received = 0;
     for (int i = 0; i < 5; i++)
         publish(r, 0, 0);
     for (int i = 0; i < 5; i++) {
         size_t n;
         mqtt5_packet p = server_publish(0, 0);
         const uint8_t *b = server_packet(&p, &n);
-        recv_bytes(r, b, n);
+        core_rig_recv(&r->k, b, n);
         received += n;
     }
     assert_int_equal(r->received, 5);
     /* a PINGREQ at the keep-alive, its PINGRESP */
-    r->now += 10000;
-    drain(r);
-    recv_hex(r, "d0 00");
+    r->k.now += 10000;
+    core_rig_drain(&r->k);
+    core_rig_recv_hex(&r->k, "d0 00");
     received += 2;
-    size_t sent = r->wire.out_len - sent_at;
+    size_t sent = r->k.wire.out_len - sent_at;
     for (int i = 0; i < 5; i++)
         expect_out(r, MQTT5_PUBLISH);
     expect_out(r, MQTT5_PINGREQ);
-    nothing_out(r);
+    core_rig_expect_nothing(&r->k);
 
     s = stats(r);
-    assert_non_null(r->core->stats.high);
+    assert_non_null(r->k.core->stats.high);
     assert_int_equal(s.memory_in_use, before.memory_in_use + HIGH_TABLE);
     assert_true(s.memory_peak >= s.memory_in_use);
     assert_int_equal(s.bytes_sent, start + sent);
@@ -294,7 +223,7 @@ static void counters_cross_2_32_exactly(void **state)
     s = stats(r);
     assert_int_equal(s.packets_sent[MQTT5_PUBLISH], 2 * TWO_32 + 1);
     assert_int_equal(s.memory_in_use, before.memory_in_use + HIGH_TABLE); /* one table */
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* ---- every counter through every increment site --------------------------------------------- */
@@ -302,27 +231,27 @@ static void counters_cross_2_32_exactly(void **state)
 /* The same traffic for each rig: every counter the core keeps moves, most more than 3 times. */
 static void script(rig *r)
 {
-    assert_err(mqtt5_client_core_start(r->core, r->now), MQTT5_OK);
-    drain(r);
+    assert_err(mqtt5_client_core_start(r->k.core, r->k.now), MQTT5_OK);
+    core_rig_drain(&r->k);
     /* refused 4 times, then accepted: connect_attempts, connect_failures */
     for (int i = 0; i < 4; i++) {
         expect_out(r, MQTT5_CONNECT);
-        recv_hex(r, "20 03 00 87 00");
-        r->now += 1000;
-        drain(r);
+        core_rig_recv_hex(&r->k, "20 03 00 87 00");
+        r->k.now += 1000;
+        core_rig_drain(&r->k);
     }
     expect_out(r, MQTT5_CONNECT);
-    recv_hex(r, "20 03 00 00 00");
+    core_rig_recv_hex(&r->k, "20 03 00 00 00");
     /* dropped by the server 4 times: disconnections */
     for (int i = 0; i < 4; i++) {
-        recv_hex(r, "e0 00");
-        r->now += 1000;
-        drain(r);
+        core_rig_recv_hex(&r->k, "e0 00");
+        r->k.now += 1000;
+        core_rig_drain(&r->k);
         expect_out(r, MQTT5_CONNECT);
-        recv_hex(r, "20 03 00 00 00");
+        core_rig_recv_hex(&r->k, "20 03 00 00 00");
     }
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
-    skip_out(r);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
+    core_rig_forget(&r->k);
 
     /* our PUBLISHes at QoS 0, 1 and 2 and their acks */
     for (int i = 0; i < 4; i++) {
@@ -331,13 +260,13 @@ static void script(rig *r)
     }
     for (int i = 0; i < 4; i++) {
         publish(r, 1, 0);
-        mqtt5_packet p = next_out(r);
+        mqtt5_packet p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_PUBLISH);
         recv_ack(r, 0x40, p.u.publish.packet_id);
     }
     for (int i = 0; i < 4; i++) {
         publish(r, 2, 0);
-        mqtt5_packet p = next_out(r);
+        mqtt5_packet p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_PUBLISH);
         recv_ack(r, 0x50, p.u.publish.packet_id);
         expect_out(r, MQTT5_PUBREL);
@@ -348,15 +277,17 @@ static void script(rig *r)
     static const mqtt5_str filter = SI("wide/#");
     for (int i = 0; i < 4; i++) {
         mqtt5_subscribe s = {.subscriptions = &sub, .subscription_count = 1};
-        assert_err(mqtt5_client_core_subscribe(r->core, r->now, &s, NULL, NULL, NULL), MQTT5_OK);
-        drain(r);
-        mqtt5_packet p = next_out(r);
+        assert_err(mqtt5_client_core_subscribe(r->k.core, r->k.now, &s, NULL, NULL, NULL),
+                   MQTT5_OK);
+        core_rig_drain(&r->k);
+        mqtt5_packet p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_SUBSCRIBE);
         recv_suback(r, 0x90, p.u.subscribe.packet_id);
         mqtt5_unsubscribe u = {.topic_filters = &filter, .topic_filter_count = 1};
-        assert_err(mqtt5_client_core_unsubscribe(r->core, r->now, &u, NULL, NULL, NULL), MQTT5_OK);
-        drain(r);
-        p = next_out(r);
+        assert_err(mqtt5_client_core_unsubscribe(r->k.core, r->k.now, &u, NULL, NULL, NULL),
+                   MQTT5_OK);
+        core_rig_drain(&r->k);
+        p = core_rig_next_out(&r->k);
         assert_int_equal(p.type, MQTT5_UNSUBSCRIBE);
         recv_suback(r, 0xb0, p.u.unsubscribe.packet_id);
     }
@@ -372,7 +303,7 @@ static void script(rig *r)
         memcpy(burst + total, b, n);
         total += n;
     }
-    recv_bytes(r, burst, total);
+    core_rig_recv(&r->k, burst, total);
     for (int i = 0; i < 6; i++)
         expect_out(r, MQTT5_PUBACK);
     for (uint16_t id = 1; id <= 4; id++) {
@@ -382,25 +313,25 @@ static void script(rig *r)
         recv_ack(r, 0x62, id);
         expect_out(r, MQTT5_PUBCOMP);
     }
-    nothing_out(r);
+    core_rig_expect_nothing(&r->k);
     /* keep-alive: PINGREQ, PINGRESP */
     for (int i = 0; i < 4; i++) {
-        r->now += 10000;
-        drain(r);
+        r->k.now += 10000;
+        core_rig_drain(&r->k);
         expect_out(r, MQTT5_PINGREQ);
-        recv_hex(r, "d0 00");
+        core_rig_recv_hex(&r->k, "d0 00");
     }
     /* acks that never come: ack_timeouts */
     for (int i = 0; i < 4; i++) {
         publish(r, 1, 100);
         expect_out(r, MQTT5_PUBLISH);
-        r->now += 100;
-        drain(r);
+        r->k.now += 100;
+        core_rig_drain(&r->k);
     }
-    nothing_out(r);
+    core_rig_expect_nothing(&r->k);
     /* and a DISCONNECT of ours */
-    assert_err(mqtt5_client_core_stop(r->core, r->now, &(mqtt5_disconnect){0}, NULL), MQTT5_OK);
-    drain(r);
+    assert_err(mqtt5_client_core_stop(r->k.core, r->k.now, &(mqtt5_disconnect){0}, NULL), MQTT5_OK);
+    core_rig_drain(&r->k);
     expect_out(r, MQTT5_DISCONNECT);
 }
 
@@ -415,11 +346,11 @@ static void every_counter_is_exact_from_any_start(void **state)
     /* just below 2^32: whatever moves more than twice wraps */
     const uint64_t offset = TWO_32 - 3;
     for (unsigned i = 0; i < CLIENT_STAT_COUNTERS; i++)
-        wide->core->stats.low[i] = (uint32_t)offset;
+        wide->k.core->stats.low[i] = (uint32_t)offset;
     script(ref);
     script(wide);
-    assert_null(ref->core->stats.high);
-    assert_non_null(wide->core->stats.high);
+    assert_null(ref->k.core->stats.high);
+    assert_non_null(wide->k.core->stats.high);
     assert_int_equal(ref->failures, 4);
     assert_int_equal(ref->disconnections, 5); /* the server's 4, our stop */
     assert_int_equal(ref->timeouts, 4);
@@ -465,10 +396,10 @@ static void every_counter_is_exact_from_any_start(void **state)
     assert_int_equal(b.unacked_ops, a.unacked_ops);
     assert_int_equal(b.unacked_bytes, a.unacked_bytes);
     /* and the same bytes on the wire */
-    assert_int_equal(ref->wire.out_len, wide->wire.out_len);
-    assert_memory_equal(ref->wire.out, wide->wire.out, ref->wire.out_len);
-    free_rig(ref);
-    free_rig(wide);
+    assert_int_equal(ref->k.wire.out_len, wide->k.wire.out_len);
+    assert_memory_equal(ref->k.wire.out, wide->k.wire.out, ref->k.wire.out_len);
+    core_rig_destroy(&ref->k);
+    core_rig_destroy(&wide->k);
 }
 
 /* ---- the table without memory --------------------------------------------------------------- */
@@ -476,11 +407,11 @@ static void every_counter_is_exact_from_any_start(void **state)
 /* One QoS 0 PUBLISH from the server: n bytes, and the allocations the core attempted for it. */
 static size_t recv_one(rig *r, size_t *attempts)
 {
-    size_t before = r->ta.allocations + r->ta.failures, n;
+    size_t before = r->k.ta.allocations + r->k.ta.failures, n;
     mqtt5_packet p = server_publish(0, 0);
     const uint8_t *b = server_packet(&p, &n);
-    recv_bytes(r, b, n);
-    *attempts = r->ta.allocations + r->ta.failures - before;
+    core_rig_recv(&r->k, b, n);
+    *attempts = r->k.ta.allocations + r->k.ta.failures - before;
     return n;
 }
 
@@ -491,7 +422,7 @@ static rig *connected_rig(void)
     options(&o);
     rig *r = new_rig(&o, 4096);
     connect(r);
-    assert_int_equal(r->ta.live_blocks, 1);
+    assert_int_equal(r->k.ta.live_blocks, 1);
     return r;
 }
 
@@ -506,7 +437,7 @@ static void table_failure_defers_it(void **state)
     *low(r, PUBLISH_RECEIVED) = packets0;
 
     /* every allocation fails from here */
-    test_allocator_fail_at(&r->ta, 1, true);
+    test_allocator_fail_at(&r->k.ta, 1, true);
     uint64_t bytes = bytes0, packets = packets0;
     for (int i = 0; i < 6; i++) {
         size_t n = recv_one(r, &attempts);
@@ -515,24 +446,24 @@ static void table_failure_defers_it(void **state)
         /* asked at each increment that leaves a low word with its top bit set */
         size_t expect = (bytes >= TWO_31) + (packets >= TWO_31);
         assert_int_equal(attempts, expect);
-        assert_null(r->core->stats.high);
+        assert_null(r->k.core->stats.high);
         mqtt5_client_stats s = stats(r);
         assert_int_equal(s.bytes_received, bytes);
         assert_int_equal(s.packets_received[MQTT5_PUBLISH], packets);
         assert_int_equal(s.memory_in_use, idle);
     }
-    assert_true(r->ta.failures >= 6);
+    assert_true(r->k.ta.failures >= 6);
     /* nothing failed: no event, still connected, every message delivered */
     assert_int_equal(r->nevents, events);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
     assert_int_equal(r->received, 6);
 
     /* memory again: the next increment makes the table, the counts stay exact */
-    test_allocator_fail_at(&r->ta, 0, false);
+    test_allocator_fail_at(&r->k.ta, 0, false);
     bytes += recv_one(r, &attempts);
     packets++;
     assert_int_equal(attempts, 1);
-    assert_non_null(r->core->stats.high);
+    assert_non_null(r->k.core->stats.high);
     assert_int_equal(stats(r).memory_in_use, idle + HIGH_TABLE);
 
     /* and it carries at the wrap */
@@ -551,7 +482,7 @@ static void table_failure_defers_it(void **state)
     assert_int_equal(s.packets_received[MQTT5_PUBLISH], TWO_32 + 2);
     assert_int_equal(s.memory_in_use, idle + HIGH_TABLE);
     assert_int_equal(r->nevents, events);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 static void table_made_at_the_wrap(void **state)
@@ -561,19 +492,19 @@ static void table_made_at_the_wrap(void **state)
     size_t idle = stats(r).memory_in_use, attempts;
     /* as if every allocation had failed since 2^31: no table, two short of the wrap */
     *low(r, PUBLISH_RECEIVED) = (uint32_t)(TWO_32 - 2);
-    test_allocator_fail_at(&r->ta, 1, false); /* the next one fails, the one after does not */
+    test_allocator_fail_at(&r->k.ta, 1, false); /* the next one fails, the one after does not */
     recv_one(r, &attempts);
     assert_int_equal(attempts, 1);
-    assert_int_equal(r->ta.failures, 1);
-    assert_null(r->core->stats.high);
+    assert_int_equal(r->k.ta.failures, 1);
+    assert_null(r->k.core->stats.high);
     /* the wrap: the table comes with the carry */
     recv_one(r, &attempts);
     assert_int_equal(attempts, 1);
-    assert_non_null(r->core->stats.high);
+    assert_non_null(r->k.core->stats.high);
     mqtt5_client_stats s = stats(r);
     assert_int_equal(s.packets_received[MQTT5_PUBLISH], TWO_32);
     assert_int_equal(s.memory_in_use, idle + HIGH_TABLE);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 /* The documented limit (client_stats): with no table at the wrap, that carry is lost. */
@@ -583,23 +514,23 @@ static void carry_lost_only_without_any_table(void **state)
     rig *r = connected_rig();
     size_t idle = stats(r).memory_in_use, attempts, events = r->nevents;
     *low(r, PUBLISH_RECEIVED) = (uint32_t)(TWO_32 - 1);
-    test_allocator_fail_at(&r->ta, 1, true);
+    test_allocator_fail_at(&r->k.ta, 1, true);
     recv_one(r, &attempts);
     assert_int_equal(attempts, 1);
-    assert_null(r->core->stats.high);
+    assert_null(r->k.core->stats.high);
     assert_int_equal(stats(r).packets_received[MQTT5_PUBLISH], 0); /* 2^32 short */
     /* nothing else noticed */
     assert_int_equal(r->nevents, events);
-    assert_int_equal(mqtt5_client_core_state(r->core), MQTT5_CS_CONNECTED);
+    assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_CONNECTED);
     assert_int_equal(r->received, 1);
     /* the low word starts over: the table is not asked for until its top bit is set again */
-    test_allocator_fail_at(&r->ta, 0, false);
+    test_allocator_fail_at(&r->k.ta, 0, false);
     recv_one(r, &attempts);
     assert_int_equal(attempts, 0);
     mqtt5_client_stats s = stats(r);
     assert_int_equal(s.packets_received[MQTT5_PUBLISH], 1);
     assert_int_equal(s.memory_in_use, idle);
-    free_rig(r);
+    core_rig_destroy(&r->k);
 }
 
 int main(void)
