@@ -106,7 +106,7 @@ struct mqtt5_client {
     _Atomic bool released;
 
     /* loop thread only */
-    bool pump_deferred : 1, attached : 1, timer_closed : 1, in_pump : 1, repump : 1;
+    bool pump_deferred : 1, attached : 1, timer_done : 1, in_pump : 1, repump : 1;
     bool closed_event : 1, terminating : 1, finishing : 1;
     conn_state conn;
     int closed_err;
@@ -114,7 +114,7 @@ struct mqtt5_client {
     mqtt5_loop_timer timer; /* on the loop's shared timer heap (runtime/loop_timer.c) */
     mqtt5_filter sink;
     mqtt5_filter *bottom, *top;
-    uint64_t connect_deadline, release_deadline, armed_at;
+    uint64_t connect_deadline, release_deadline;
     char *closed_detail;      /* allocated when a transport closes with a detail, else NULL */
     const char *event_detail; /* passed to lifecycle callbacks during on_transport_closed */
     char *own_detail;         /* a detail of ours (connect timeout) that wins, or NULL */
@@ -515,14 +515,11 @@ static void pump_once(mqtt5_client *c)
     if (c->conn == CONN_CONNECTING && c->connect_deadline < target) target = c->connect_deadline;
     if (c->terminating && c->conn == CONN_CLOSING && c->release_deadline < target)
         target = c->release_deadline;
-    if (c->timer_closed || !c->attached) return;
-    if (target == MQTT5_TIME_NEVER) {
-        if (c->armed_at != MQTT5_TIME_NEVER) mqtt5_loop_timer_disarm(c->loop, &c->timer);
-        c->armed_at = MQTT5_TIME_NEVER;
-    } else if (target != c->armed_at) {
-        c->armed_at = target;
-        mqtt5_loop_timer_arm(c->loop, &c->timer, target);
-    }
+    if (c->timer_done || !c->attached) return;
+    if (target == MQTT5_TIME_NEVER)
+        mqtt5_loop_timer_disarm(c->loop, &c->timer);
+    else
+        mqtt5_loop_timer_arm(c->loop, &c->timer, target); /* no-op when already armed there */
 }
 
 static void pump(mqtt5_client *c)
@@ -545,7 +542,6 @@ static void pump(mqtt5_client *c)
 static void on_timer(mqtt5_loop_timer *t)
 {
     mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
-    c->armed_at = MQTT5_TIME_NEVER;
     pump(c);
 }
 
@@ -587,7 +583,7 @@ static void after_private_group(void *arg)
 
 static void finish_after_handles(mqtt5_client *c)
 {
-    if (!c->timer_closed || atomic_load(&c->pending_cmds) != 0) return;
+    if (!c->timer_done || atomic_load(&c->pending_cmds) != 0) return;
     mqtt5_tls_ctx_release(c->tls);
     c->tls = NULL;
     proxy_free(c);
@@ -607,10 +603,10 @@ static void finish_after_handles(mqtt5_client *c)
 
 /* The timer's last firing: the client's part of the loop is done (as a uv_close callback
  * would say, one loop iteration after maybe_finish). */
-static void on_timer_closed(mqtt5_loop_timer *t)
+static void on_timer_done(mqtt5_loop_timer *t)
 {
     mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
-    c->timer_closed = true;
+    c->timer_done = true;
     finish_after_handles(c);
 }
 
@@ -624,10 +620,10 @@ static void maybe_finish(mqtt5_client *c)
     c->core = NULL;
     if (c->attached) {
         mqtt5_loop_timer_disarm(c->loop, &c->timer);
-        c->timer.fire = on_timer_closed;
+        c->timer.fire = on_timer_done;
         mqtt5_loop_timer_arm(c->loop, &c->timer, now_ms(c));
     } else {
-        c->timer_closed = true;
+        c->timer_done = true;
         finish_after_handles(c);
     }
 }
@@ -690,7 +686,6 @@ static void run_cmd(mqtt5_cmd *base)
     case CMD_ATTACH:
         mqtt5_loop_timer_init(&c->timer, on_timer);
         c->attached = true;
-        c->armed_at = MQTT5_TIME_NEVER;
         cmd_free(cmd);
         break;
     case CMD_START:
@@ -1210,7 +1205,6 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     size_t batch = o->core.write_batch_size ? o->core.write_batch_size : 16384;
     c->batch_cap =
         (uint32_t)(batch < sizeof c->loop->write_buf ? batch : sizeof c->loop->write_buf);
-    c->armed_at = MQTT5_TIME_NEVER;
     cmd_post(c, attach);
     if (st) memset(st, 0, sizeof *st);
     *out = c;
