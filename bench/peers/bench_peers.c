@@ -208,8 +208,7 @@ static int read_full(int fd, void *p, size_t n, double timeout_s, const bp_peer 
     return 0;
 }
 
-/* wait for a semaphore; single-threaded libraries are pumped meanwhile */
-static int wait_sem(const bp_peer *p, void *conn, sem_t *s, double timeout_s)
+int bp_wait_sem(const bp_peer *p, void *conn, sem_t *s, double timeout_s)
 {
     if (!p->pump) return bp_sem_wait_s(s, timeout_s);
     double end = bp_now_s() + timeout_s;
@@ -556,7 +555,7 @@ static void sub_main(const bp_peer *p, const char *topic, int qos, long n, int r
     double start = bp_now_s();
     uint64_t last_count = 0;
     double last_change = start;
-    while (wait_sem(p, conn, &g_sub.all, 0.5) != 0) {
+    while (bp_wait_sem(p, conn, &g_sub.all, 0.5) != 0) {
         uint64_t c = atomic_load(&g_sub.count);
         double now = bp_now_s();
         if (c != last_count) {
@@ -615,7 +614,7 @@ static int case_e2e(const bp_peer *p, int qos, long n)
     uint64_t t0 = bp_now_ns();
     if (publish_n(p, conn, topic, payload, n, qos, &again)) return -1;
     uint64_t t_loop = bp_now_ns();
-    if (qos && wait_sem(p, conn, &g_pub.all, 120)) {
+    if (qos && bp_wait_sem(p, conn, &g_pub.all, 120)) {
         bp_log("%s: only %llu of %ld PUBACKs", p->name,
                (unsigned long long)atomic_load(&g_pub.acks), n);
         return -1;
@@ -693,7 +692,7 @@ static int case_rtt(const bp_peer *p)
         while ((rc = p->publish(conn, topic, payload, PAYLOAD, 1)) == BP_AGAIN)
             sched_yield();
         if (rc < 0) return -1;
-        if (wait_sem(p, conn, &g_rtt.got, 10)) {
+        if (bp_wait_sem(p, conn, &g_rtt.got, 10)) {
             bp_log("%s: round trip %ld: no message within 10 s", p->name, i);
             return -1;
         }

@@ -73,6 +73,8 @@ extern const bp_peer bp_peer_mqtt5, bp_peer_mqtt5_st, bp_peer_mosq, bp_peer_mosq
 double bp_now_s(void);                         /* CLOCK_MONOTONIC seconds */
 uint64_t bp_now_ns(void);                      /* CLOCK_MONOTONIC nanoseconds */
 int bp_sem_wait_s(sem_t *s, double timeout_s); /* 0, or -1 on timeout */
+/* bp_sem_wait_s, but a single-threaded library (p->pump set) is pumped meanwhile */
+int bp_wait_sem(const bp_peer *p, void *conn, sem_t *s, double timeout_s);
 void bp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

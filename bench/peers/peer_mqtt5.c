@@ -37,15 +37,12 @@ static mqtt5_event_loop_group *g_group;
 static sem_t g_group_down;
 static bool g_st; /* mqtt5-st: caller-driven group, run by the bench's thread */
 
-/* mqtt5-st: run the loop until *flag is set or timeout_s passed; 0 or -1 */
-static int st_run_until(_Atomic int *flag, double timeout_s)
+static const bp_peer *self(void);
+
+/* wait for a semaphore our callbacks post; mqtt5-st runs the loop meanwhile */
+static int m5_wait(sem_t *s, double timeout_s)
 {
-    double end = bp_now_s() + timeout_s;
-    while (!atomic_load(flag)) {
-        if (bp_now_s() > end) return -1;
-        if (mqtt5_event_loop_group_run(g_group, 10) != 0) return -1;
-    }
-    return 0;
+    return bp_wait_sem(self(), NULL, s, timeout_s);
 }
 
 typedef struct m5_conn {
@@ -56,7 +53,6 @@ typedef struct m5_conn {
     _Atomic int is_connected;
     _Atomic int *idle_counter; /* idle mode: incremented on CONNECTION_SUCCESS */
     sem_t *idle_sem;
-    _Atomic int settled, gone; /* mqtt5-st: connect answered (success or failure), terminated */
 } m5_conn;
 
 static _Atomic unsigned long g_op_errors;
@@ -67,7 +63,6 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char
     switch (ev->type) {
     case MQTT5_LC_CONNECTION_SUCCESS:
         atomic_store(&x->is_connected, 1);
-        atomic_store(&x->settled, 1);
         if (x->idle_counter) {
             atomic_fetch_add(x->idle_counter, 1);
             sem_post(x->idle_sem);
@@ -79,7 +74,6 @@ static void on_lifecycle(void *user, const mqtt5_lifecycle_event *ev, const char
         bp_log("mqtt5: connection failure: %s (%s)", mqtt5_error_name(ev->error),
                detail ? detail : "");
         atomic_store(&x->connack_error, ev->error ? ev->error : -1);
-        atomic_store(&x->settled, 1);
         if (!x->idle_counter) sem_post(&x->connected);
         break;
     case MQTT5_LC_DISCONNECTION:
@@ -114,7 +108,6 @@ static void on_done(void *user, const mqtt5_op_completion *d)
 static void on_terminated(void *user)
 {
     m5_conn *x = user;
-    atomic_store(&x->gone, 1);
     sem_post(&x->terminated);
 }
 
@@ -198,11 +191,7 @@ static void *m5_connect(const bp_conn_opts *o)
     m5_conn *x = m5_new(o);
     if (!x) return NULL;
     mqtt5_client_start(x->c);
-    if (g_st && st_run_until(&x->settled, 10)) {
-        bp_log("mqtt5: not connected");
-        return NULL;
-    }
-    if (bp_sem_wait_s(&x->connected, 10) || atomic_load(&x->connack_error)) {
+    if (m5_wait(&x->connected, 10) || atomic_load(&x->connack_error)) {
         bp_log("mqtt5: not connected");
         return NULL;
     }
@@ -247,8 +236,7 @@ static void m5_disconnect(void *conn)
     atomic_store(&x->is_connected, 0);
     mqtt5_client_stop(x->c, NULL);
     mqtt5_client_release(x->c, on_terminated, x);
-    if (g_st) st_run_until(&x->gone, 10);
-    bp_sem_wait_s(&x->terminated, 10);
+    m5_wait(&x->terminated, 10);
     free(x);
 }
 
@@ -268,11 +256,7 @@ static int m5_idle(const bp_conn_opts *o, int n, int settle_ms)
         x->idle_counter = &connected;
         x->idle_sem = &sem;
         mqtt5_client_start(x->c);
-        if (g_st && st_run_until(&x->settled, 10)) {
-            bp_log("mqtt5: idle client %d not connected", i);
-            return -1;
-        }
-        if (bp_sem_wait_s(&sem, 10)) {
+        if (m5_wait(&sem, 10)) {
             bp_log("mqtt5: idle client %d not connected", i);
             return -1;
         }
@@ -325,3 +309,8 @@ const bp_peer bp_peer_mqtt5_st = {
     .disconnect = m5_disconnect,
     .idle = m5_idle,
 };
+
+static const bp_peer *self(void)
+{
+    return g_st ? &bp_peer_mqtt5_st : &bp_peer_mqtt5;
+}
