@@ -47,9 +47,8 @@ typedef struct mqtt5_loop {
     uv_timer_t timers_uv;
     uint64_t timers_uv_due, timers_now; /* UINT64_MAX: timers_uv stopped */
     bool timers_firing;
-    /* caller-driven groups: `thread` is the creating thread, which runs the loop in
-     * mqtt5_event_loop_group_run; run_timer bounds one run's wait */
-    bool caller_driven;
+    /* caller-driven groups (no thread; the creating thread runs the loop in
+     * mqtt5_event_loop_group_run): bounds one run's wait */
     uv_timer_t run_timer;
 } mqtt5_loop;
 

@@ -283,8 +283,6 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         loop->timers_uv.data = loop;
         loop->timers_uv_due = UINT64_MAX;
         if (o->caller_driven) {
-            loop->caller_driven = true;
-            loop->thread = uv_thread_self();
             uv_timer_init(&loop->uv, &loop->run_timer);
             loop->started = true;
             t_driven_loop = loop;
