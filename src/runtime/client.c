@@ -61,7 +61,10 @@ typedef struct client_cmd {
     cmd_kind kind;
     bool block;  /* a recycled MQTT5_CMD_BLOCK block (runtime/cmd_block.c), not from alloc */
     size_t size; /* of this allocation */
-    mqtt5_completion_fn done;
+    union {
+        mqtt5_completion_fn done;
+        void (*on_terminated)(void *user); /* CMD_RELEASE */
+    };
     void *user;
     mqtt5_op_options opt;
     uint64_t ack_handle;
@@ -79,19 +82,28 @@ typedef struct mqtt5_client_ws {
 } mqtt5_client_ws;
 
 /* Grouped by size so that no padding is left: every connected client carries one. */
-struct mqtt5_client {
-    mqtt5_loop *loop; /* loop->group: the group the client holds a reference on */
-    mqtt5_allocator alloc;
-    mqtt5_client_core *core;
+/* What only some clients have: a TLS, WebSocket, proxy or enhanced-auth client, or one with an
+ * allocator of its own. Right behind the struct in the client's one allocation when any is
+ * needed; a plain TCP client on the default allocator points at no_extras (all NULL, never
+ * written) and carries none of it. */
+typedef struct client_extras {
+    mqtt5_allocator alloc; /* the options' allocator (a copy: theirs may be gone) */
     mqtt5_tls_ctx *tls;
-    mqtt5_client_proxy *proxy; /* NULL: connect to the broker directly */
-    char *host;                /* exact length, owned */
-    mqtt5_client_ws *ws;       /* NULL: MQTT right over TCP/TLS */
+    mqtt5_client_tls_info *tls_info; /* TLS clients only: what the last handshake chose */
+    mqtt5_client_proxy *proxy;       /* NULL: connect to the broker directly */
+    mqtt5_client_ws *ws;             /* NULL: MQTT right over TCP/TLS */
+    mqtt5_auth_fn on_auth;
+} client_extras;
+
+struct mqtt5_client {
+    mqtt5_loop *loop;             /* loop->group: the group the client holds a reference on */
+    const mqtt5_allocator *alloc; /* the libc one or &x->alloc */
+    client_extras *x;             /* behind the struct, or no_extras */
+    mqtt5_client_core *core;
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
-    mqtt5_auth_fn on_auth;
-    const mqtt5_client_private_options *priv; /* behind the struct, or no_priv */
+    const mqtt5_client_private_options *priv; /* behind the extras, or no_priv */
     size_t max_bytes;                         /* 0 = no limit */
     _Atomic size_t queued_bytes;              /* encoded sizes, from the call to the completion */
     uint32_t max_ops;
@@ -108,19 +120,20 @@ struct mqtt5_client {
     /* loop thread only */
     bool pump_deferred : 1, attached : 1, timer_done : 1, in_pump : 1, repump : 1;
     bool closed_event : 1, terminating : 1, finishing : 1;
-    conn_state conn;
+    bool in_closed_event : 1; /* during on_transport_closed: lifecycle events get closed_detail */
+    bool own_detail : 1;      /* closed_detail is ours (connect timeout): the transport's loses */
+    uint8_t conn;             /* conn_state */
     int closed_err;
     mqtt5_cmd pump_item;    /* deferred to the end of a command round */
     mqtt5_loop_timer timer; /* on the loop's shared timer heap (runtime/loop_timer.c) */
     mqtt5_filter sink;
     mqtt5_filter *bottom, *top;
-    uint64_t connect_deadline, release_deadline;
-    char *closed_detail;      /* allocated when a transport closes with a detail, else NULL */
-    const char *event_detail; /* passed to lifecycle callbacks during on_transport_closed */
-    char *own_detail;         /* a detail of ours (connect timeout) that wins, or NULL */
-    mqtt5_client_tls_info *tls_info; /* TLS clients only: what the last handshake chose */
-    void (*on_terminated)(void *user);
-    void *term_user;
+    /* CONN_CONNECTING: the connect timeout; terminating and CONN_CLOSING: the end of the wait
+     * for a graceful close (a release while connecting closes the chain at once) */
+    uint64_t deadline;
+    char *closed_detail;     /* allocated when a transport closes with a detail, else NULL */
+    client_cmd *release_cmd; /* after the release ran: on_terminated and its user */
+    /* then the extras, the private options (builders) and the host name, when there */
 };
 
 static void pump(mqtt5_client *c);
@@ -129,22 +142,31 @@ static void pump(mqtt5_client *c);
 
 static void *c_alloc(const mqtt5_client *c, size_t n)
 {
-    return c->alloc.allocate(c->alloc.ctx, n);
+    return c->alloc->allocate(c->alloc->ctx, n);
 }
 
 static void c_free(const mqtt5_client *c, void *p, size_t n)
 {
-    if (p) c->alloc.release(c->alloc.ctx, p, n);
+    if (p) c->alloc->release(c->alloc->ctx, p, n);
 }
 
-/* A client is one allocation: the struct, then the private options when given (builders), then
- * the host name. */
+/* A client is one allocation: the struct, then the extras when needed, then the private
+ * options when given (builders), then the host name. */
 static const mqtt5_client_private_options no_priv;
+static client_extras no_extras; /* read only: every field NULL */
 
-static size_t client_size(bool has_priv, const char *host)
+static size_t client_size(bool has_extras, bool has_priv, const char *host)
 {
-    return sizeof(mqtt5_client) + (has_priv ? sizeof(mqtt5_client_private_options) : 0) +
-           strlen(host) + 1;
+    return sizeof(mqtt5_client) + (has_extras ? sizeof(client_extras) : 0) +
+           (has_priv ? sizeof(mqtt5_client_private_options) : 0) + strlen(host) + 1;
+}
+
+static const char *client_host(const mqtt5_client *c)
+{
+    const char *p = (const char *)(c + 1);
+    if (c->x != &no_extras) p += sizeof(client_extras);
+    if (c->priv != &no_priv) p += sizeof(mqtt5_client_private_options);
+    return p;
 }
 
 /* A copy of `s` from the client's allocator; NULL for an empty string or when memory is short
@@ -171,7 +193,7 @@ static void cmd_free(client_cmd *cmd)
     else if (cmd->block)
         free(cmd);
     else
-        c->alloc.release(c->alloc.ctx, cmd, cmd->size);
+        c->alloc->release(c->alloc->ctx, cmd, cmd->size);
 }
 
 /* An operation left the queue: wake callers of mqtt5_client_wait_for_room, if any (the usual
@@ -211,7 +233,7 @@ static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
     mqtt5_client *c = user;
     const char *detail =
         (ev->type == MQTT5_LC_CONNECTION_FAILURE || ev->type == MQTT5_LC_DISCONNECTION)
-            ? c->event_detail
+            ? (c->in_closed_event ? c->closed_detail : NULL)
             : NULL;
     char sent[96];
     if (!detail && ev->sent_reason_code) {
@@ -221,11 +243,11 @@ static void core_on_lifecycle(void *user, const mqtt5_lifecycle_event *ev)
     }
     if (ev->type == MQTT5_LC_CONNECTION_FAILURE || ev->type == MQTT5_LC_DISCONNECTION)
         MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u: %s%s%s",
-                  mqtt5_lifecycle_type_name(ev->type), c->host, c->port,
+                  mqtt5_lifecycle_type_name(ev->type), client_host(c), c->port,
                   mqtt5_error_name(ev->error), detail ? ": " : "", detail ? detail : "");
     else
         MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_CLIENT, "%s %s:%u", mqtt5_lifecycle_type_name(ev->type),
-                  c->host, c->port);
+                  client_host(c), c->port);
     if (c->on_lifecycle) c->on_lifecycle(c->user, ev, detail);
 }
 
@@ -238,7 +260,7 @@ static void core_on_publish(void *user, const mqtt5_inbound_publish *msg)
 static void core_on_auth(void *user, const mqtt5_disconnect *auth)
 {
     mqtt5_client *c = user;
-    if (c->on_auth) c->on_auth(c->user, auth);
+    if (c->x->on_auth) c->x->on_auth(c->user, auth);
 }
 
 static void core_on_complete(void *user, const mqtt5_op_completion *done)
@@ -276,7 +298,7 @@ static void sink_on_open(mqtt5_filter *f)
     mqtt5_client *c = sink_client(f);
     if (c->conn != CONN_CONNECTING) return;
     c->conn = CONN_OPEN;
-    mqtt5_client_tls_info *ti = c->tls_info;
+    mqtt5_client_tls_info *ti = c->x->tls_info;
     if (ti) {
         ti->alpn[0] = ti->tls_version[0] = '\0';
         mqtt5_iov sel = {NULL, 0};
@@ -288,7 +310,7 @@ static void sink_on_open(mqtt5_filter *f)
         }
         if (f->lower->ops->query(f->lower, MQTT5_FILTER_QUERY_TLS_VERSION, &ver) == 0 && ver)
             snprintf(ti->tls_version, sizeof ti->tls_version, "%s", ver);
-        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_TLS, "%s:%u: %s, ALPN '%s'", c->host, c->port,
+        MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_TLS, "%s:%u: %s, ALPN '%s'", client_host(c), c->port,
                   ti->tls_version, ti->alpn);
     }
     mqtt5_client_core_on_transport_open(c->core, now_ms(c));
@@ -313,8 +335,10 @@ static void sink_on_closed(mqtt5_filter *f, int err, const char *detail)
     mqtt5_client *c = sink_client(f);
     c->closed_event = true;
     c->closed_err = err;
-    detail_free(c, &c->closed_detail);
-    c->closed_detail = detail_dup(c, c->own_detail ? c->own_detail : detail);
+    if (!c->own_detail) { /* else ours (the connect timeout's) wins */
+        detail_free(c, &c->closed_detail);
+        c->closed_detail = detail_dup(c, detail);
+    }
     pump(c);
 }
 
@@ -352,19 +376,19 @@ static void chain_destroy_partial(mqtt5_client *c)
 /* A WebSocket filter from the client's request template (Host first, then the extra headers). */
 static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
 {
-    size_t n = mqtt5_ws_request_header_count(c->ws->req);
+    size_t n = mqtt5_ws_request_header_count(c->x->ws->req);
     mqtt5_ws_header *extra = n > 1 ? malloc((n - 1) * sizeof *extra) : NULL;
     if (n > 1 && !extra) return MQTT5_ERR_NOMEM;
     for (size_t i = 1; i < n; i++)
-        extra[i - 1] = mqtt5_ws_request_header_at(c->ws->req, i);
+        extra[i - 1] = mqtt5_ws_request_header_at(c->x->ws->req, i);
     mqtt5_ws_options wo = {0};
-    wo.host = mqtt5_ws_request_header_at(c->ws->req, 0).value;
-    wo.path = mqtt5_ws_request_path(c->ws->req);
+    wo.host = mqtt5_ws_request_header_at(c->x->ws->req, 0).value;
+    wo.path = mqtt5_ws_request_path(c->x->ws->req);
     wo.headers = extra;
     wo.header_count = n ? n - 1 : 0;
-    wo.max_frame = c->ws->max_frame;
-    wo.transform = c->ws->transform;
-    wo.transform_user = c->ws->transform_user;
+    wo.max_frame = c->x->ws->max_frame;
+    wo.transform = c->x->ws->transform;
+    wo.transform_user = c->x->ws->transform_user;
     int rc = mqtt5_ws_filter_new(&wo, out);
     free(extra);
     return rc;
@@ -383,14 +407,14 @@ static void chain_push(mqtt5_client *c, mqtt5_filter *f)
 /* tcp (to the broker, or to the proxy) -> [tls-to-proxy -> proxy] -> [tls] -> [ws] -> sink */
 static void chain_connect(mqtt5_client *c, uint64_t now)
 {
-    bool via_proxy = c->proxy != NULL;
-    mqtt5_tcp_options to = {via_proxy ? c->proxy->host : c->host,
-                            via_proxy ? c->proxy->port : c->port,
+    bool via_proxy = c->x->proxy != NULL;
+    mqtt5_tcp_options to = {via_proxy ? c->x->proxy->host : client_host(c),
+                            via_proxy ? c->x->proxy->port : c->port,
                             c->sock.tcp_nodelay,
                             c->sock.tcp_keepalive_s,
                             c->loop->read_buf,
                             sizeof c->loop->read_buf};
-    detail_free(c, &c->own_detail);
+    c->own_detail = false;
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;
     c->sink.ctx = c;
@@ -401,14 +425,14 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     if (rc == 0) chain_push(c, f);
     if (rc == 0 && via_proxy) {
         what = "the proxy connection";
-        rc = mqtt5_client_proxy_push(c->proxy, c->host, c->port, &c->top);
+        rc = mqtt5_client_proxy_push(c->x->proxy, client_host(c), c->port, &c->top);
     }
-    if (rc == 0 && c->tls) {
+    if (rc == 0 && c->x->tls) {
         what = "the connection";
-        rc = mqtt5_tls_filter_new(c->tls, c->host, &f);
+        rc = mqtt5_tls_filter_new(c->x->tls, client_host(c), &f);
         if (rc == 0) chain_push(c, f);
     }
-    if (rc == 0 && c->ws) {
+    if (rc == 0 && c->x->ws) {
         what = "the WebSocket";
         rc = ws_filter_from_template(c, &f);
         if (rc == 0) chain_push(c, f);
@@ -426,11 +450,12 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     }
     mqtt5_filter_stack(c->top, &c->sink);
     c->conn = CONN_CONNECTING;
-    c->connect_deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
+    c->deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
     char via[300] = "";
-    if (via_proxy) mqtt5_client_proxy_describe(c->proxy, via, sizeof via);
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)%s%s", c->host, c->port,
-              c->tls ? "tls" : "tcp", c->ws ? "+websocket" : "", via[0] ? " through " : "", via);
+    if (via_proxy) mqtt5_client_proxy_describe(c->x->proxy, via, sizeof via);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)%s%s", client_host(c),
+              c->port, c->x->tls ? "tls" : "tcp", c->x->ws ? "+websocket" : "",
+              via[0] ? " through " : "", via);
     c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
 }
 
@@ -469,23 +494,24 @@ static void pump_once(mqtt5_client *c)
         c->closed_event = false;
         chain_destroy(c);
         c->conn = CONN_IDLE;
-        c->event_detail = c->closed_detail;
+        c->in_closed_event = true;
         mqtt5_client_core_on_transport_closed(c->core, now, c->closed_err);
-        c->event_detail = NULL;
+        c->in_closed_event = false;
         detail_free(c, &c->closed_detail);
-        detail_free(c, &c->own_detail);
+        c->own_detail = false;
     }
-    if (c->conn == CONN_CONNECTING && now >= c->connect_deadline) {
+    if (c->conn == CONN_CONNECTING && now >= c->deadline) {
         char via[300] = "", why[640];
-        if (c->proxy) mqtt5_client_proxy_describe(c->proxy, via, sizeof via);
+        if (c->x->proxy) mqtt5_client_proxy_describe(c->x->proxy, via, sizeof via);
         snprintf(why, sizeof why, "no %s connection to %s:%u%s%s within %u ms",
-                 c->tls ? "TLS" : "TCP", c->host, c->port, via[0] ? " through the " : "", via,
-                 c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
-        detail_free(c, &c->own_detail);
-        c->own_detail = detail_dup(c, why);
+                 c->x->tls ? "TLS" : "TCP", client_host(c), c->port, via[0] ? " through the " : "",
+                 via, c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000u);
+        detail_free(c, &c->closed_detail);
+        c->closed_detail = detail_dup(c, why);
+        c->own_detail = c->closed_detail != NULL;
         chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
     }
-    if (c->terminating && c->conn == CONN_CLOSING && now >= c->release_deadline && c->top) {
+    if (c->terminating && c->conn == CONN_CLOSING && now >= c->deadline && c->top) {
         c->top->ops->close(c->top, MQTT5_ERR_STOPPED); /* stop waiting for a graceful close */
     }
     uint64_t wake = MQTT5_TIME_NEVER;
@@ -512,9 +538,9 @@ static void pump_once(mqtt5_client *c)
     }
     mqtt5_client_core_want(c->core, &w);
     uint64_t target = w.wake_at;
-    if (c->conn == CONN_CONNECTING && c->connect_deadline < target) target = c->connect_deadline;
-    if (c->terminating && c->conn == CONN_CLOSING && c->release_deadline < target)
-        target = c->release_deadline;
+    if ((c->conn == CONN_CONNECTING || (c->terminating && c->conn == CONN_CLOSING)) &&
+        c->deadline < target)
+        target = c->deadline;
     if (c->timer_done || !c->attached) return;
     if (target == MQTT5_TIME_NEVER)
         mqtt5_loop_timer_disarm(c->loop, &c->timer);
@@ -549,34 +575,43 @@ static void on_timer(mqtt5_loop_timer *t)
 
 static void ws_free(mqtt5_client *c)
 {
-    if (!c->ws) return;
-    mqtt5_ws_request_free(c->ws->req);
-    c_free(c, c->ws, sizeof *c->ws);
-    c->ws = NULL;
+    if (!c->x->ws) return;
+    mqtt5_ws_request_free(c->x->ws->req);
+    c_free(c, c->x->ws, sizeof *c->x->ws);
+    c->x->ws = NULL;
 }
 
 static void proxy_free(mqtt5_client *c)
 {
-    if (!c->proxy) return;
-    mqtt5_client_proxy_clear(c->proxy);
-    c_free(c, c->proxy, sizeof *c->proxy);
-    c->proxy = NULL;
+    if (!c->x->proxy) return;
+    mqtt5_client_proxy_clear(c->x->proxy);
+    c_free(c, c->x->proxy, sizeof *c->x->proxy);
+    c->x->proxy = NULL;
 }
 
 static void final_free(mqtt5_client *c)
 {
     detail_free(c, &c->closed_detail);
-    detail_free(c, &c->own_detail);
-    c_free(c, c->tls_info, sizeof *c->tls_info);
-    mqtt5_allocator a = c->alloc;
-    a.release(a.ctx, c, client_size(c->priv != &no_priv, c->host));
+    c_free(c, c->x->tls_info, sizeof *c->x->tls_info);
+    mqtt5_allocator a = *c->alloc; /* it may live in the allocation it frees */
+    a.release(a.ctx, c, client_size(c->x != &no_extras, c->priv != &no_priv, client_host(c)));
+}
+
+/* The release's on_terminated (kept in its command since it ran), then the command goes. */
+static void report_terminated(mqtt5_client *c)
+{
+    client_cmd *cmd = c->release_cmd;
+    c->release_cmd = NULL;
+    if (!cmd) return;
+    if (cmd->on_terminated) cmd->on_terminated(cmd->user);
+    cmd_free(cmd);
 }
 
 /* Runs on the group's joiner thread after the private group is gone. */
 static void after_private_group(void *arg)
 {
     mqtt5_client *c = arg;
-    if (c->on_terminated) c->on_terminated(c->term_user);
+    report_terminated(c);
     if (c->priv->free_user) c->priv->free_user(c->user);
     final_free(c);
 }
@@ -584,17 +619,20 @@ static void after_private_group(void *arg)
 static void finish_after_handles(mqtt5_client *c)
 {
     if (!c->timer_done || atomic_load(&c->pending_cmds) != 0) return;
-    mqtt5_tls_ctx_release(c->tls);
-    c->tls = NULL;
+    if (c->x->tls) { /* (no_extras is never written) */
+        mqtt5_tls_ctx_release(c->x->tls);
+        c->x->tls = NULL;
+    }
     proxy_free(c);
     ws_free(c);
-    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", c->host, c->port);
+    MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", client_host(c),
+              c->port);
     if (c->priv->release_extra) c->priv->release_extra(c->priv->release_extra_ctx);
     if (c->priv->owns_group) {
         mqtt5_event_loop_group_release(c->loop->group, after_private_group, c);
         return;
     }
-    if (c->on_terminated) c->on_terminated(c->term_user);
+    report_terminated(c);
     if (c->priv->free_user) c->priv->free_user(c->user);
     mqtt5_event_loop_group *g = c->loop->group;
     final_free(c);
@@ -704,9 +742,11 @@ static void run_cmd(mqtt5_cmd *base)
         mqtt5_client_core_stop(c->core, now, &d, NULL);
         if (kind == CMD_RELEASE) {
             c->terminating = true;
-            c->release_deadline = now + RELEASE_LINGER_MS;
+            c->deadline = now + RELEASE_LINGER_MS;
+            c->release_cmd = cmd; /* on_terminated and its user, for report_terminated */
+        } else {
+            cmd_free(cmd);
         }
-        cmd_free(cmd);
         break;
     }
     case CMD_SEND_ACK:
@@ -749,7 +789,7 @@ static void run_deferred_pump(mqtt5_cmd *item)
 static client_cmd *cmd_new(mqtt5_client *c, cmd_kind kind, size_t extra)
 {
     size_t size = sizeof(client_cmd) + extra;
-    bool block = size <= MQTT5_CMD_BLOCK && c->alloc.allocate == mqtt5_allocator_libc()->allocate;
+    bool block = size <= MQTT5_CMD_BLOCK && c->alloc->allocate == mqtt5_allocator_libc()->allocate;
     client_cmd *cmd = block ? mqtt5_cmd_block_get() : c_alloc(c, size);
     if (!cmd) return NULL;
     memset(cmd, 0, sizeof *cmd);
@@ -945,9 +985,8 @@ int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), voi
         atomic_store(&c->released, false);
         return MQTT5_ERR_NOMEM;
     }
-    /* the loop reads these only after running this command, which the queue mutex orders */
-    c->on_terminated = on_terminated;
-    c->term_user = user;
+    cmd->on_terminated = on_terminated;
+    cmd->user = user;
     uv_mutex_lock(&c->loop->room_mu); /* waiters return MQTT5_ERR_TERMINATED */
     uv_cond_broadcast(&c->loop->room_cv);
     uv_mutex_unlock(&c->loop->room_mu);
@@ -1056,12 +1095,13 @@ int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
 
 const char *mqtt5_client_alpn(const mqtt5_client *c)
 {
-    return c && c->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->tls_info->alpn : "";
+    return c && c->x->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->x->tls_info->alpn : "";
 }
 
 const char *mqtt5_client_tls_version(const mqtt5_client *c)
 {
-    return c && c->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->tls_info->tls_version : "";
+    return c && c->x->tls_info && mqtt5_loop_is_owned_here(c->loop) ? c->x->tls_info->tls_version
+                                                                    : "";
 }
 
 /* ---- creation ------------------------------------------------------------------------------ */
@@ -1071,21 +1111,21 @@ static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
                            mqtt5_codec_status *st)
 {
     char host[300];
-    bool v6 = strchr(c->host, ':') != NULL;
-    bool default_port = c->tls ? c->port == 443 : c->port == 80;
+    bool v6 = strchr(client_host(c), ':') != NULL;
+    bool default_port = c->x->tls ? c->port == 443 : c->port == 80;
     if (default_port)
-        snprintf(host, sizeof host, v6 ? "[%s]" : "%s", c->host);
+        snprintf(host, sizeof host, v6 ? "[%s]" : "%s", client_host(c));
     else
-        snprintf(host, sizeof host, v6 ? "[%s]:%u" : "%s:%u", c->host, c->port);
-    c->ws = c_alloc(c, sizeof *c->ws);
-    if (!c->ws) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
-    memset(c->ws, 0, sizeof *c->ws);
-    int rc = mqtt5_ws_request_new(host, w->path, w->headers, w->header_count, &c->ws->req);
+        snprintf(host, sizeof host, v6 ? "[%s]:%u" : "%s:%u", client_host(c), c->port);
+    c->x->ws = c_alloc(c, sizeof *c->x->ws);
+    if (!c->x->ws) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+    memset(c->x->ws, 0, sizeof *c->x->ws);
+    int rc = mqtt5_ws_request_new(host, w->path, w->headers, w->header_count, &c->x->ws->req);
     if (rc != 0)
         return set_status(st, rc, "websocket", "bad path or header (see mqtt5/websocket.h)");
-    c->ws->max_frame = w->max_frame;
-    c->ws->transform = w->transform;
-    c->ws->transform_user = w->transform_user;
+    c->x->ws->max_frame = w->max_frame;
+    c->x->ws->transform = w->transform;
+    c->x->ws->transform_user = w->transform_user;
     return 0;
 }
 
@@ -1096,11 +1136,11 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt
 {
     int rc = 0;
     if (o->tls) {
-        rc = mqtt5_tls_ctx_new(o->tls, &c->tls, st);
+        rc = mqtt5_tls_ctx_new(o->tls, &c->x->tls, st);
         if (rc != 0) return rc;
-        c->tls_info = c_alloc(c, sizeof *c->tls_info);
-        if (!c->tls_info) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
-        memset(c->tls_info, 0, sizeof *c->tls_info);
+        c->x->tls_info = c_alloc(c, sizeof *c->x->tls_info);
+        if (!c->x->tls_info) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+        memset(c->x->tls_info, 0, sizeof *c->x->tls_info);
     }
     if (o->websocket && (rc = ws_template_new(c, o->websocket, st)) != 0) return rc;
     mqtt5_client_core_options core = o->core;
@@ -1121,12 +1161,12 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt
     rc = mqtt5_client_core_new(&core, &c->core, st);
     if (rc != 0) return rc;
     if (o->http_proxy || o->socks5_proxy) {
-        c->proxy = c_alloc(c, sizeof *c->proxy);
-        if (!c->proxy) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
-        rc = mqtt5_client_proxy_init(c->proxy, o, st);
+        c->x->proxy = c_alloc(c, sizeof *c->x->proxy);
+        if (!c->x->proxy) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
+        rc = mqtt5_client_proxy_init(c->x->proxy, o, st);
         if (rc != 0) {
-            c_free(c, c->proxy, sizeof *c->proxy);
-            c->proxy = NULL;
+            c_free(c, c->x->proxy, sizeof *c->x->proxy);
+            c->x->proxy = NULL;
             return rc;
         }
     }
@@ -1138,8 +1178,8 @@ static void client_free_parts(mqtt5_client *c)
     proxy_free(c);
     mqtt5_client_core_destroy(c->core);
     ws_free(c);
-    mqtt5_tls_ctx_release(c->tls);
-    c_free(c, c->tls_info, sizeof *c->tls_info);
+    mqtt5_tls_ctx_release(c->x->tls);
+    c_free(c, c->x->tls_info, sizeof *c->x->tls_info);
 }
 
 void mqtt5_client_options_init(mqtt5_client_options *o)
@@ -1165,27 +1205,36 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     if (o->port == 0) return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "port", "required");
     int prc = mqtt5_client_proxy_check(o, st);
     if (prc != 0) return prc;
-    const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : mqtt5_allocator_libc();
-    size_t size = client_size(priv != NULL, o->host);
+    const mqtt5_allocator *libc = mqtt5_allocator_libc();
+    const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : libc;
+    bool extras =
+        a != libc || o->tls || o->websocket || o->http_proxy || o->socks5_proxy || o->on_auth;
+    size_t size = client_size(extras, priv != NULL, o->host);
     mqtt5_client *c = a->allocate(a->ctx, size);
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     memset(c, 0, sizeof *c);
     char *tail = (char *)(c + 1);
+    c->x = &no_extras;
+    c->alloc = libc;
+    if (extras) {
+        c->x = memset(tail, 0, sizeof(client_extras));
+        c->x->alloc = *a;
+        c->alloc = &c->x->alloc;
+        c->x->on_auth = o->on_auth;
+        tail += sizeof(client_extras);
+    }
     c->priv = &no_priv;
     if (priv) {
         memcpy(tail, priv, sizeof *priv);
         c->priv = (const mqtt5_client_private_options *)tail;
         tail += sizeof *priv;
     }
-    c->host = tail;
-    memcpy(c->host, o->host, strlen(o->host) + 1);
-    c->alloc = *a;
+    memcpy(tail, o->host, strlen(o->host) + 1);
     c->port = o->port;
     c->sock = o->socket;
     c->user = o->user;
     c->on_lifecycle = o->on_lifecycle;
     c->on_publish = o->on_publish;
-    c->on_auth = o->on_auth;
     int rc = client_new_parts(c, o, st);
     if (rc != 0) {
         client_free_parts(c);
