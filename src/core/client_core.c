@@ -40,7 +40,7 @@ const char *mqtt5_client_state_name(int state)
 
 void *client_alloc(mqtt5_client_core *c, size_t size)
 {
-    void *p = c->alloc.allocate(c->alloc.ctx, size);
+    void *p = c->alloc->allocate(c->alloc->ctx, size);
     if (p) {
         c->stats.memory_in_use += size;
         if (c->stats.memory_in_use > c->stats.memory_peak)
@@ -53,7 +53,7 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size)
 {
     if (!ptr) return;
     c->stats.memory_in_use -= size;
-    c->alloc.release(c->alloc.ctx, ptr, size);
+    c->alloc->release(c->alloc->ctx, ptr, size);
 }
 
 #define STATS_HIGH_SIZE (CLIENT_STAT_COUNTERS * sizeof(uint32_t))
@@ -118,7 +118,8 @@ static size_t extras_size(const client_options *o)
 {
     return (o->iot_core ? 2u * sizeof(client_token_bucket) : 0u) +
            (o->auth ? sizeof(client_auth_fn) : 0u) +
-           (o->wire_released ? sizeof(client_wire_released_fn) : 0u);
+           (o->wire_released ? sizeof(client_wire_released_fn) : 0u) +
+           (o->own_alloc ? sizeof(mqtt5_allocator) : 0u);
 }
 
 static size_t auth_at(const client_options *o)
@@ -129,6 +130,11 @@ static size_t auth_at(const client_options *o)
 static size_t wire_released_at(const client_options *o)
 {
     return auth_at(o) + (o->auth ? sizeof(client_auth_fn) : 0u);
+}
+
+static size_t alloc_at(const client_options *o)
+{
+    return wire_released_at(o) + (o->wire_released ? sizeof(client_wire_released_fn) : 0u);
 }
 
 client_auth_fn client_cb_auth(const mqtt5_client_core *c)
@@ -283,13 +289,15 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
         .iot_core = o->iot_core,
         .auth = MQTT5_PROPS_HAS(&o->connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD),
         .wire_released = o->callbacks.on_wire_released != NULL,
+        .own_alloc = o->allocator && o->allocator != mqtt5_allocator_libc(),
     };
-    const mqtt5_allocator *al = o->allocator ? o->allocator : mqtt5_allocator_libc();
+    const mqtt5_allocator *al = opt.own_alloc ? o->allocator : mqtt5_allocator_libc();
     size_t size = core_size(&opt, connect_size);
     mqtt5_client_core *c = al->allocate(al->ctx, size);
     if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
     memset(c, 0, offsetof(mqtt5_client_core, tail) + extras_size(&opt));
-    c->alloc = *al;
+    c->alloc = al;
+    if (opt.own_alloc) c->alloc = memcpy(c->tail + alloc_at(&opt), al, sizeof *al);
     c->stats.memory_in_use = c->stats.memory_peak = size;
     c->opt = opt;
     c->cb = (client_callbacks){o->callbacks.user, o->callbacks.on_lifecycle,
@@ -373,7 +381,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_packet_ids_reset(&c->held_acks, &counted);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
     client_free(c, c->stats.high, STATS_HIGH_SIZE); /* last: nothing counts from here */
-    mqtt5_allocator al = c->alloc;
+    mqtt5_allocator al = *c->alloc;                 /* it may be in the tail freed below */
     size_t wire = template_size(c);
     size_t size = core_size(&c->opt, wire);
     mqtt5_wipe(c->tail + extras_size(&c->opt), wire); /* the password */
