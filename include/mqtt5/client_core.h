@@ -218,7 +218,20 @@ void mqtt5_client_core_options_init(mqtt5_client_core_options *o);
 
 int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
                           mqtt5_codec_status *status);
-/* Completes every operation with MQTT5_ERR_STOPPED and frees; no lifecycle event. */
+/*
+ * The core in the caller's memory, for a caller that keeps it inside an allocation of its own
+ * (one block per client instead of two): mqtt5_client_core_size says how many bytes the options
+ * need (0 when they are invalid: `status` says why, as mqtt5_client_core_new would); `mem` must
+ * be at least that big and 8-byte aligned, and stay valid until mqtt5_client_core_destroy, which
+ * leaves it to the caller (wiped where it held the CONNECT template's password). Everything else
+ * the core allocates still comes from the options' allocator; memory_in_use counts
+ * the mqtt5_client_core_size bytes too.
+ */
+size_t mqtt5_client_core_size(const mqtt5_client_core_options *o, mqtt5_codec_status *status);
+int mqtt5_client_core_new_in(void *mem, size_t size, const mqtt5_client_core_options *o,
+                             mqtt5_client_core **out, mqtt5_codec_status *status);
+/* Completes every operation with MQTT5_ERR_STOPPED and frees (its memory too unless made by
+ * mqtt5_client_core_new_in); no lifecycle event. */
 int mqtt5_client_core_destroy(mqtt5_client_core *core);
 
 int mqtt5_client_core_start(mqtt5_client_core *core, uint64_t now);

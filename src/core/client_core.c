@@ -263,15 +263,14 @@ static size_t core_size(const client_options *o, size_t connect_size)
     return offsetof(mqtt5_client_core, tail) + extras_size(o) + connect_size;
 }
 
-int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
-                          mqtt5_codec_status *st)
+/* Validate `o` and work out what the core keeps of it and the CONNECT template's size. */
+static int core_plan(const mqtt5_client_core_options *o, client_options *opt, size_t *connect_size,
+                     mqtt5_codec_status *st)
 {
-    *out = NULL;
     if (st) *st = (mqtt5_codec_status){0};
-    size_t connect_size;
-    int rc = validate_options(o, &connect_size, st);
+    int rc = validate_options(o, connect_size, st);
     if (rc) return rc;
-    client_options opt = {
+    *opt = (client_options){
         .max_queued_bytes = o->max_queued_bytes,
         .connack_timeout_ms = o->connack_timeout_ms,
         .ping_timeout_ms = o->ping_timeout_ms,
@@ -291,10 +290,65 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
         .wire_released = o->callbacks.on_wire_released != NULL,
         .own_alloc = o->allocator && o->allocator != mqtt5_allocator_libc(),
     };
+    return MQTT5_OK;
+}
+
+static int core_init(mqtt5_client_core *c, size_t size, const mqtt5_client_core_options *o,
+                     const client_options *plan, size_t connect_size, mqtt5_client_core **out,
+                     mqtt5_codec_status *st);
+
+size_t mqtt5_client_core_size(const mqtt5_client_core_options *o, mqtt5_codec_status *st)
+{
+    client_options opt;
+    size_t connect_size;
+    if (!o) {
+        opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
+        return 0;
+    }
+    return core_plan(o, &opt, &connect_size, st) ? 0 : core_size(&opt, connect_size);
+}
+
+int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
+                          mqtt5_codec_status *st)
+{
+    *out = NULL;
+    client_options opt;
+    size_t connect_size;
+    int rc = core_plan(o, &opt, &connect_size, st);
+    if (rc) return rc;
     const mqtt5_allocator *al = opt.own_alloc ? o->allocator : mqtt5_allocator_libc();
     size_t size = core_size(&opt, connect_size);
     mqtt5_client_core *c = al->allocate(al->ctx, size);
     if (!c) return opt_fail(st, MQTT5_ERR_NOMEM, NULL, "client");
+    return core_init(c, size, o, &opt, connect_size, out, st);
+}
+
+int mqtt5_client_core_new_in(void *mem, size_t size, const mqtt5_client_core_options *o,
+                             mqtt5_client_core **out, mqtt5_codec_status *st)
+{
+    if (!out) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
+    *out = NULL;
+    if (!o) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
+    client_options opt;
+    size_t connect_size;
+    int rc = core_plan(o, &opt, &connect_size, st);
+    if (rc) return rc;
+    if (!mem || (uintptr_t)mem % _Alignof(mqtt5_client_core) != 0)
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "mem", "NULL or not 8-byte aligned");
+    if (size < core_size(&opt, connect_size))
+        return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "size",
+                        "smaller than mqtt5_client_core_size()");
+    opt.in_place = true;
+    return core_init(mem, core_size(&opt, connect_size), o, &opt, connect_size, out, st);
+}
+
+/* The rest of construction, in `c` of `size` bytes (allocated, or the caller's). */
+static int core_init(mqtt5_client_core *c, size_t size, const mqtt5_client_core_options *o,
+                     const client_options *plan, size_t connect_size, mqtt5_client_core **out,
+                     mqtt5_codec_status *st)
+{
+    client_options opt = *plan;
+    const mqtt5_allocator *al = opt.own_alloc ? o->allocator : mqtt5_allocator_libc();
     memset(c, 0, offsetof(mqtt5_client_core, tail) + extras_size(&opt));
     c->alloc = al;
     if (opt.own_alloc) c->alloc = memcpy(c->tail + alloc_at(&opt), al, sizeof *al);
@@ -324,7 +378,7 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
     uint8_t *wire = c->tail + extras_size(&opt);
     encode_validated(&p, encode_body_length(connect_size), wire);
     size_t used;
-    rc = mqtt5_packet_decode(wire, connect_size, 0, &p, &used, st);
+    int rc = mqtt5_packet_decode(wire, connect_size, 0, &p, &used, st);
     if (rc) {
         mqtt5_client_core_destroy(c);
         return rc;
@@ -385,7 +439,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     size_t wire = template_size(c);
     size_t size = core_size(&c->opt, wire);
     mqtt5_wipe(c->tail + extras_size(&c->opt), wire); /* the password */
-    al.release(al.ctx, c, size);
+    if (!c->opt.in_place) al.release(al.ctx, c, size);
     return MQTT5_OK;
 }
 

@@ -77,6 +77,7 @@ typedef struct client_options {
                                tail) */
     bool wire_released : 1; /* callbacks.on_wire_released was given (kept in the tail) */
     bool own_alloc : 1;     /* an allocator other than libc's was given (a copy in the tail) */
+    bool in_place : 1;      /* made by mqtt5_client_core_new_in: the memory is the caller's */
 } client_options;
 
 /* The callbacks every client has; on_auth and on_wire_released, which only some clients give, are

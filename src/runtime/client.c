@@ -123,9 +123,10 @@ struct mqtt5_client {
     bool in_closed_event : 1; /* during on_transport_closed: lifecycle events get closed_detail */
     bool own_detail : 1;      /* closed_detail is ours (connect timeout): the transport's loses */
     uint8_t conn;             /* conn_state */
-    int closed_err;
-    mqtt5_cmd pump_item;    /* deferred to the end of a command round */
-    mqtt5_loop_timer timer; /* on the loop's shared timer heap (runtime/loop_timer.c) */
+    int16_t closed_err;       /* an MQTT5_ERR_* or libuv error code */
+    uint32_t size;            /* of the client's one allocation */
+    mqtt5_cmd pump_item;      /* deferred to the end of a command round */
+    mqtt5_loop_timer timer;   /* on the loop's shared timer heap (runtime/loop_timer.c) */
     mqtt5_filter sink;
     mqtt5_filter *bottom, *top;
     /* CONN_CONNECTING: the connect timeout; terminating and CONN_CLOSING: the end of the wait
@@ -151,15 +152,10 @@ static void c_free(const mqtt5_client *c, void *p, size_t n)
 }
 
 /* A client is one allocation: the struct, then the extras when needed, then the private
- * options when given (builders), then the host name. */
+ * options when given (builders), then the host name, then (8-byte aligned) its core
+ * (mqtt5_client_core_new_in). */
 static const mqtt5_client_private_options no_priv;
 static client_extras no_extras; /* read only: every field NULL */
-
-static size_t client_size(bool has_extras, bool has_priv, const char *host)
-{
-    return sizeof(mqtt5_client) + (has_extras ? sizeof(client_extras) : 0) +
-           (has_priv ? sizeof(mqtt5_client_private_options) : 0) + strlen(host) + 1;
-}
 
 static const char *client_host(const mqtt5_client *c)
 {
@@ -334,8 +330,8 @@ static void sink_on_closed(mqtt5_filter *f, int err, const char *detail)
 {
     mqtt5_client *c = sink_client(f);
     c->closed_event = true;
-    c->closed_err = err;
-    if (!c->own_detail) { /* else ours (the connect timeout's) wins */
+    c->closed_err = (int16_t)err; /* MQTT5_ERR_* and libuv codes fit */
+    if (!c->own_detail) {         /* else ours (the connect timeout's) wins */
         detail_free(c, &c->closed_detail);
         c->closed_detail = detail_dup(c, detail);
     }
@@ -442,7 +438,7 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
         char why[160];
         snprintf(why, sizeof why, "cannot set up %s: %s", what, mqtt5_error_str(rc));
         c->closed_event = true;
-        c->closed_err = rc;
+        c->closed_err = (int16_t)rc;
         detail_free(c, &c->closed_detail);
         c->closed_detail = detail_dup(c, why);
         c->conn = CONN_CLOSING;
@@ -594,7 +590,7 @@ static void final_free(mqtt5_client *c)
     detail_free(c, &c->closed_detail);
     c_free(c, c->x->tls_info, sizeof *c->x->tls_info);
     mqtt5_allocator a = *c->alloc; /* it may live in the allocation it frees */
-    a.release(a.ctx, c, client_size(c->x != &no_extras, c->priv != &no_priv, client_host(c)));
+    a.release(a.ctx, c, c->size);
 }
 
 /* The release's on_terminated (kept in its command since it ran), then the command goes. */
@@ -1129,10 +1125,27 @@ static int ws_template_new(mqtt5_client *c, const mqtt5_websocket_options *w,
     return 0;
 }
 
-/* Everything a new client owns besides its struct: host copy, TLS context and its info,
- * WebSocket template, core, proxy settings. On failure the caller frees what was made with
- * client_free_parts. */
-static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt5_codec_status *st)
+/* The core's options: the user's with the runtime's callbacks (user set by client_new_parts).
+ * The queue bounds are enforced by the calls (so a refusal is immediate, never a silent
+ * completion later); the core behind them never refuses for size. */
+static void core_options(const mqtt5_client_options *o, mqtt5_client_core_options *core)
+{
+    *core = o->core;
+    core->callbacks.on_lifecycle = core_on_lifecycle;
+    core->callbacks.on_publish = core_on_publish;
+    core->callbacks.on_complete = core_on_complete;
+    core->callbacks.on_wire_released = core_on_wire_released;
+    core->callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
+    core->max_queued_ops = UINT32_MAX;
+    core->max_queued_bytes = 0;
+}
+
+/* Everything a new client owns besides its allocation: TLS context and its info, WebSocket
+ * template, proxy settings; and its core, made in `core_mem`. On failure the caller frees what
+ * was made with client_free_parts. */
+static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o,
+                            mqtt5_client_core_options *core, void *core_mem, size_t core_size,
+                            mqtt5_codec_status *st)
 {
     int rc = 0;
     if (o->tls) {
@@ -1143,22 +1156,10 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o, mqtt
         memset(c->x->tls_info, 0, sizeof *c->x->tls_info);
     }
     if (o->websocket && (rc = ws_template_new(c, o->websocket, st)) != 0) return rc;
-    mqtt5_client_core_options core = o->core;
-    core.callbacks.user = c;
-    core.callbacks.on_lifecycle = core_on_lifecycle;
-    core.callbacks.on_publish = core_on_publish;
-    core.callbacks.on_complete = core_on_complete;
-    core.callbacks.on_wire_released = core_on_wire_released;
-    core.callbacks.on_auth = o->on_auth ? core_on_auth : NULL;
-    /* the queue bounds are enforced by the calls (so a refusal is immediate, never a silent
-     * completion later); the core behind them never refuses for size */
-    c->max_ops = core.max_queued_ops ? core.max_queued_ops : 1024;
-    c->max_bytes = core.max_queued_bytes;
-    core.max_queued_ops = UINT32_MAX;
-    core.max_queued_bytes = 0;
-    if (!core.random_u64 && core.random_seed == 0)
-        core.random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
-    rc = mqtt5_client_core_new(&core, &c->core, st);
+    core->callbacks.user = c;
+    if (!core->random_u64 && core->random_seed == 0)
+        core->random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
+    rc = mqtt5_client_core_new_in(core_mem, core_size, core, &c->core, st);
     if (rc != 0) return rc;
     if (o->http_proxy || o->socks5_proxy) {
         c->x->proxy = c_alloc(c, sizeof *c->x->proxy);
@@ -1209,7 +1210,20 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     const mqtt5_allocator *a = o->core.allocator ? o->core.allocator : libc;
     bool extras =
         a != libc || o->tls || o->websocket || o->http_proxy || o->socks5_proxy || o->on_auth;
-    size_t size = client_size(extras, priv != NULL, o->host);
+    mqtt5_client_core_options core;
+    core_options(o, &core);
+    mqtt5_codec_status cst;
+    size_t core_size = mqtt5_client_core_size(&core, &cst);
+    if (core_size == 0) {
+        if (st) *st = cst;
+        return cst.error;
+    }
+    size_t head = sizeof(mqtt5_client) + (extras ? sizeof(client_extras) : 0) +
+                  (priv ? sizeof *priv : 0) + strlen(o->host) + 1;
+    head = (head + 7u) & ~(size_t)7u;
+    if (head + core_size > UINT32_MAX)
+        return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "core.connect", "too large");
+    size_t size = head + core_size;
     mqtt5_client *c = a->allocate(a->ctx, size);
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     memset(c, 0, sizeof *c);
@@ -1235,7 +1249,10 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     c->user = o->user;
     c->on_lifecycle = o->on_lifecycle;
     c->on_publish = o->on_publish;
-    int rc = client_new_parts(c, o, st);
+    c->size = (uint32_t)size;
+    c->max_ops = o->core.max_queued_ops ? o->core.max_queued_ops : 1024;
+    c->max_bytes = o->core.max_queued_bytes;
+    int rc = client_new_parts(c, o, &core, (char *)c + head, core_size, st);
     if (rc != 0) {
         client_free_parts(c);
         a->release(a->ctx, c, size);

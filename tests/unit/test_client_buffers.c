@@ -353,6 +353,75 @@ static void connect_template_is_kept_encoded(void **state)
     assert_no_leaks(&s.ta);
 }
 
+/* mqtt5_client_core_new_in: the core in the caller's block, exactly mqtt5_client_core_size
+ * bytes; its own allocations still come from the allocator and nothing of the block is freed;
+ * the password in the template is wiped at destroy; bad blocks are refused by name. */
+static void core_in_callers_memory(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    options(&o);
+    o.connect.has_password = true;
+    o.connect.password = B("in-place-pw");
+    rig *r = test_alloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    test_allocator *ta = &r->k.ta;
+    test_allocator_init(ta);
+    o.allocator = test_allocator_get(ta);
+    o.callbacks = (mqtt5_client_core_callbacks){.user = r,
+                                                .on_lifecycle = on_lifecycle,
+                                                .on_publish = on_publish,
+                                                .on_complete = on_complete};
+    size_t size = mqtt5_client_core_size(&o, NULL);
+    mqtt5_client_core *heap;
+    assert_err(mqtt5_client_core_new(&o, &heap, NULL), MQTT5_OK);
+    mqtt5_client_stats hs;
+    mqtt5_client_core_stats(heap, &hs);
+    assert_int_equal(hs.memory_in_use, size); /* the size is what new allocates */
+    assert_err(mqtt5_client_core_destroy(heap), MQTT5_OK);
+    assert_no_leaks(ta);
+
+    _Alignas(8) uint8_t block[1024];
+    assert_true(size <= sizeof block - 8);
+    memset(block, 0xa5, sizeof block);
+    mqtt5_codec_status st;
+    mqtt5_client_core *c = (void *)1;
+    assert_err(mqtt5_client_core_new_in(NULL, size, &o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_null(c);
+    assert_string_equal(st.field, "mem");
+    assert_err(mqtt5_client_core_new_in(block + 4, size, &o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "mem");
+    assert_err(mqtt5_client_core_new_in(block, size - 1, &o, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "size");
+    mqtt5_client_core_options bad = o;
+    bad.receive_maximum = 0;
+    assert_int_equal(mqtt5_client_core_size(&bad, &st), 0);
+    assert_err(st.error, MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "receive_maximum");
+    assert_int_equal(mqtt5_client_core_size(NULL, &st), 0);
+    assert_string_equal(st.field, "options");
+    assert_int_equal(ta->live_blocks, 0);
+
+    assert_err(mqtt5_client_core_new_in(block, size, &o, &c, &st), MQTT5_OK);
+    assert_ptr_equal(c, block);
+    assert_int_equal(block[size], 0xa5); /* not a byte past the size */
+    assert_int_equal(ta->live_blocks, 0);
+    r->k.core = c;
+    connect(r);
+    assert_int_equal(r->k.wire.out[0], 0x10); /* a CONNECT went out, from the template */
+    /* a QoS 1 publish in flight: its copy comes from the allocator */
+    assert_err(publish(r, "t/in-place", 1, 10), MQTT5_OK);
+    core_rig_drain(&r->k);
+    assert_true(ta->live_blocks > 0);
+    assert_err(mqtt5_client_core_destroy(c), MQTT5_OK);
+    assert_int_equal(r->completions, 1); /* completed with STOPPED */
+    assert_err(r->completion_error, MQTT5_ERR_STOPPED);
+    for (size_t i = 0; i + 11 <= sizeof block; i++) /* wiped */
+        assert_memory_not_equal(block + i, "in-place-pw", 11);
+    assert_int_equal(block[size], 0xa5);
+    assert_no_leaks(ta);
+}
+
 /* mem_send's batch buffer lives from the first batch of a connection to the transport's close. */
 static void mem_send_buffer_lives_with_the_connection(void **state)
 {
@@ -825,6 +894,7 @@ int main(void)
         cmocka_unit_test(idle_core_is_one_small_allocation),
         cmocka_unit_test(owed_acks_spill_and_go_back),
         cmocka_unit_test(connect_template_is_kept_encoded),
+        cmocka_unit_test(core_in_callers_memory),
         cmocka_unit_test(mem_send_buffer_lives_with_the_connection),
         cmocka_unit_test(mem_send_buffer_failure_fails_the_connection),
         cmocka_unit_test(mem_send_buf_hands_out_what_mem_send_does),
