@@ -96,16 +96,14 @@ typedef struct client_extras {
 } client_extras;
 
 struct mqtt5_client {
-    mqtt5_loop *loop;             /* loop->group: the group the client holds a reference on */
-    const mqtt5_allocator *alloc; /* the libc one or &x->alloc */
-    client_extras *x;             /* behind the struct, or no_extras */
+    mqtt5_loop *loop; /* loop->group: the group the client holds a reference on */
+    client_extras *x; /* behind the struct, or no_extras */
     mqtt5_client_core *core;
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
-    const mqtt5_client_private_options *priv; /* behind the extras, or no_priv */
-    size_t max_bytes;                         /* 0 = no limit */
-    _Atomic size_t queued_bytes;              /* encoded sizes, from the call to the completion */
+    size_t max_bytes;            /* 0 = no limit */
+    _Atomic size_t queued_bytes; /* encoded sizes, from the call to the completion */
     uint32_t max_ops;
     _Atomic uint32_t queued_ops;   /* from the call to the completion */
     _Atomic uint32_t pending_cmds; /* posted, not yet run */
@@ -122,6 +120,7 @@ struct mqtt5_client {
     bool closed_event : 1, terminating : 1, finishing : 1;
     bool in_closed_event : 1; /* during on_transport_closed: lifecycle events get closed_detail */
     bool own_detail : 1;      /* closed_detail is ours (connect timeout): the transport's loses */
+    bool has_priv : 1;        /* private options (builders) behind the extras, see client_priv */
     uint8_t conn;             /* conn_state */
     int16_t closed_err;       /* an MQTT5_ERR_* or libuv error code */
     uint32_t size;            /* of the client's one allocation */
@@ -141,27 +140,45 @@ static void pump(mqtt5_client *c);
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
+static client_extras no_extras; /* read only: every field NULL */
+
+/* The options' allocator (kept in the extras), or libc's. */
+static const mqtt5_allocator *c_allocator(const mqtt5_client *c)
+{
+    return c->x != &no_extras ? &c->x->alloc : mqtt5_allocator_libc();
+}
+
 static void *c_alloc(const mqtt5_client *c, size_t n)
 {
-    return c->alloc->allocate(c->alloc->ctx, n);
+    const mqtt5_allocator *a = c_allocator(c);
+    return a->allocate(a->ctx, n);
 }
 
 static void c_free(const mqtt5_client *c, void *p, size_t n)
 {
-    if (p) c->alloc->release(c->alloc->ctx, p, n);
+    const mqtt5_allocator *a = c_allocator(c);
+    if (p) a->release(a->ctx, p, n);
 }
 
 /* A client is one allocation: the struct, then the extras when needed, then the private
  * options when given (builders), then the host name, then (8-byte aligned) its core
  * (mqtt5_client_core_new_in). */
 static const mqtt5_client_private_options no_priv;
-static client_extras no_extras; /* read only: every field NULL */
+
+/* The private options given at construction (builders), or no_priv (all zero). */
+static const mqtt5_client_private_options *client_priv(const mqtt5_client *c)
+{
+    if (!c->has_priv) return &no_priv;
+    const char *p = (const char *)(c + 1);
+    if (c->x != &no_extras) p += sizeof(client_extras);
+    return (const mqtt5_client_private_options *)(const void *)p;
+}
 
 static const char *client_host(const mqtt5_client *c)
 {
     const char *p = (const char *)(c + 1);
     if (c->x != &no_extras) p += sizeof(client_extras);
-    if (c->priv != &no_priv) p += sizeof(mqtt5_client_private_options);
+    if (c->has_priv) p += sizeof(mqtt5_client_private_options);
     return p;
 }
 
@@ -189,7 +206,7 @@ static void cmd_free(client_cmd *cmd)
     else if (cmd->block)
         free(cmd);
     else
-        c->alloc->release(c->alloc->ctx, cmd, cmd->size);
+        c_free(c, cmd, cmd->size);
 }
 
 /* An operation left the queue: wake callers of mqtt5_client_wait_for_room, if any (the usual
@@ -589,7 +606,7 @@ static void final_free(mqtt5_client *c)
 {
     detail_free(c, &c->closed_detail);
     c_free(c, c->x->tls_info, sizeof *c->x->tls_info);
-    mqtt5_allocator a = *c->alloc; /* it may live in the allocation it frees */
+    mqtt5_allocator a = *c_allocator(c); /* it may live in the allocation it frees */
     a.release(a.ctx, c, c->size);
 }
 
@@ -608,7 +625,7 @@ static void after_private_group(void *arg)
 {
     mqtt5_client *c = arg;
     report_terminated(c);
-    if (c->priv->free_user) c->priv->free_user(c->user);
+    if (client_priv(c)->free_user) client_priv(c)->free_user(c->user);
     final_free(c);
 }
 
@@ -623,13 +640,14 @@ static void finish_after_handles(mqtt5_client *c)
     ws_free(c);
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "client for %s:%u terminated", client_host(c),
               c->port);
-    if (c->priv->release_extra) c->priv->release_extra(c->priv->release_extra_ctx);
-    if (c->priv->owns_group) {
+    if (client_priv(c)->release_extra)
+        client_priv(c)->release_extra(client_priv(c)->release_extra_ctx);
+    if (client_priv(c)->owns_group) {
         mqtt5_event_loop_group_release(c->loop->group, after_private_group, c);
         return;
     }
     report_terminated(c);
-    if (c->priv->free_user) c->priv->free_user(c->user);
+    if (client_priv(c)->free_user) client_priv(c)->free_user(c->user);
     mqtt5_event_loop_group *g = c->loop->group;
     final_free(c);
     mqtt5_event_loop_group_release(g, NULL, NULL);
@@ -785,7 +803,8 @@ static void run_deferred_pump(mqtt5_cmd *item)
 static client_cmd *cmd_new(mqtt5_client *c, cmd_kind kind, size_t extra)
 {
     size_t size = sizeof(client_cmd) + extra;
-    bool block = size <= MQTT5_CMD_BLOCK && c->alloc->allocate == mqtt5_allocator_libc()->allocate;
+    bool block =
+        size <= MQTT5_CMD_BLOCK && c_allocator(c)->allocate == mqtt5_allocator_libc()->allocate;
     client_cmd *cmd = block ? mqtt5_cmd_block_get() : c_alloc(c, size);
     if (!cmd) return NULL;
     memset(cmd, 0, sizeof *cmd);
@@ -1229,18 +1248,15 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
     memset(c, 0, sizeof *c);
     char *tail = (char *)(c + 1);
     c->x = &no_extras;
-    c->alloc = libc;
     if (extras) {
         c->x = memset(tail, 0, sizeof(client_extras));
         c->x->alloc = *a;
-        c->alloc = &c->x->alloc;
         c->x->on_auth = o->on_auth;
         tail += sizeof(client_extras);
     }
-    c->priv = &no_priv;
     if (priv) {
         memcpy(tail, priv, sizeof *priv);
-        c->priv = (const mqtt5_client_private_options *)tail;
+        c->has_priv = true;
         tail += sizeof *priv;
     }
     memcpy(tail, o->host, strlen(o->host) + 1);
