@@ -142,7 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.alias_out = MQTT5_ALIAS_OUT_LRU;
     o.session_behavior = MQTT5_SESSION_REJOIN_ALWAYS;
     mqtt5_client_core *c;
-    if (mqtt5_client_core_new(&o, &c, NULL)) abort();
+    void *block = NULL; /* odd first byte: the core in a block of exactly its size (new_in) */
+    if (size && (data[0] & 1)) {
+        size_t need = mqtt5_client_core_size(&o, NULL);
+        if (!need || !(block = malloc(need))) abort();
+        if (mqtt5_client_core_new_in(block, need, &o, &c, NULL)) abort();
+    } else if (mqtt5_client_core_new(&o, &c, NULL)) {
+        abort();
+    }
 
     uint64_t now = 0, wake;
     static const uint8_t connack[] = {0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x08};
@@ -205,6 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     mqtt5_client_core_stop(c, now, NULL, NULL);
     mqtt5_client_core_destroy(c);
+    free(block);
     if (s.completed != s.accepted || s.released != s.encoded) abort();
     if (s.in_use != 0) abort();
     return 0;
