@@ -98,7 +98,6 @@ typedef struct client_extras {
 struct mqtt5_client {
     mqtt5_loop *loop; /* loop->group: the group the client holds a reference on */
     client_extras *x; /* behind the struct, or no_extras */
-    mqtt5_client_core *core;
     void *user;
     mqtt5_lifecycle_fn on_lifecycle;
     mqtt5_publish_fn on_publish;
@@ -121,7 +120,9 @@ struct mqtt5_client {
     bool in_closed_event : 1; /* during on_transport_closed: lifecycle events get closed_detail */
     bool own_detail : 1;      /* closed_detail is ours (connect timeout): the transport's loses */
     bool has_priv : 1;        /* private options (builders) behind the extras, see client_priv */
-    uint8_t conn;             /* conn_state */
+    bool core_live : 1;       /* the core (client_core) exists: made and not yet destroyed */
+    unsigned conn : 2;        /* conn_state */
+    uint8_t host_len;         /* strlen of the host name, the last bytes of the allocation */
     int16_t closed_err;       /* an MQTT5_ERR_* or libuv error code */
     uint32_t size;            /* of the client's one allocation */
     mqtt5_cmd pump_item;      /* deferred to the end of a command round */
@@ -161,8 +162,8 @@ static void c_free(const mqtt5_client *c, void *p, size_t n)
 }
 
 /* A client is one allocation: the struct, then the extras when needed, then the private
- * options when given (builders), then the host name, then (8-byte aligned) its core
- * (mqtt5_client_core_new_in). */
+ * options when given (builders), then its core (mqtt5_client_core_new_in), then the host name.
+ * Every part before the core is a multiple of 8 bytes. */
 static const mqtt5_client_private_options no_priv;
 
 /* The private options given at construction (builders), or no_priv (all zero). */
@@ -174,12 +175,24 @@ static const mqtt5_client_private_options *client_priv(const mqtt5_client *c)
     return (const mqtt5_client_private_options *)(const void *)p;
 }
 
-static const char *client_host(const mqtt5_client *c)
+_Static_assert(sizeof(mqtt5_client) % 8 == 0 && sizeof(client_extras) % 8 == 0 &&
+                   sizeof(mqtt5_client_private_options) % 8 == 0,
+               "the core behind them must be 8-byte aligned");
+
+/* The core, right behind the struct, the extras and the private options; NULL before it is
+ * made and once destroyed. */
+static mqtt5_client_core *client_core(const mqtt5_client *c)
 {
-    const char *p = (const char *)(c + 1);
+    if (!c->core_live) return NULL;
+    char *p = (char *)(uintptr_t)(c + 1);
     if (c->x != &no_extras) p += sizeof(client_extras);
     if (c->has_priv) p += sizeof(mqtt5_client_private_options);
-    return p;
+    return (mqtt5_client_core *)(void *)p;
+}
+
+static const char *client_host(const mqtt5_client *c)
+{
+    return (const char *)c + c->size - c->host_len - 1u;
 }
 
 /* A copy of `s` from the client's allocator; NULL for an empty string or when memory is short
@@ -326,7 +339,7 @@ static void sink_on_open(mqtt5_filter *f)
         MQTT5_LOG(MQTT5_LOG_INFO, MQTT5_LOG_TLS, "%s:%u: %s, ALPN '%s'", client_host(c), c->port,
                   ti->tls_version, ti->alpn);
     }
-    mqtt5_client_core_on_transport_open(c->core, now_ms(c));
+    mqtt5_client_core_on_transport_open(client_core(c), now_ms(c));
     pump(c);
 }
 
@@ -334,7 +347,7 @@ static void sink_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
     mqtt5_client *c = sink_client(f);
     if (c->conn != CONN_OPEN && c->conn != CONN_CLOSING) return;
-    mqtt5_client_core_mem_recv(c->core, now_ms(c), p, n);
+    mqtt5_client_core_mem_recv(client_core(c), now_ms(c), p, n);
     pump(c);
 }
 
@@ -492,7 +505,7 @@ static int write_batch(mqtt5_client *c, uint64_t now)
     uint8_t *buf = c->loop->write_buf;
     const uint8_t *p = NULL;
     size_t n = 0;
-    mqtt5_client_core_mem_send_buf(c->core, now, buf, c->batch_cap, &p, &n);
+    mqtt5_client_core_mem_send_buf(client_core(c), now, buf, c->batch_cap, &p, &n);
     if (n == 0) return 0;
     mqtt5_iov v = {p, n};
     int rc = c->top->ops->write(c->top, &v, 1);
@@ -508,7 +521,7 @@ static void pump_once(mqtt5_client *c)
         chain_destroy(c);
         c->conn = CONN_IDLE;
         c->in_closed_event = true;
-        mqtt5_client_core_on_transport_closed(c->core, now, c->closed_err);
+        mqtt5_client_core_on_transport_closed(client_core(c), now, c->closed_err);
         c->in_closed_event = false;
         detail_free(c, &c->closed_detail);
         c->own_detail = false;
@@ -528,9 +541,9 @@ static void pump_once(mqtt5_client *c)
         c->top->ops->close(c->top, MQTT5_ERR_STOPPED); /* stop waiting for a graceful close */
     }
     uint64_t wake = MQTT5_TIME_NEVER;
-    mqtt5_client_core_service(c->core, now, &wake);
+    mqtt5_client_core_service(client_core(c), now, &wake);
     mqtt5_client_want w;
-    mqtt5_client_core_want(c->core, &w);
+    mqtt5_client_core_want(client_core(c), &w);
     if (w.transport_open && c->conn == CONN_IDLE && !c->terminating) {
         chain_connect(c, now);
     } else if (!w.transport_open && (c->conn == CONN_CONNECTING || c->conn == CONN_OPEN)) {
@@ -540,16 +553,16 @@ static void pump_once(mqtt5_client *c)
         chain_close(c, 0);
     }
     while (c->conn == CONN_OPEN) {
-        mqtt5_client_core_want(c->core, &w);
+        mqtt5_client_core_want(client_core(c), &w);
         if (!w.write || c->top->ops->pending(c->top) >= HIGH_WATER) break;
         if (write_batch(c, now) <= 0) break; /* nothing, or closing (on_closed follows) */
-        mqtt5_client_core_want(c->core, &w);
+        mqtt5_client_core_want(client_core(c), &w);
         if (!w.transport_open) {
             c->repump = true; /* close after this batch, in the next round */
             break;
         }
     }
-    mqtt5_client_core_want(c->core, &w);
+    mqtt5_client_core_want(client_core(c), &w);
     uint64_t target = w.wake_at;
     if ((c->conn == CONN_CONNECTING || (c->terminating && c->conn == CONN_CLOSING)) &&
         c->deadline < target)
@@ -668,8 +681,8 @@ static void maybe_finish(mqtt5_client *c)
 {
     if (!c->terminating || c->finishing || c->conn != CONN_IDLE || c->in_pump) return;
     c->finishing = true;
-    mqtt5_client_core_destroy(c->core);
-    c->core = NULL;
+    mqtt5_client_core_destroy(client_core(c));
+    c->core_live = false;
     if (c->attached) {
         mqtt5_loop_timer_disarm(c->loop, &c->timer);
         c->timer.fire = on_timer_done;
@@ -704,16 +717,16 @@ static void run_op(mqtt5_client *c, client_cmd *cmd, uint64_t now)
     mqtt5_codec_status st;
     switch (cmd->kind) {
     case CMD_PUBLISH: /* the command's bytes are the packet: the core keeps them, no copy */
-        rc = mqtt5_client_core_publish_encoded(c->core, now, &pkt.u.publish, cmd->bytes, cmd->len,
-                                               &opt, &id, &st);
+        rc = mqtt5_client_core_publish_encoded(client_core(c), now, &pkt.u.publish, cmd->bytes,
+                                               cmd->len, &opt, &id, &st);
         break;
     case CMD_SUBSCRIBE:
         pkt.u.subscribe.packet_id = 0;
-        rc = mqtt5_client_core_subscribe(c->core, now, &pkt.u.subscribe, &opt, &id, &st);
+        rc = mqtt5_client_core_subscribe(client_core(c), now, &pkt.u.subscribe, &opt, &id, &st);
         break;
     default:
         pkt.u.unsubscribe.packet_id = 0;
-        rc = mqtt5_client_core_unsubscribe(c->core, now, &pkt.u.unsubscribe, &opt, &id, &st);
+        rc = mqtt5_client_core_unsubscribe(client_core(c), now, &pkt.u.unsubscribe, &opt, &id, &st);
         break;
     }
     if (rc != 0) complete_now(c, cmd, kind_type(cmd->kind), rc);
@@ -741,7 +754,7 @@ static void run_cmd(mqtt5_cmd *base)
         cmd_free(cmd);
         break;
     case CMD_START:
-        if (!c->terminating) mqtt5_client_core_start(c->core, now);
+        if (!c->terminating) mqtt5_client_core_start(client_core(c), now);
         cmd_free(cmd);
         break;
     case CMD_STOP:
@@ -753,7 +766,7 @@ static void run_cmd(mqtt5_cmd *base)
             if (mqtt5_packet_decode(cmd->bytes, cmd->len, 0, &pkt, &used, NULL) == 0)
                 d = pkt.u.disconnect;
         }
-        mqtt5_client_core_stop(c->core, now, &d, NULL);
+        mqtt5_client_core_stop(client_core(c), now, &d, NULL);
         if (kind == CMD_RELEASE) {
             c->terminating = true;
             c->deadline = now + RELEASE_LINGER_MS;
@@ -764,7 +777,7 @@ static void run_cmd(mqtt5_cmd *base)
         break;
     }
     case CMD_SEND_ACK:
-        mqtt5_client_core_send_ack(c->core, now, cmd->ack_handle, cmd->reason);
+        mqtt5_client_core_send_ack(client_core(c), now, cmd->ack_handle, cmd->reason);
         cmd_free(cmd);
         break;
     case CMD_AUTH: {
@@ -773,7 +786,7 @@ static void run_cmd(mqtt5_cmd *base)
         mqtt5_codec_status st;
         int rc = mqtt5_packet_decode(cmd->bytes, cmd->len, 0, &pkt, &used, NULL);
         if (rc == 0)
-            rc = mqtt5_client_core_auth(c->core, now, pkt.u.auth.reason_code,
+            rc = mqtt5_client_core_auth(client_core(c), now, pkt.u.auth.reason_code,
                                         &pkt.u.auth.properties, &st);
         if (rc != 0)
             MQTT5_LOG(MQTT5_LOG_WARN, MQTT5_LOG_CLIENT, "AUTH refused: %s", mqtt5_error_name(rc));
@@ -986,8 +999,8 @@ int mqtt5_client_auth(mqtt5_client *c, uint8_t reason, const mqtt5_properties *p
 int mqtt5_client_take_ack(mqtt5_client *c, uint64_t ack_handle)
 {
     if (!c) return MQTT5_ERR_INVALID_ARGUMENT;
-    if (!mqtt5_loop_is_current(c->loop) || !c->core) return MQTT5_ERR_INVALID_STATE;
-    return mqtt5_client_core_take_ack(c->core, ack_handle);
+    if (!mqtt5_loop_is_current(c->loop) || !client_core(c)) return MQTT5_ERR_INVALID_STATE;
+    return mqtt5_client_core_take_ack(client_core(c), ack_handle);
 }
 
 int mqtt5_client_release(mqtt5_client *c, void (*on_terminated)(void *user), void *user)
@@ -1078,8 +1091,8 @@ typedef struct stats_call {
 static void stats_on_loop(void *arg)
 {
     stats_call *sc = arg;
-    if (sc->c->core)
-        mqtt5_client_core_stats(sc->c->core, sc->out);
+    if (client_core(sc->c))
+        mqtt5_client_core_stats(client_core(sc->c), sc->out);
     else
         sc->rc = MQTT5_ERR_TERMINATED;
     uv_sem_post(&sc->done);
@@ -1089,8 +1102,8 @@ int mqtt5_client_get_stats(mqtt5_client *c, mqtt5_client_stats *out)
 {
     if (!c || !out) return MQTT5_ERR_INVALID_ARGUMENT;
     if (mqtt5_loop_is_owned_here(c->loop)) {
-        if (!c->core) return MQTT5_ERR_TERMINATED;
-        mqtt5_client_core_stats(c->core, out);
+        if (!client_core(c)) return MQTT5_ERR_TERMINATED;
+        mqtt5_client_core_stats(client_core(c), out);
         return 0;
     }
     if (mqtt5_on_any_loop_thread()) return MQTT5_ERR_WOULD_DEADLOCK;
@@ -1178,8 +1191,10 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o,
     core->callbacks.user = c;
     if (!core->random_u64 && core->random_seed == 0)
         core->random_seed = uv_hrtime() ^ ((uint64_t)(uintptr_t)c << 16);
-    rc = mqtt5_client_core_new_in(core_mem, core_size, core, &c->core, st);
+    mqtt5_client_core *made;
+    rc = mqtt5_client_core_new_in(core_mem, core_size, core, &made, st);
     if (rc != 0) return rc;
+    c->core_live = true;
     if (o->http_proxy || o->socks5_proxy) {
         c->x->proxy = c_alloc(c, sizeof *c->x->proxy);
         if (!c->x->proxy) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
@@ -1196,7 +1211,7 @@ static int client_new_parts(mqtt5_client *c, const mqtt5_client_options *o,
 static void client_free_parts(mqtt5_client *c)
 {
     proxy_free(c);
-    mqtt5_client_core_destroy(c->core);
+    mqtt5_client_core_destroy(client_core(c));
     ws_free(c);
     mqtt5_tls_ctx_release(c->x->tls);
     c_free(c, c->x->tls_info, sizeof *c->x->tls_info);
@@ -1237,12 +1252,13 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         if (st) *st = cst;
         return cst.error;
     }
-    size_t head = sizeof(mqtt5_client) + (extras ? sizeof(client_extras) : 0) +
-                  (priv ? sizeof *priv : 0) + strlen(o->host) + 1;
-    head = (head + 7u) & ~(size_t)7u;
-    if (head + core_size > UINT32_MAX)
+    /* the struct, extras and private options are multiples of 8: the core lands aligned */
+    size_t head =
+        sizeof(mqtt5_client) + (extras ? sizeof(client_extras) : 0) + (priv ? sizeof *priv : 0);
+    size_t host_len = strlen(o->host);
+    if (head + core_size + host_len + 1 > UINT32_MAX)
         return set_status(st, MQTT5_ERR_INVALID_ARGUMENT, "core.connect", "too large");
-    size_t size = head + core_size;
+    size_t size = head + core_size + host_len + 1;
     mqtt5_client *c = a->allocate(a->ctx, size);
     if (!c) return set_status(st, MQTT5_ERR_NOMEM, NULL, NULL);
     memset(c, 0, sizeof *c);
@@ -1259,13 +1275,14 @@ int mqtt5_client_new_internal(const mqtt5_client_options *o,
         c->has_priv = true;
         tail += sizeof *priv;
     }
-    memcpy(tail, o->host, strlen(o->host) + 1);
+    c->size = (uint32_t)size;
+    c->host_len = (uint8_t)host_len; /* at most 255, checked above */
+    memcpy((char *)client_host(c), o->host, host_len + 1);
     c->port = o->port;
     c->sock = o->socket;
     c->user = o->user;
     c->on_lifecycle = o->on_lifecycle;
     c->on_publish = o->on_publish;
-    c->size = (uint32_t)size;
     c->max_ops = o->core.max_queued_ops ? o->core.max_queued_ops : 1024;
     c->max_bytes = o->core.max_queued_bytes;
     int rc = client_new_parts(c, o, &core, (char *)c + head, core_size, st);
