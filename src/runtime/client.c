@@ -439,7 +439,8 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
                             c->sock.tcp_nodelay,
                             c->sock.tcp_keepalive_s,
                             c->loop->read_buf,
-                            sizeof c->loop->read_buf};
+                            sizeof c->loop->read_buf,
+                            .poller = &c->loop->poller};
     c->own_detail = false;
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;

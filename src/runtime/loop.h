@@ -14,6 +14,7 @@
 
 #include "mqtt5/runtime.h"
 #include "runtime/loop_timer.h"
+#include "transports/poller.h"
 
 typedef struct mqtt5_cmd mqtt5_cmd;
 struct mqtt5_cmd {
@@ -50,6 +51,8 @@ typedef struct mqtt5_loop {
     /* caller-driven groups (no thread; the creating thread runs the loop in
      * mqtt5_event_loop_group_run): bounds one run's wait */
     uv_timer_t run_timer;
+    /* watches the sockets of every TCP filter of this loop (one epoll set on Linux) */
+    mqtt5_poller poller;
 } mqtt5_loop;
 
 struct mqtt5_event_loop_group {

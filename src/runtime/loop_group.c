@@ -178,6 +178,7 @@ static void run_stop_loop(mqtt5_cmd *cmd)
     stop_cmd *s = (stop_cmd *)cmd;
     uv_close((uv_handle_t *)&s->loop->wake, NULL);
     uv_close((uv_handle_t *)&s->loop->timers_uv, NULL);
+    mqtt5_poller_close(&s->loop->poller, NULL);
 }
 
 static void walk_report(uv_handle_t *h, void *arg)
@@ -282,6 +283,7 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         uv_timer_init(&loop->uv, &loop->timers_uv);
         loop->timers_uv.data = loop;
         loop->timers_uv_due = UINT64_MAX;
+        mqtt5_poller_init(&loop->poller, &loop->uv); /* uv_idle_init: cannot fail */
         if (o->caller_driven) {
             uv_timer_init(&loop->uv, &loop->run_timer);
             loop->started = true;
@@ -291,6 +293,7 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         if (uv_thread_create(&loop->thread, loop_thread, loop) != 0) {
             uv_close((uv_handle_t *)&loop->wake, NULL);
             uv_close((uv_handle_t *)&loop->timers_uv, NULL);
+            mqtt5_poller_close(&loop->poller, NULL);
             uv_run(&loop->uv, UV_RUN_DEFAULT);
             uv_loop_close(&loop->uv);
             uv_mutex_destroy(&loop->mu);
@@ -330,6 +333,7 @@ static void finish_driven(mqtt5_event_loop_group *g)
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_close((uv_handle_t *)&loop->timers_uv, NULL);
     uv_close((uv_handle_t *)&loop->run_timer, NULL);
+    mqtt5_poller_close(&loop->poller, NULL);
     t_current_loop = loop;
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     t_current_loop = NULL;

@@ -3,11 +3,13 @@
  * go to uv_getaddrinfo (AF_UNSPEC) and every address is tried in order; the last failure is
  * reported (MQTT5_ERR_DNS, CONNECT_REFUSED, or CONNECTION_CLOSED with the errno text).
  *
- * The socket is the filter's own: a non-blocking POSIX socket watched by a uv_poll_t, not a
- * uv_tcp_t. Every connected client holds one of these filters for as long as it is connected,
- * mostly idle, and libuv's uv_tcp_t alone is 248 bytes (x86-64, libuv 1.44) where a uv_poll_t is
- * 160; the few socket calls below are the price of those 88 bytes per connection. The socket's
- * descriptor lives in the poll handle (uv_fileno), not in a field of its own.
+ * The socket is the filter's own: a non-blocking POSIX socket watched by the loop's poller
+ * (transports/poller.h: on Linux one epoll set per loop), not a uv_tcp_t nor a uv_poll_t of its
+ * own. Every connected client holds one of these filters for as long as it is connected, mostly
+ * idle, and libuv's uv_tcp_t alone is 248 bytes (x86-64, libuv 1.44), a uv_poll_t 160, where a
+ * mqtt5_poller_io is 24; the few socket calls below are the price of that. The socket's
+ * descriptor lives in the io (mqtt5_poller_io_fd), not in a field of its own, and the loop is
+ * the poller's.
  *
  * Connect: socket() with TCP_NODELAY (when asked) and keep-alive (TCP_KEEPIDLE keepalive_s,
  * TCP_KEEPINTVL 1 s, TCP_KEEPCNT 10, as uv_tcp_keepalive sets them), a non-blocking connect()
@@ -16,31 +18,34 @@
  * (as libuv's stream reads do); each is passed up at once. Writes: sendmsg() first, always with
  * MSG_NOSIGNAL (a caller-driven loop runs on the user's thread, which may not block SIGPIPE);
  * what the kernel does not take is copied once into a queue that is sent from as the socket
- * becomes writable (the poll handle watches writability only while the queue exists). Close:
- * graceful waits for the queue, then shutdown(SHUT_WR) (FIN), then closes; abortive closes at
- * once. Closing is uv_close of the poll handle with close() of the descriptor right after it (the
- * uv_poll_t documentation allows that; libuv stopped watching it). Exactly one on_closed goes up,
- * only once libuv released every handle and request of the filter (from their close callbacks,
- * or at once when none was open), so the upper side may destroy the chain from it.
+ * becomes writable (the io watches writability only while the queue exists). Close: graceful
+ * waits for the queue, then shutdown(SHUT_WR) (FIN), then closes; abortive closes at once.
+ * Closing is mqtt5_poller_io_close: out of the poller, close() of the descriptor, and its
+ * callback later, as uv_close's. Exactly one on_closed goes up, only once the poller and libuv
+ * released every io, handle and request of the filter (from their close callbacks, or at once
+ * when none was open), so the upper side may destroy the chain from it.
  *
- * libuv reports an error condition of the socket (POLLERR: a reset, a refused connect) as a poll
- * callback with UV_EBADF and stops the handle; the filter then learns the real error the way a
- * stream would: connecting, from SO_ERROR; open, by reading what the peer sent before (a TLS
- * alert) until recv() returns the error; flushing, from send().
+ * The poller reports an error condition of the socket (EPOLLERR: a reset, a refused connect) as
+ * MQTT5_POLLER_ERROR, level-triggered, as libuv's uv_poll_t reported it with UV_EBADF; the filter
+ * then learns the real error the way a stream would: connecting, from SO_ERROR; open, by reading
+ * what the peer sent before (a TLS alert) until recv() returns the error; flushing, from send().
+ * Each of these ends in a close (or the next address), so the condition is not reported again.
  *
- * Memory: an open, idle filter is its struct alone (mostly the uv_poll_t); the host name is
- * borrowed (tcp.h) and an error's detail is allocated only once one is kept (filter.h). What one
- * phase needs is allocated for it: the dial state (resolver request, addresses) until connected or
- * closed, the write queue while bytes wait for the kernel, the linger timer after a failed write.
- * A request stays allocated until libuv ran its callback, which it does even when cancelled.
- * Without memory for any of them the filter closes with MQTT5_ERR_NOMEM, unless it already kept a
- * real error (then that one is reported).
+ * Memory: an open, idle filter is its struct alone (136 bytes on x86-64; 272 when it held a
+ * uv_poll_t of its own), and on Linux its socket is not one of libuv's watchers (the loop's epoll
+ * set is); the host name is borrowed (tcp.h) and an error's detail is allocated only once one is
+ * kept (filter.h). What one phase needs is allocated for it: the dial state (resolver request,
+ * addresses) until connected or closed, the write queue while bytes wait for the kernel, the
+ * linger timer after a failed write. A request stays allocated until libuv ran its callback,
+ * which it does even when cancelled. Without memory for any of them the filter closes with
+ * MQTT5_ERR_NOMEM, unless it already kept a real error (then that one is reported).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +71,7 @@ typedef struct tcp_dial {
     struct addrinfo *addrs, *next_addr; /* what getaddrinfo found; the address being tried */
     struct sockaddr_storage literal;    /* the host, when it is an IP literal */
     bool gai_busy;                      /* getaddrinfo request in flight */
-    bool retry_next; /* the handle closes after a failed connect; then try next_addr */
+    bool retry_next; /* the io closes after a failed connect; then try next_addr */
 } tcp_dial;
 
 /* The bytes the kernel did not take: p[off, len) is pending; exists exactly while not empty. */
@@ -77,33 +82,35 @@ typedef struct tcp_queue {
 
 typedef struct tcp_conn {
     mqtt5_filter f;
-    uv_loop_t *loop;
+    mqtt5_poller *poller; /* the loop's; poller->loop runs the resolver and the linger timer */
     const char *host;     /* borrowed from the options (tcp.h) */
     uint8_t *read_buf;    /* shared by every connection of the loop */
-    uv_poll_t poll;       /* watches the socket, whose descriptor it holds (uv_fileno) */
+    mqtt5_poller_io io;   /* watches the socket, whose descriptor it holds */
     tcp_dial *dial;       /* while resolving or connecting */
     tcp_queue *queue;     /* while bytes wait for the kernel */
     uv_timer_t *linger;   /* after a failed write: bounds the reading that goes on */
     mqtt5_filter_error e; /* first error, reported up once every handle is closed */
     uint32_t read_cap;
-    uint8_t state;  /* enum tcp_state */
-    uint8_t events; /* UV_READABLE | UV_WRITABLE the poll handle watches */
+    uint8_t state; /* enum tcp_state */
     uint16_t port;
     uint16_t keepalive_s; /* 0 = off */
     bool nodelay;
-    bool poll_live;    /* poll handle initialised (and its socket open) and not yet closed */
+    bool io_live;      /* io started (its socket open) and its close callback not yet run */
     bool above_low;    /* pending reached the low-water mark since the last on_writable */
     bool write_failed; /* writes are dropped; reading goes on to learn why (a TLS alert) */
 } tcp_conn;
 
 #define CONN(f) ((tcp_conn *)(f)->ctx)
 
-/* The socket; only while poll_live and the handle is not closing. */
+static tcp_conn *conn_of_io(mqtt5_poller_io *io)
+{
+    return (tcp_conn *)((char *)io - offsetof(tcp_conn, io));
+}
+
+/* The socket; only while io_live and the io is not closing. */
 static int sock_of(const tcp_conn *c)
 {
-    uv_os_fd_t fd = -1;
-    if (uv_fileno((const uv_handle_t *)&c->poll, &fd) != 0) return -1;
-    return fd;
+    return mqtt5_poller_io_fd(&c->io);
 }
 
 /* libuv's error code for an errno value (its texts are the ones reported). */
@@ -142,16 +149,16 @@ static void report_closed(tcp_conn *c)
 /* Everything released? Then report. */
 static void maybe_report(tcp_conn *c)
 {
-    if (c->state == T_CLOSING && !c->poll_live && !(c->dial && c->dial->gai_busy) && !c->linger)
+    if (c->state == T_CLOSING && !c->io_live && !(c->dial && c->dial->gai_busy) && !c->linger)
         report_closed(c);
 }
 
 static void connect_to(tcp_conn *c);
 
-static void on_poll_closed(uv_handle_t *h)
+static void on_io_closed(mqtt5_poller_io *io)
 {
-    tcp_conn *c = h->data;
-    c->poll_live = false;
+    tcp_conn *c = conn_of_io(io);
+    c->io_live = false;
     if (c->state == T_CONNECTING && c->dial->retry_next) {
         c->dial->retry_next = false;
         connect_to(c);
@@ -160,14 +167,11 @@ static void on_poll_closed(uv_handle_t *h)
     maybe_report(c);
 }
 
-/* Stop watching the socket and close it; on_poll_closed follows. */
+/* Stop watching the socket and close it; on_io_closed follows (later, from the loop). */
 static void close_socket(tcp_conn *c)
 {
-    if (!c->poll_live || uv_is_closing((uv_handle_t *)&c->poll)) return;
-    int fd = sock_of(c);
-    uv_close((uv_handle_t *)&c->poll, on_poll_closed);
-    c->events = 0;
-    if (fd >= 0) close(fd); /* uv_poll_t: the fd may be closed right after uv_close */
+    if (!c->io_live || mqtt5_poller_io_is_closing(&c->io)) return;
+    mqtt5_poller_io_close(c->poller, &c->io, on_io_closed);
 }
 
 static void on_linger_closed(uv_handle_t *h);
@@ -190,25 +194,24 @@ static void abort_conn(tcp_conn *c, int err)
     maybe_report(c);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events);
+static void on_io(mqtt5_poller_io *io, unsigned events);
 
 /* Watch what the state needs: writability while connecting or while bytes are queued,
  * readability while open. False when that failed (the filter is closing then). */
 static bool watch(tcp_conn *c)
 {
-    int ev = 0;
-    if (c->state == T_CONNECTING) ev = UV_WRITABLE;
-    if (c->state == T_OPEN) ev = UV_READABLE;
-    if ((c->state == T_OPEN || c->state == T_FLUSHING) && c->queue) ev |= UV_WRITABLE;
-    if (ev == c->events || !c->poll_live || uv_is_closing((uv_handle_t *)&c->poll)) return true;
-    int rc = uv_poll_start(&c->poll, ev, on_poll);
+    unsigned ev = 0;
+    if (c->state == T_CONNECTING) ev = MQTT5_POLLER_WRITABLE;
+    if (c->state == T_OPEN) ev = MQTT5_POLLER_READABLE;
+    if ((c->state == T_OPEN || c->state == T_FLUSHING) && c->queue) ev |= MQTT5_POLLER_WRITABLE;
+    if (ev == c->io.events || sock_of(c) < 0) return true;
+    int rc = mqtt5_poller_io_modify(c->poller, &c->io, ev);
     if (rc != 0) {
         mqtt5_filter_error_setf(&c->e, MQTT5_ERR_CONNECTION_CLOSED, "cannot poll %s:%u: %s",
                                 c->host, c->port, uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
         return false;
     }
-    c->events = (uint8_t)ev;
     return true;
 }
 
@@ -223,7 +226,7 @@ static void read_failed(tcp_conn *c, int uverr)
 
 /*
  * Read what the socket has (state T_OPEN) and pass it up. Up to 32 reads while they fill the
- * buffer; with `drain`, until the socket has nothing more or fails (libuv stopped the handle).
+ * buffer; with `drain`, until the socket has nothing more or fails (an error condition).
  * Returns with the state no longer T_OPEN when the stream ended, failed or the upper side closed.
  */
 static void read_some(tcp_conn *c, bool drain)
@@ -318,7 +321,7 @@ static void write_failed(tcp_conn *c, int uverr)
         return;
     }
     c->linger = malloc(sizeof *c->linger);
-    if (!c->linger || uv_timer_init(c->loop, c->linger) != 0) {
+    if (!c->linger || uv_timer_init(c->poller->loop, c->linger) != 0) {
         free(c->linger);
         c->linger = NULL;
         abort_conn(c, MQTT5_ERR_CONNECTION_CLOSED);
@@ -448,15 +451,15 @@ static void connect_failed(tcp_conn *c, int uverr)
         return;
     }
     d->next_addr = d->next_addr->ai_next;
-    if (c->poll_live) {
-        d->retry_next = true; /* on_poll_closed connects to the next address */
+    if (c->io_live) {
+        d->retry_next = true; /* on_io_closed connects to the next address */
         close_socket(c);
     } else {
         connect_to(c);
     }
 }
 
-/* The connect finished (the socket became writable, or libuv saw an error on it). */
+/* The connect finished (the socket became writable, or the poller saw an error on it). */
 static void connect_done(tcp_conn *c, int status)
 {
     int soerr = 0;
@@ -500,26 +503,27 @@ static void connect_to(tcp_conn *c)
 {
     const struct sockaddr *sa = dial_addr(c->dial);
     c->state = T_CONNECTING;
-    c->events = 0;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 #else
     int fd = socket(sa->sa_family, SOCK_STREAM, 0);
-    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC); /* uv_poll_init makes it non-blocking */
+    if (fd >= 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
 #endif
     if (fd < 0) {
         connect_failed(c, sys_err(errno));
         return;
     }
-    int rc = uv_poll_init_socket(c->loop, &c->poll, fd);
+    int rc = mqtt5_poller_io_start(c->poller, &c->io, fd, 0, on_io); /* watched from watch() */
     if (rc != 0) {
         close(fd);
-        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_IO, "uv_poll_init: %s", uv_strerror(rc));
+        mqtt5_filter_error_setf(&c->e, MQTT5_ERR_IO, "mqtt5_poller_io_start: %s", uv_strerror(rc));
         abort_conn(c, MQTT5_ERR_IO);
         return;
     }
-    c->poll.data = c;
-    c->poll_live = true;
+    c->io_live = true;
     set_options(c, fd);
     socklen_t len =
         sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -577,7 +581,7 @@ static int tcp_connect(mqtt5_filter *f)
     char port[8];
     snprintf(port, sizeof port, "%u", c->port);
     d->gai.data = c;
-    int rc = uv_getaddrinfo(c->loop, &d->gai, on_resolved, c->host, port, &hints);
+    int rc = uv_getaddrinfo(c->poller->loop, &d->gai, on_resolved, c->host, port, &hints);
     if (rc != 0) {
         mqtt5_filter_error_setf(&c->e, MQTT5_ERR_DNS, "cannot resolve '%s': %s", c->host,
                                 uv_strerror(rc));
@@ -589,12 +593,13 @@ static int tcp_connect(mqtt5_filter *f)
     return 0;
 }
 
-/* ---- the poll callback --------------------------------------------------------------------- */
+/* ---- the poller's callback ----------------------------------------------------------------- */
 
 /*
- * libuv saw an error condition on the socket (status < 0, UV_EBADF for POLLERR) and stopped
- * watching it. Learn the real error as a stream would: open, read what arrived before it (a TLS
- * alert) until recv() reports it; flushing, send() reports it; otherwise SO_ERROR or the status.
+ * The poller saw an error condition on the socket (MQTT5_POLLER_ERROR; status UV_EBADF, as
+ * libuv's uv_poll_t gave it for POLLERR, is the last resort). Learn the real error as a stream
+ * would: open, read what arrived before it (a TLS alert) until recv() reports it; flushing,
+ * send() reports it; otherwise SO_ERROR or the status. Each way ends in a close.
  */
 static void poll_failed(tcp_conn *c, int status)
 {
@@ -617,10 +622,10 @@ static void poll_failed(tcp_conn *c, int status)
     }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_io(mqtt5_poller_io *io, unsigned events)
 {
-    tcp_conn *c = h->data;
-    if (status < 0) c->events = 0; /* libuv stopped the handle */
+    tcp_conn *c = conn_of_io(io);
+    int status = (events & MQTT5_POLLER_ERROR) ? UV_EBADF : 0;
     if (c->state == T_CONNECTING) {
         connect_done(c, status);
         return;
@@ -630,8 +635,9 @@ static void on_poll(uv_poll_t *h, int status, int events)
         poll_failed(c, status);
         return;
     }
-    if ((events & UV_READABLE) && c->state == T_OPEN) read_some(c, false);
-    if ((events & UV_WRITABLE) && c->queue && (c->state == T_OPEN || c->state == T_FLUSHING))
+    if ((events & MQTT5_POLLER_READABLE) && c->state == T_OPEN) read_some(c, false);
+    if ((events & MQTT5_POLLER_WRITABLE) && c->queue &&
+        (c->state == T_OPEN || c->state == T_FLUSHING))
         flush_queue(c);
 }
 
@@ -675,7 +681,7 @@ static int tcp_query(const mqtt5_filter *f, int what, void *out)
     return MQTT5_ERR_NOT_AVAILABLE;
 }
 
-/* Only after on_closed (or before connect): no dial, queue, socket or timer is left then. */
+/* Only after on_closed (or before connect): no dial, queue, socket, io or timer is left then. */
 static void tcp_destroy(mqtt5_filter *f)
 {
     tcp_conn *c = CONN(f);
@@ -697,13 +703,14 @@ static const mqtt5_filter_ops tcp_ops = {
 int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filter **out)
 {
     *out = NULL;
-    if (!loop || !o || !o->host || !o->host[0] || strlen(o->host) > 255 || !o->read_buf)
+    if (!loop || !o || !o->host || !o->host[0] || strlen(o->host) > 255 || !o->read_buf ||
+        !o->poller || o->poller->loop != loop)
         return MQTT5_ERR_INVALID_ARGUMENT;
     tcp_conn *c = calloc(1, sizeof *c);
     if (!c) return MQTT5_ERR_NOMEM;
     c->f.ops = &tcp_ops;
     c->f.ctx = c;
-    c->loop = loop;
+    c->poller = o->poller;
     c->host = o->host;
     c->read_buf = o->read_buf;
     c->read_cap = o->read_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)o->read_cap;

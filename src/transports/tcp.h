@@ -1,6 +1,7 @@
 /*
  * transports/tcp.h - constructor of the TCP filter, the bottom of every chain: DNS (libuv's
- * getaddrinfo on its threadpool), connect, batched writes, reads into a buffer shared per loop.
+ * getaddrinfo on its threadpool), connect, batched writes, reads into a buffer shared per loop,
+ * the socket watched by the loop's poller (transports/poller.h).
  */
 #ifndef MQTT5_TRANSPORTS_TCP_H
 #define MQTT5_TRANSPORTS_TCP_H
@@ -10,6 +11,7 @@
 #include <uv.h>
 
 #include "transports/filter.h"
+#include "transports/poller.h"
 
 typedef struct mqtt5_tcp_options {
     const char *host; /* DNS name or IP literal, at most 255 bytes; borrowed (see below) */
@@ -18,16 +20,18 @@ typedef struct mqtt5_tcp_options {
     uint16_t keepalive_s; /* 0 = off */
     uint8_t *read_buf;    /* shared by every connection of the loop; borrowed */
     size_t read_cap;
+    mqtt5_poller *poller; /* the loop's (mqtt5_loop.poller), initialised on `loop`; borrowed */
 } mqtt5_tcp_options;
 
 /* Bytes pending below which on_writable climbs, after having been at or above it. */
 #define MQTT5_TCP_LOW_WATER 16384u
 
 /*
- * A new TCP filter; 0, MQTT5_ERR_INVALID_ARGUMENT or MQTT5_ERR_NOMEM. The options are copied
- * except what they point to: the host string and the read buffer must stay valid and unchanged
- * until the filter is destroyed. (The client passes its own host or proxy host and its loop's
- * buffer, and frees them only after destroying the chain.)
+ * A new TCP filter; 0, MQTT5_ERR_INVALID_ARGUMENT (also when the poller is missing or belongs to
+ * another loop) or MQTT5_ERR_NOMEM. The options are copied except what they point to: the host
+ * string, the read buffer and the poller must stay valid and unchanged until the filter is
+ * destroyed. (The client passes its own host or proxy host and its loop's buffer and poller, and
+ * frees them only after destroying the chain.)
  */
 int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filter **out);
 

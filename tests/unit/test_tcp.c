@@ -5,12 +5,13 @@
  * intact and in order, on_writable climbs, a graceful close flushes them first), refused
  * connections, a name resolved and its addresses tried, closes before connecting, while
  * resolving and while connecting, the peer closing or resetting, a write that fails after a
- * reset, and bad options; the filter's own socket (tcp.c does its socket I/O itself, on a
- * uv_poll_t): its options, a write to a peer gone raising no SIGPIPE on a thread that does not
- * block it, bytes the peer sent before resetting still climbing, writes of more iovs than one
- * sendmsg takes, and no descriptor left open after a close. Every connection ends with
- * uv_loop_close succeeding: the filter released all of its handles and requests before reporting
- * its close; the sanitizers check that none of its memory is used after being freed or leaks.
+ * reset, and bad options (the poller is required, and must be the loop's); the filter's own
+ * socket (tcp.c does its socket I/O itself, watched by the loop's poller, transports/poller.h):
+ * its options, a write to a peer gone raising no SIGPIPE on a thread that does not block it,
+ * bytes the peer sent before resetting still climbing, writes of more iovs than one sendmsg
+ * takes, and no descriptor left open after a close. Every connection ends with uv_loop_close
+ * succeeding: the filter released all of its handles and requests before reporting its close;
+ * the sanitizers check that none of its memory is used after being freed or leaks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
@@ -96,6 +97,7 @@ static void test_error_latch(void **state)
 
 typedef struct rig {
     uv_loop_t loop;
+    mqtt5_poller poller; /* the loop's, as mqtt5_loop has one */
     uint8_t read_buf[65536];
     mqtt5_filter *f;
     mqtt5_filter sink;
@@ -198,6 +200,7 @@ static void rig_init(rig *r, bool listen)
 {
     memset(r, 0, sizeof *r);
     assert_int_equal(uv_loop_init(&r->loop), 0);
+    assert_int_equal(mqtt5_poller_init(&r->poller, &r->loop), 0);
     assert_int_equal(uv_tcp_init(&r->loop, &r->listener), 0);
     r->listener.data = r;
     struct sockaddr_in sa;
@@ -231,7 +234,7 @@ static void on_tick(uv_timer_t *t)
 /* A TCP filter to host:r->port with the recording sink on top; connect() unless told not to. */
 static void start(rig *r, const char *host, bool connect)
 {
-    mqtt5_tcp_options o = {host, r->port, true, 30, r->read_buf, sizeof r->read_buf};
+    mqtt5_tcp_options o = {host, r->port, true, 30, r->read_buf, sizeof r->read_buf, &r->poller};
     assert_int_equal(mqtt5_tcp_filter_new(&r->loop, &o, &r->f), 0);
     r->sink = (mqtt5_filter){.ops = &sink_ops, .ctx = r};
     mqtt5_filter_stack(r->f, &r->sink);
@@ -273,6 +276,7 @@ static void rig_finish(rig *r)
         uv_close((uv_handle_t *)&r->peer, on_handle_closed);
     uv_close((uv_handle_t *)&r->listener, on_handle_closed);
     uv_close((uv_handle_t *)&r->tick, on_handle_closed);
+    mqtt5_poller_close(&r->poller, NULL);
     assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&r->loop), 0);
 }
@@ -687,14 +691,18 @@ static void test_no_descriptor_left(void **state)
 static void test_bad_options(void **state)
 {
     (void)state;
-    uv_loop_t loop;
+    uv_loop_t loop, other;
     assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(uv_loop_init(&other), 0);
+    mqtt5_poller poller, other_poller;
+    assert_int_equal(mqtt5_poller_init(&poller, &loop), 0);
+    assert_int_equal(mqtt5_poller_init(&other_poller, &other), 0);
     uint8_t buf[16];
     char host[257];
     memset(host, 'h', 256);
     host[256] = '\0';
     mqtt5_filter *f = (mqtt5_filter *)1;
-    mqtt5_tcp_options o = {host, 1883, false, 0, buf, sizeof buf};
+    mqtt5_tcp_options o = {host, 1883, false, 0, buf, sizeof buf, &poller};
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT); /* 256 bytes */
     assert_null(f);
     host[255] = '\0';
@@ -709,7 +717,20 @@ static void test_bad_options(void **state)
     o.host = "127.0.0.1";
     o.read_buf = NULL;
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
+    o.read_buf = buf;
+    o.poller = NULL; /* required */
+    assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
+    o.poller = &other_poller; /* another loop's */
+    assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
+    o.poller = &poller;
+    assert_int_equal(mqtt5_tcp_filter_new(&loop, &o, &f), 0);
+    f->ops->destroy(f);
+    mqtt5_poller_close(&poller, NULL);
+    mqtt5_poller_close(&other_poller, NULL);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_run(&other, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(uv_loop_close(&other), 0);
 }
 
 int main(void)
