@@ -435,12 +435,8 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
 {
     bool via_proxy = c->x->proxy != NULL;
     mqtt5_tcp_options to = {via_proxy ? c->x->proxy->host : client_host(c),
-                            via_proxy ? c->x->proxy->port : c->port,
-                            c->sock.tcp_nodelay,
-                            c->sock.tcp_keepalive_s,
-                            c->loop->read_buf,
-                            sizeof c->loop->read_buf,
-                            .poller = &c->loop->poller};
+                            via_proxy ? c->x->proxy->port : c->port, c->sock.tcp_nodelay,
+                            c->sock.tcp_keepalive_s, &c->loop->poller};
     c->own_detail = false;
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;

@@ -89,6 +89,11 @@ struct mqtt5_poller {
     unsigned handles_open;
     bool closing;
     void (*on_closed)(mqtt5_poller *p);
+    /* Set by the owner (the poller does not use it): a buffer the poller's users read into and
+     * hand on before the next read, so that a connection carries no read buffer of its own (the
+     * TCP filter requires one). */
+    uint8_t *read_buf;
+    size_t read_cap;
 };
 
 /* 0 or a negative libuv error (uv_idle_init's, which libuv 1.x never returns). Opens no

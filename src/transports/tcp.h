@@ -18,9 +18,9 @@ typedef struct mqtt5_tcp_options {
     uint16_t port;
     bool nodelay;
     uint16_t keepalive_s; /* 0 = off */
-    uint8_t *read_buf;    /* shared by every connection of the loop; borrowed */
-    size_t read_cap;
-    mqtt5_poller *poller; /* the loop's (mqtt5_loop.poller), initialised on `loop`; borrowed */
+    /* the loop's (mqtt5_loop.poller), initialised on `loop`, with its read buffer set (every
+     * read lands there and is passed up at once); borrowed */
+    mqtt5_poller *poller;
 } mqtt5_tcp_options;
 
 /* Bytes pending below which on_writable climbs, after having been at or above it. */
@@ -29,9 +29,9 @@ typedef struct mqtt5_tcp_options {
 /*
  * A new TCP filter; 0, MQTT5_ERR_INVALID_ARGUMENT (also when the poller is missing or belongs to
  * another loop) or MQTT5_ERR_NOMEM. The options are copied except what they point to: the host
- * string, the read buffer and the poller must stay valid and unchanged until the filter is
- * destroyed. (The client passes its own host or proxy host and its loop's buffer and poller, and
- * frees them only after destroying the chain.)
+ * string and the poller (with its read buffer) must stay valid and unchanged until the filter is
+ * destroyed. (The client passes its own host or proxy host and its loop's poller, and frees them
+ * only after destroying the chain.)
  */
 int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filter **out);
 

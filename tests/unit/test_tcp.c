@@ -201,6 +201,8 @@ static void rig_init(rig *r, bool listen)
     memset(r, 0, sizeof *r);
     assert_int_equal(uv_loop_init(&r->loop), 0);
     assert_int_equal(mqtt5_poller_init(&r->poller, &r->loop), 0);
+    r->poller.read_buf = r->read_buf;
+    r->poller.read_cap = sizeof r->read_buf;
     assert_int_equal(uv_tcp_init(&r->loop, &r->listener), 0);
     r->listener.data = r;
     struct sockaddr_in sa;
@@ -234,7 +236,7 @@ static void on_tick(uv_timer_t *t)
 /* A TCP filter to host:r->port with the recording sink on top; connect() unless told not to. */
 static void start(rig *r, const char *host, bool connect)
 {
-    mqtt5_tcp_options o = {host, r->port, true, 30, r->read_buf, sizeof r->read_buf, &r->poller};
+    mqtt5_tcp_options o = {host, r->port, true, 30, &r->poller};
     assert_int_equal(mqtt5_tcp_filter_new(&r->loop, &o, &r->f), 0);
     r->sink = (mqtt5_filter){.ops = &sink_ops, .ctx = r};
     mqtt5_filter_stack(r->f, &r->sink);
@@ -698,11 +700,13 @@ static void test_bad_options(void **state)
     assert_int_equal(mqtt5_poller_init(&poller, &loop), 0);
     assert_int_equal(mqtt5_poller_init(&other_poller, &other), 0);
     uint8_t buf[16];
+    poller.read_buf = other_poller.read_buf = buf;
+    poller.read_cap = other_poller.read_cap = sizeof buf;
     char host[257];
     memset(host, 'h', 256);
     host[256] = '\0';
     mqtt5_filter *f = (mqtt5_filter *)1;
-    mqtt5_tcp_options o = {host, 1883, false, 0, buf, sizeof buf, &poller};
+    mqtt5_tcp_options o = {host, 1883, false, 0, &poller};
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT); /* 256 bytes */
     assert_null(f);
     host[255] = '\0';
@@ -715,9 +719,9 @@ static void test_bad_options(void **state)
     o.host = NULL;
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
     o.host = "127.0.0.1";
-    o.read_buf = NULL;
+    poller.read_buf = NULL; /* the poller must come with the loop's read buffer */
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
-    o.read_buf = buf;
+    poller.read_buf = buf;
     o.poller = NULL; /* required */
     assert_err(mqtt5_tcp_filter_new(&loop, &o, &f), MQTT5_ERR_INVALID_ARGUMENT);
     o.poller = &other_poller; /* another loop's */
