@@ -181,7 +181,8 @@ typedef struct mqtt5_client_core_options {
      * specification allows. */
     bool receive_maximum_strict;
     uint32_t max_inbound_packet_size; /* 131072: sent as Maximum Packet Size */
-    size_t write_batch_size; /* 16384: bytes per mem_send batch (bigger packets go alone) */
+    size_t write_batch_size; /* 16384: bytes per mem_send batch (bigger packets go alone); 64 to
+                                UINT32_MAX */
     mqtt5_alias_out alias_out;
     uint16_t alias_out_cache; /* 25 */
     mqtt5_alias_in alias_in;

@@ -38,9 +38,19 @@ const char *mqtt5_client_state_name(int state)
 
 /* ---- memory --------------------------------------------------------------------------------- */
 
+static size_t alloc_at(const client_options *o);
+
+/* The options' allocator (copied into the tail), or libc's. */
+static const mqtt5_allocator *client_allocator(const mqtt5_client_core *c)
+{
+    if (!c->opt.own_alloc) return mqtt5_allocator_libc();
+    return (const mqtt5_allocator *)(const void *)(c->tail + alloc_at(&c->opt));
+}
+
 void *client_alloc(mqtt5_client_core *c, size_t size)
 {
-    void *p = c->alloc->allocate(c->alloc->ctx, size);
+    const mqtt5_allocator *al = client_allocator(c);
+    void *p = al->allocate(al->ctx, size);
     if (p) {
         c->stats.memory_in_use += size;
         if (c->stats.memory_in_use > c->stats.memory_peak)
@@ -53,7 +63,8 @@ void client_free(mqtt5_client_core *c, void *ptr, size_t size)
 {
     if (!ptr) return;
     c->stats.memory_in_use -= size;
-    c->alloc->release(c->alloc->ctx, ptr, size);
+    const mqtt5_allocator *al = client_allocator(c);
+    al->release(al->ctx, ptr, size);
 }
 
 #define STATS_HIGH_SIZE (CLIENT_STAT_COUNTERS * sizeof(uint32_t))
@@ -213,9 +224,9 @@ static int validate_options(const mqtt5_client_core_options *o, size_t *connect_
     if (o->max_inbound_packet_size < 64)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "max_inbound_packet_size",
                         "must be at least 64 bytes");
-    if (o->write_batch_size < 64)
+    if (o->write_batch_size < 64 || o->write_batch_size > UINT32_MAX)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "write_batch_size",
-                        "must be at least 64 bytes");
+                        "must be at least 64 bytes and below 4 GiB");
     if (o->reconnect_min_ms == 0 || o->reconnect_max_ms < o->reconnect_min_ms)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "reconnect_min_ms",
                         "must be at least 1 and not above reconnect_max_ms");
@@ -350,8 +361,7 @@ static int core_init(mqtt5_client_core *c, size_t size, const mqtt5_client_core_
     client_options opt = *plan;
     const mqtt5_allocator *al = opt.own_alloc ? o->allocator : mqtt5_allocator_libc();
     memset(c, 0, offsetof(mqtt5_client_core, tail) + extras_size(&opt));
-    c->alloc = al;
-    if (opt.own_alloc) c->alloc = memcpy(c->tail + alloc_at(&opt), al, sizeof *al);
+    if (opt.own_alloc) memcpy(c->tail + alloc_at(&opt), al, sizeof *al);
     c->stats.memory_in_use = c->stats.memory_peak = size;
     c->opt = opt;
     c->cb = (client_callbacks){o->callbacks.user, o->callbacks.on_lifecycle,
@@ -360,7 +370,8 @@ static int core_init(mqtt5_client_core *c, size_t size, const mqtt5_client_core_
     if (opt.wire_released)
         memcpy(c->tail + wire_released_at(&opt), &o->callbacks.on_wire_released,
                sizeof(client_wire_released_fn));
-    c->out_cap = o->write_batch_size; /* the batch buffer itself comes with the first mem_send */
+    c->out_cap =
+        (uint32_t)o->write_batch_size; /* the batch buffer itself comes with the first mem_send */
     /* the decoder (c->gather) holds no gather buffer until a packet arrives split */
     client_rng_init(&c->rng, o->random_u64, o->random_ctx, o->random_seed);
     client_backoff_init(&c->backoff, o->jitter, o->reconnect_min_ms, o->reconnect_max_ms);
@@ -435,7 +446,7 @@ int mqtt5_client_core_destroy(mqtt5_client_core *c)
     client_packet_ids_reset(&c->held_acks, &counted);
     client_free(c, c->client_id, c->client_id_len ? c->client_id_len : 1);
     client_free(c, c->stats.high, STATS_HIGH_SIZE); /* last: nothing counts from here */
-    mqtt5_allocator al = *c->alloc;                 /* it may be in the tail freed below */
+    mqtt5_allocator al = *client_allocator(c);      /* it may be in the tail freed below */
     size_t wire = template_size(c);
     size_t size = core_size(&c->opt, wire);
     mqtt5_wipe(c->tail + extras_size(&c->opt), wire); /* the password */

@@ -76,7 +76,8 @@ typedef struct client_options {
     bool auth : 1;          /* the CONNECT template has an authentication method (on_auth in the
                                tail) */
     bool wire_released : 1; /* callbacks.on_wire_released was given (kept in the tail) */
-    bool own_alloc : 1;     /* an allocator other than libc's was given (a copy in the tail) */
+    bool own_alloc : 1;     /* an allocator other than libc's was given (a copy in the tail, see
+                               client_allocator; client_counted() makes the counting one) */
     bool in_place : 1;      /* made by mqtt5_client_core_new_in: the memory is the caller's */
 } client_options;
 
@@ -189,12 +190,10 @@ typedef struct client_packet_copy {
  * struct up to four per set; topic alias tables come with their first binding. An idle connected
  * core holds the one allocation and nothing else.
  *
- * Fields are grouped by alignment, so the struct has no holes: 584 bytes on a 64-bit target, of
+ * Fields are grouped by alignment, so the struct has no holes: 568 bytes on a 64-bit target, of
  * which 160 are statistics (tests/unit/test_client_buffers.c holds the idle core to that).
  */
 struct mqtt5_client_core {
-    const mqtt5_allocator *alloc; /* libc's, or the options' copied into the tail; client_counted()
-                                   * makes the counting one when a module needs it */
     client_callbacks cb;
     client_options opt;
     client_stats stats;
@@ -232,13 +231,11 @@ struct mqtt5_client_core {
                              are incomplete (so never more than were pending at once), freed when
                              none is; linked by next */
     size_t incomplete_bytes;
-    size_t id_ops;                 /* operations alive that need a packet id: room kept in `ids` */
     client_packet_ids ids;         /* bound to operations */
     client_alias_table *alias_out; /* client_alias_out.table (see client_aliases_open) */
 
     /* output */
     uint8_t *out_buf; /* mem_send's batch buffer of out_cap bytes, NULL until needed */
-    size_t out_cap;
     uint8_t *big_buf; /* one-off buffer for a packet bigger than the batch (big_size bytes) */
 
     /* 4-byte fields */
@@ -253,6 +250,9 @@ struct mqtt5_client_core {
     uint32_t incomplete_ops;     /* accepted and not yet completed: at most opt.max_queued_ops */
     uint32_t out_used; /* high-water mark of out_buf, what the wipe covers (UINT32_MAX: all) */
     uint32_t big_size; /* a packet's size: below 2^32 */
+    uint32_t out_cap;  /* opt's write_batch_size (at most UINT32_MAX) */
+    uint32_t id_ops;   /* operations alive that need a packet id (<= incomplete_ops): room kept
+                        * in `ids` */
 
     /* 2- and 1-byte fields */
     uint16_t client_id_len;
