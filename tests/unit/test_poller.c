@@ -17,8 +17,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
+#include "helpers/fds.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -160,17 +160,6 @@ static void peer_close(rec *r)
 {
     close(r->peer);
     r->peer = -1;
-}
-
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
 }
 
 /* ---- readiness, level-triggering, modify/stop/start, what keeps the loop alive --------------- */
@@ -635,13 +624,13 @@ static void test_poller_close_after_last_io(void **state)
     /* a poller that never watched anything opened no descriptor */
     uv_loop_t bare;
     assert_int_equal(uv_loop_init(&bare), 0);
-    int with_loop = open_fds();
+    int with_loop = test_open_fds();
     assert_int_equal(uv_loop_close(&bare), 0);
-    int before = open_fds();
+    int before = test_open_fds();
     setup_loop();
-    assert_int_equal(open_fds(), with_loop);
+    assert_int_equal(test_open_fds(), with_loop);
     finish_loop();
-    assert_int_equal(open_fds(), before);
+    assert_int_equal(test_open_fds(), before);
 
     setup_loop();
     static rec a, b;
@@ -666,7 +655,7 @@ static void test_poller_close_after_last_io(void **state)
     assert_int_equal(close_order, 3);
     assert_true(a.close_rank < 3 && b.close_rank < 3);
     assert_int_equal(uv_loop_close(&loop), 0);
-    assert_int_equal(open_fds(), before); /* the epoll descriptor too */
+    assert_int_equal(test_open_fds(), before); /* the epoll descriptor too */
 }
 
 /* ---- refused starts -------------------------------------------------------------------------- */

@@ -15,8 +15,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
+#include "helpers/fds.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -645,23 +645,12 @@ static void test_many_iovs(void **state)
     rig_finish(&r);
 }
 
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* Every way a connection ends closes the filter's socket. */
 static void test_no_descriptor_left(void **state)
 {
     (void)state;
     static rig r;
-    int before = open_fds();
+    int before = test_open_fds();
     rig_init(&r, false); /* refused */
     start(&r, "127.0.0.1", true);
     RUN_UNTIL(&r, r.closes == 1);
@@ -687,7 +676,7 @@ static void test_no_descriptor_left(void **state)
     uv_close((uv_handle_t *)&r.peer, on_handle_closed);
     RUN_UNTIL(&r, r.closes == 1);
     rig_finish(&r);
-    assert_int_equal(open_fds(), before);
+    assert_int_equal(test_open_fds(), before);
 }
 
 static void test_bad_options(void **state)
