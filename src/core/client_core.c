@@ -322,7 +322,9 @@ size_t mqtt5_client_core_size(const mqtt5_client_core_options *o, mqtt5_codec_st
 int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
                           mqtt5_codec_status *st)
 {
+    if (!out) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
     *out = NULL;
+    if (!o) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
     client_options opt;
     size_t connect_size;
     int rc = core_plan(o, &opt, &connect_size, st);

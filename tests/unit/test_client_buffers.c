@@ -409,6 +409,12 @@ static void core_in_callers_memory(void **state)
     assert_int_equal(mqtt5_client_core_size(&bad, &st), size);
     assert_int_equal(mqtt5_client_core_size(NULL, &st), 0);
     assert_string_equal(st.field, "options");
+    assert_err(mqtt5_client_core_new(NULL, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "options");
+    assert_err(mqtt5_client_core_new(&o, NULL, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "out");
+    assert_err(mqtt5_client_core_new_in(block, size, NULL, &c, &st), MQTT5_ERR_INVALID_ARGUMENT);
+    assert_string_equal(st.field, "options");
     assert_int_equal(ta->live_blocks, 0);
 
     assert_err(mqtt5_client_core_new_in(block, size, &o, &c, &st), MQTT5_OK);
