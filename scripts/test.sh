@@ -6,7 +6,10 @@
 # 3. clang build with ASan+UBSan and -Werror: the same tests plus a timed libFuzzer run per
 #    decoder target (MQTT5_FUZZ_SECONDS, default 30);
 # 4. clang build with ThreadSanitizer: the runtime's and HTTP client's unit tests and every integration test
-#    (real mosquitto, TLS fronts, MQTT.js), where the loop threads meet the callers' threads.
+#    (real mosquitto, TLS fronts, MQTT.js), where the loop threads meet the callers' threads;
+# 5. gcc ASan+UBSan build with the poller's off-Linux implementation (a uv_poll_t per socket,
+#    -DMQTT5_POLLER_UV_POLL): the TCP, poller and runtime tests and the plain/TLS/proxy/restart
+#    integration tests, so the path other platforms take is run here too.
 # Integration tests start their own servers on random loopback ports (tests/integration/fixture.sh).
 # Output ends with ctest's summary line; the exit status is non-zero if anything failed.
 set -eu
@@ -41,3 +44,12 @@ cmake -S "$root" -B "$root/build-test-tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_C
 cmake --build "$root/build-test-tsan" -j"$jobs"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir "$root/build-test-tsan" --output-on-failure -j"$jobs" -R 'unit.test_runtime|unit.test_http_client|integration\.'
+
+echo "== gcc, ASan+UBSan, the poller's uv_poll fallback (transports/poller.h)"
+cmake -S "$root" -B "$root/build-test-uvpoll" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+    -DCMAKE_C_FLAGS=-DMQTT5_POLLER_UV_POLL -DMQTT5_SANITIZE=ON -DMQTT5_BUILD_TOOLS=OFF \
+    -DMQTT5_REQUIRE_INTEGRATION=ON >/dev/null
+cmake --build "$root/build-test-uvpoll" -j"$jobs" --target test_tcp test_poller test_runtime \
+    test_integration test_caller_driven test_restart test_proxy
+ctest --test-dir "$root/build-test-uvpoll" --output-on-failure -j"$jobs" \
+    -R 'unit\.test_(tcp|poller|runtime)$|integration\.test_(integration|caller_driven|restart|proxy)$'
