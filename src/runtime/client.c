@@ -128,7 +128,7 @@ struct mqtt5_client {
     mqtt5_cmd pump_item;      /* deferred to the end of a command round */
     mqtt5_loop_timer timer;   /* on the loop's shared timer heap (runtime/loop_timer.c) */
     mqtt5_filter sink;
-    mqtt5_filter *bottom, *top;
+    mqtt5_filter *bottom; /* the chain's: bottom (TCP) up to sink.lower, its top */
     /* CONN_CONNECTING: the connect timeout; terminating and CONN_CLOSING: the end of the wait
      * for a graceful close (a release while connecting closes the chain at once) */
     uint64_t deadline;
@@ -384,7 +384,7 @@ static void chain_destroy(mqtt5_client *c)
         f->ops->destroy(f);
         f = up;
     }
-    c->bottom = c->top = NULL;
+    c->bottom = c->sink.lower = NULL;
 }
 
 /* Destroy filters stacked so far (nothing connected yet). */
@@ -396,7 +396,7 @@ static void chain_destroy_partial(mqtt5_client *c)
         f->ops->destroy(f);
         f = up;
     }
-    c->bottom = c->top = NULL;
+    c->bottom = c->sink.lower = NULL;
 }
 
 /* A WebSocket filter from the client's request template (Host first, then the extra headers). */
@@ -423,11 +423,11 @@ static int ws_filter_from_template(mqtt5_client *c, mqtt5_filter **out)
 /* Stack f on the chain built so far. */
 static void chain_push(mqtt5_client *c, mqtt5_filter *f)
 {
-    if (c->top)
-        mqtt5_filter_stack(c->top, f);
+    if (c->sink.lower)
+        mqtt5_filter_stack(c->sink.lower, f);
     else
         c->bottom = f;
-    c->top = f;
+    c->sink.lower = f;
 }
 
 /* tcp (to the broker, or to the proxy) -> [tls-to-proxy -> proxy] -> [tls] -> [ws] -> sink */
@@ -441,14 +441,14 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     memset(&c->sink, 0, sizeof c->sink);
     c->sink.ops = &sink_ops;
     c->sink.ctx = c;
-    c->bottom = c->top = NULL;
+    c->bottom = c->sink.lower = NULL;
     const char *what = "the connection";
     mqtt5_filter *f = NULL;
     int rc = mqtt5_tcp_filter_new(&c->loop->uv, &to, &f);
     if (rc == 0) chain_push(c, f);
     if (rc == 0 && via_proxy) {
         what = "the proxy connection";
-        rc = mqtt5_client_proxy_push(c->x->proxy, client_host(c), c->port, &c->top);
+        rc = mqtt5_client_proxy_push(c->x->proxy, client_host(c), c->port, &c->sink.lower);
     }
     if (rc == 0 && c->x->tls) {
         what = "the connection";
@@ -471,7 +471,7 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
         c->conn = CONN_CLOSING;
         return;
     }
-    mqtt5_filter_stack(c->top, &c->sink);
+    mqtt5_filter_stack(c->sink.lower, &c->sink);
     c->conn = CONN_CONNECTING;
     c->deadline = now + (c->sock.connect_timeout_ms ? c->sock.connect_timeout_ms : 10000);
     char via[300] = "";
@@ -479,19 +479,19 @@ static void chain_connect(mqtt5_client *c, uint64_t now)
     MQTT5_LOG(MQTT5_LOG_DEBUG, MQTT5_LOG_CLIENT, "connecting to %s:%u (%s%s)%s%s", client_host(c),
               c->port, c->x->tls ? "tls" : "tcp", c->x->ws ? "+websocket" : "",
               via[0] ? " through " : "", via);
-    c->top->ops->connect(c->top); /* failures arrive as sink_on_closed, maybe right now */
+    c->sink.lower->ops->connect(
+        c->sink.lower); /* failures arrive as sink_on_closed, maybe right now */
 }
 
 static void chain_close(mqtt5_client *c, int err)
 {
     if (c->conn != CONN_CONNECTING && c->conn != CONN_OPEN) return;
     c->conn = CONN_CLOSING;
-    c->top->ops->close(c->top, err);
+    c->sink.lower->ops->close(c->sink.lower, err);
 }
 
 /* ---- the pump ------------------------------------------------------------------------------ */
 
-static void on_timer(mqtt5_loop_timer *t);
 static void maybe_finish(mqtt5_client *c);
 
 /* One batch from the core into the loop's shared write buffer (or the core's own buffer for a
@@ -505,7 +505,7 @@ static int write_batch(mqtt5_client *c, uint64_t now)
     mqtt5_client_core_mem_send_buf(client_core(c), now, buf, c->batch_cap, &p, &n);
     if (n == 0) return 0;
     mqtt5_iov v = {p, n};
-    int rc = c->top->ops->write(c->top, &v, 1);
+    int rc = c->sink.lower->ops->write(c->sink.lower, &v, 1);
     if (p == buf) mqtt5_wipe(buf, n);
     return rc == 0 ? 1 : -1;
 }
@@ -534,8 +534,9 @@ static void pump_once(mqtt5_client *c)
         c->own_detail = c->closed_detail != NULL;
         chain_close(c, MQTT5_ERR_CONNECT_TIMEOUT);
     }
-    if (c->terminating && c->conn == CONN_CLOSING && now >= c->deadline && c->top) {
-        c->top->ops->close(c->top, MQTT5_ERR_STOPPED); /* stop waiting for a graceful close */
+    if (c->terminating && c->conn == CONN_CLOSING && now >= c->deadline && c->sink.lower) {
+        c->sink.lower->ops->close(c->sink.lower,
+                                  MQTT5_ERR_STOPPED); /* stop waiting for a graceful close */
     }
     uint64_t wake = MQTT5_TIME_NEVER;
     mqtt5_client_core_service(client_core(c), now, &wake);
@@ -551,7 +552,7 @@ static void pump_once(mqtt5_client *c)
     }
     while (c->conn == CONN_OPEN) {
         mqtt5_client_core_want(client_core(c), &w);
-        if (!w.write || c->top->ops->pending(c->top) >= HIGH_WATER) break;
+        if (!w.write || c->sink.lower->ops->pending(c->sink.lower) >= HIGH_WATER) break;
         if (write_batch(c, now) <= 0) break; /* nothing, or closing (on_closed follows) */
         mqtt5_client_core_want(client_core(c), &w);
         if (!w.transport_open) {
@@ -586,12 +587,6 @@ static void pump(mqtt5_client *c)
     } while ((c->repump || c->closed_event) && ++rounds < 64);
     c->in_pump = false;
     maybe_finish(c);
-}
-
-static void on_timer(mqtt5_loop_timer *t)
-{
-    mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
-    pump(c);
 }
 
 /* ---- termination --------------------------------------------------------------------------- */
@@ -663,11 +658,16 @@ static void finish_after_handles(mqtt5_client *c)
     mqtt5_event_loop_group_release(g, NULL, NULL);
 }
 
-/* The timer's last firing: the client's part of the loop is done (as a uv_close callback
- * would say, one loop iteration after maybe_finish). */
-static void on_timer_done(mqtt5_loop_timer *t)
+/* Every client timer's firing (the loop's heap calls it, runtime/loop.h): a pump, or once the
+ * client is finishing, its last firing: the client's part of the loop is done (as a uv_close
+ * callback would say, one loop iteration after maybe_finish). */
+void mqtt5_client_timer_fired(mqtt5_loop_timer *t)
 {
     mqtt5_client *c = (mqtt5_client *)((char *)t - offsetof(mqtt5_client, timer));
+    if (!c->finishing) {
+        pump(c);
+        return;
+    }
     c->timer_done = true;
     finish_after_handles(c);
 }
@@ -682,8 +682,7 @@ static void maybe_finish(mqtt5_client *c)
     c->core_live = false;
     if (c->attached) {
         mqtt5_loop_timer_disarm(c->loop, &c->timer);
-        c->timer.fire = on_timer_done;
-        mqtt5_loop_timer_arm(c->loop, &c->timer, now_ms(c));
+        mqtt5_loop_timer_arm(c->loop, &c->timer, now_ms(c)); /* finishing: the last firing */
     } else {
         c->timer_done = true;
         finish_after_handles(c);
@@ -746,7 +745,7 @@ static void run_cmd(mqtt5_cmd *base)
     uint64_t now = now_ms(c);
     switch (kind) {
     case CMD_ATTACH:
-        mqtt5_loop_timer_init(&c->timer, on_timer);
+        mqtt5_loop_timer_init(&c->timer);
         c->attached = true;
         cmd_free(cmd);
         break;

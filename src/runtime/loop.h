@@ -68,6 +68,9 @@ struct mqtt5_event_loop_group {
     bool finish_due; /* caller-driven: the last reference is gone, the next run finishes */
 };
 
+/* A client's timer fired (runtime/client.c): the fire function of every loop's timer heap. */
+void mqtt5_client_timer_fired(mqtt5_loop_timer *t);
+
 /* The loop the next client is pinned to. */
 mqtt5_loop *mqtt5_loop_group_pick(mqtt5_event_loop_group *g);
 /* Append `cmd` to the loop's FIFO and wake it. Never fails. */

@@ -283,7 +283,8 @@ int mqtt5_event_loop_group_new(const mqtt5_event_loop_group_options *o,
         uv_timer_init(&loop->uv, &loop->timers_uv);
         loop->timers_uv.data = loop;
         loop->timers_uv_due = UINT64_MAX;
-        mqtt5_poller_init(&loop->poller, &loop->uv); /* uv_idle_init: cannot fail */
+        loop->timers.fire = mqtt5_client_timer_fired; /* every timer of a loop is a client's */
+        mqtt5_poller_init(&loop->poller, &loop->uv);  /* uv_idle_init: cannot fail */
         loop->poller.read_buf = loop->read_buf;
         loop->poller.read_cap = sizeof loop->read_buf;
         if (o->caller_driven) {

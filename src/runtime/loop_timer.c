@@ -122,7 +122,7 @@ static void on_loop_timer(uv_timer_t *ut)
     loop->timers_now = now;
     mqtt5_loop_timer *t;
     while ((t = mqtt5_loop_timers_pop_due(&loop->timers, now)))
-        t->fire(t);
+        loop->timers.fire(t);
     loop->timers_firing = false;
     reschedule(loop);
 }

@@ -28,11 +28,6 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
-static void no_fire(mqtt5_loop_timer *t)
-{
-    (void)t;
-}
-
 /* the model: armed[i], due[i] */
 static bool armed[N];
 static uint64_t due_of[N];
@@ -52,7 +47,7 @@ static void test_heap_matches_model(void **state)
     mqtt5_loop_timers h = {0};
     memset(armed, 0, sizeof armed);
     for (int i = 0; i < N; i++)
-        mqtt5_loop_timer_init(&t[i], no_fire);
+        mqtt5_loop_timer_init(&t[i]);
     uint64_t now = 0;
     long pops = 0;
     for (long step = 0; step < 200000; step++) {
@@ -148,10 +143,11 @@ static void test_timers_on_a_loop(void **state)
     loop.timers_uv_due = UINT64_MAX;
 
     tagged a = {.tag = 1}, b = {.tag = 2}, c = {.tag = 3}, d = {.tag = 4};
-    mqtt5_loop_timer_init(&a.t, record_fire);
-    mqtt5_loop_timer_init(&b.t, record_fire);
-    mqtt5_loop_timer_init(&c.t, record_fire);
-    mqtt5_loop_timer_init(&d.t, record_fire);
+    loop.timers.fire = record_fire;
+    mqtt5_loop_timer_init(&a.t);
+    mqtt5_loop_timer_init(&b.t);
+    mqtt5_loop_timer_init(&c.t);
+    mqtt5_loop_timer_init(&d.t);
     uint64_t t0 = uv_now(&loop.uv);
     mqtt5_loop_timer_arm(&loop, &a.t, t0 + 60);
     mqtt5_loop_timer_arm(&loop, &b.t, t0 + 20);
@@ -177,7 +173,8 @@ static void test_timers_on_a_loop(void **state)
     uv_check_start(&check, on_check);
     uv_unref((uv_handle_t *)&check);
     tagged r = {.tag = 5};
-    mqtt5_loop_timer_init(&r.t, refire_now);
+    loop.timers.fire = refire_now;
+    mqtt5_loop_timer_init(&r.t);
     mqtt5_loop_timer_arm(&loop, &r.t, uv_now(&loop.uv));
     uv_run(&loop.uv, UV_RUN_DEFAULT);
     assert_int_equal(rt.refires, 5);
