@@ -308,26 +308,30 @@ static int core_init(mqtt5_client_core *c, size_t size, const mqtt5_client_core_
                      const client_options *plan, size_t connect_size, mqtt5_client_core **out,
                      mqtt5_codec_status *st);
 
+/* The checks every constructor starts with: `out` (set to NULL), `o`, then core_plan. */
+static int core_start(const mqtt5_client_core_options *o, mqtt5_client_core **out,
+                      client_options *opt, size_t *connect_size, mqtt5_codec_status *st)
+{
+    if (!out) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
+    *out = NULL;
+    if (!o) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
+    return core_plan(o, opt, connect_size, st);
+}
+
 size_t mqtt5_client_core_size(const mqtt5_client_core_options *o, mqtt5_codec_status *st)
 {
     client_options opt;
     size_t connect_size;
-    if (!o) {
-        opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
-        return 0;
-    }
-    return core_plan(o, &opt, &connect_size, st) ? 0 : core_size(&opt, connect_size);
+    mqtt5_client_core *none;
+    return core_start(o, &none, &opt, &connect_size, st) ? 0 : core_size(&opt, connect_size);
 }
 
 int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core **out,
                           mqtt5_codec_status *st)
 {
-    if (!out) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
-    *out = NULL;
-    if (!o) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
     client_options opt;
     size_t connect_size;
-    int rc = core_plan(o, &opt, &connect_size, st);
+    int rc = core_start(o, out, &opt, &connect_size, st);
     if (rc) return rc;
     const mqtt5_allocator *al = opt.own_alloc ? o->allocator : mqtt5_allocator_libc();
     size_t size = core_size(&opt, connect_size);
@@ -339,12 +343,9 @@ int mqtt5_client_core_new(const mqtt5_client_core_options *o, mqtt5_client_core 
 int mqtt5_client_core_new_in(void *mem, size_t size, const mqtt5_client_core_options *o,
                              mqtt5_client_core **out, mqtt5_codec_status *st)
 {
-    if (!out) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "out", NULL);
-    *out = NULL;
-    if (!o) return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "options", NULL);
     client_options opt;
     size_t connect_size;
-    int rc = core_plan(o, &opt, &connect_size, st);
+    int rc = core_start(o, out, &opt, &connect_size, st);
     if (rc) return rc;
     if (!mem || (uintptr_t)mem % _Alignof(mqtt5_client_core) != 0)
         return opt_fail(st, MQTT5_ERR_INVALID_ARGUMENT, "mem", "NULL or not 8-byte aligned");
