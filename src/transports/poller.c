@@ -9,13 +9,15 @@
  * mqtt5_poller_io.
  *
  * Dispatch: when the set is readable, one epoll_wait(epfd, batch, MQTT5_POLLER_BATCH, 0), then
- * each entry's callback. A callback may stop or close any io: stopping an io (removing it from
- * the set, which closing does first) clears its entries still ahead in the batch, so it gets no
- * further callback from that batch; an entry is keyed by the io, not the descriptor, so a
- * descriptor number closed and reused within the batch cannot reach the new owner; an io
- * modified meanwhile is given only what it now wants. More ready descriptors than one batch
- * stay ready (level-triggered), so the set stays readable and libuv calls again next iteration;
- * the kernel rotates its ready list, so no descriptor starves.
+ * each entry's callback; or, when the set holds one io alone since it was added (`sole`) and
+ * that io watches for reading only, its callback with READABLE and no epoll_wait (the set's
+ * readiness can only be that io's: data, or an error or hang-up its read reports). A callback may
+ * stop or close any io: stopping an io (removing it from the set, which closing does first) clears
+ * its entries still ahead in the batch, so it gets no further callback from that batch; an entry is
+ * keyed by the io, not the descriptor, so a descriptor number closed and reused within the batch
+ * cannot reach the new owner; an io modified meanwhile is given only what it now wants. More ready
+ * descriptors than one batch stay ready (level-triggered), so the set stays readable and libuv
+ * calls again next iteration; the kernel rotates its ready list, so no descriptor starves.
  *
  * Close: mqtt5_poller_io_close removes the descriptor from the set (before closing it: a
  * registration lives as long as the open file, which a dup elsewhere may keep open), closes it
@@ -117,6 +119,7 @@ static int set_events(mqtt5_poller *p, mqtt5_poller_io *io, unsigned events)
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, io->fd, &ev);
         io->events = 0;
         forget(p, io);
+        if (p->sole == io) p->sole = NULL;
         if (--p->in_set == 0) uv_unref((uv_handle_t *)&p->watch);
         return 0;
     }
@@ -128,7 +131,10 @@ static int set_events(mqtt5_poller *p, mqtt5_poller_io *io, unsigned events)
     ev.data.ptr = io;
     int op = io->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(p->epfd, op, io->fd, &ev) != 0) return uv_translate_sys_error(errno);
-    if (op == EPOLL_CTL_ADD && p->in_set++ == 0) uv_ref((uv_handle_t *)&p->watch);
+    if (op == EPOLL_CTL_ADD) {
+        p->sole = p->in_set == 0 ? io : NULL;
+        if (p->in_set++ == 0) uv_ref((uv_handle_t *)&p->watch);
+    }
     io->events = (uint8_t)events;
     return 0;
 }
@@ -150,6 +156,14 @@ static void on_epoll(uv_poll_t *h, int status, int events)
     (void)events;
     if (status < 0) /* libuv stopped the watch (an epoll descriptor has no error condition) */
         uv_poll_start(h, UV_READABLE, on_epoll);
+    mqtt5_poller_io *only = p->sole;
+    if (only && only->events == MQTT5_POLLER_READABLE) {
+        /* The set is ready, and it holds this io alone, watching for reading only: the io is
+         * readable, or has an error condition or a hang-up, which its read reports. One system
+         * call less per wake-up for a loop with one connection (a device's usual case). */
+        only->u.cb(only, MQTT5_POLLER_READABLE);
+        return;
+    }
     struct epoll_event batch[MQTT5_POLLER_BATCH];
     int n;
     do

@@ -7,7 +7,9 @@
  * callbacks that come from the loop, never inside the call (on Linux on a later iteration), and
  * may start the io again; more ready descriptors than one batch; a hang-up and an error condition
  * delivered, level-triggered, as readable + writable + a flag; a descriptor number closed and
- * reused while another holder keeps the old file open; ios started during a dispatch (on the
+ * reused while another holder keeps the old file open; an io alone in the set watching for
+ * reading (told READABLE for a hang-up or an error too, without an epoll_wait; not once another
+ * io joined); ios started during a dispatch (on the
  * number of one closed in the same batch; after the last io left, with the loop blocking); the
  * poller closed after its last io, with close callbacks still due; and refused starts.
  *
@@ -419,7 +421,11 @@ static void test_hangup_and_error(void **state)
 {
     (void)state;
     setup_loop();
-    static rec a, b;
+    static rec a, b, z;
+    /* another io in the set, never ready, so that the set's readiness is not one io's (see
+     * test_sole_reader for an io alone) */
+    rec_pair(&z);
+    start(&z, R);
     /* the peer hangs up */
     rec_pair(&a);
     start(&a, R);
@@ -470,9 +476,94 @@ static void test_hangup_and_error(void **state)
     assert_int_equal(b.calls, calls + 1);        /* closed socket: readable (end of stream) */
     assert_false(b.events & MQTT5_POLLER_ERROR); /* read: no longer an error */
     rec_close(&b);
+    rec_close(&z);
     run_nowait(2);
     assert_int_equal(a.closes, 1);
     assert_int_equal(b.closes, 1);
+    assert_int_equal(z.calls, 0);
+    close(lfd);
+    finish_loop();
+}
+
+/* An io alone in the set watching for reading only is told READABLE for data, a hang-up and an
+ * error condition alike (on Linux the set's readiness is then its own, and no epoll_wait asks
+ * which): its read says which it was. Not once another io joined the set, even after that one
+ * left (the poller no longer knows it is alone), nor while it watches for writing too. */
+static void test_sole_reader(void **state)
+{
+    (void)state;
+    setup_loop();
+    static rec a, z;
+    rec_pair(&a);
+    start(&a, R);
+    peer_write(&a);
+    run_nowait(1);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.events, R);
+    char buf[64];
+    assert_true(read(a.fd, buf, sizeof buf) > 0);
+    run_nowait(1);
+    assert_int_equal(a.calls, 1); /* drained: not ready */
+    peer_close(&a);
+    run_nowait(1);
+    assert_int_equal(a.calls, 2);
+#ifndef MQTT5_POLLER_FALLBACK
+    assert_int_equal(a.events, R); /* the hang-up, as READABLE alone */
+#endif
+    assert_int_equal(read(a.fd, buf, sizeof buf), 0); /* the read tells: end of stream */
+    run_nowait(1);
+    assert_int_equal(a.calls, 3); /* level-triggered still */
+    /* watching for writing too: the full answer again */
+    assert_int_equal(mqtt5_poller_io_modify(&poller, &a.io, R | W), 0);
+    run_nowait(1);
+    assert_int_equal(a.calls, 4);
+#ifndef MQTT5_POLLER_FALLBACK
+    assert_int_equal(a.events, R | W | MQTT5_POLLER_HANGUP);
+#endif
+    rec_close(&a);
+    run_nowait(2); /* its close callback: the rec is reused below */
+
+    /* an error condition, alone: READABLE, and the read returns the error */
+    rec_pair(&a);
+    memset(&z, 0, sizeof z);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    z.peer = -1;
+    z.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(z.fd >= 0);
+    int rc = connect(z.fd, (struct sockaddr *)&sa, sizeof sa);
+    assert_true(rc == -1 && errno == EINPROGRESS);
+    rec_close(&a); /* the set is empty again ... */
+    run_nowait(2);
+    start(&z, R); /* ... so z is alone in it */
+    RUN_UNTIL(z.calls >= 1);
+#ifndef MQTT5_POLLER_FALLBACK
+    assert_int_equal(z.events, R);
+#endif
+    assert_int_equal(recv(z.fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+
+    /* once another io joined, the set's readiness is no longer z's alone, even after it left */
+    static rec y;
+    rec_pair(&y);
+    start(&y, R);
+    rec_close(&y);
+    run_nowait(2);
+    int calls = z.calls;
+    run_nowait(1); /* z: a closed socket, readable (end of stream) */
+    assert_int_equal(z.calls, calls + 1);
+#ifndef MQTT5_POLLER_FALLBACK
+    assert_int_equal(z.events, R | W | MQTT5_POLLER_HANGUP); /* asked, not assumed */
+#endif
+    rec_close(&z);
+    run_nowait(2);
     close(lfd);
     finish_loop();
 }
@@ -689,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_close_callback_later),
         cmocka_unit_test(test_more_ready_than_a_batch),
         cmocka_unit_test(test_hangup_and_error),
+        cmocka_unit_test(test_sole_reader),
         cmocka_unit_test(test_fd_reused_after_close),
         cmocka_unit_test(test_start_during_dispatch),
         cmocka_unit_test(test_poller_close_after_last_io),
