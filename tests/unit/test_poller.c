@@ -111,6 +111,28 @@ static void rec_pair(rec *r)
     make_pair(&r->fd, &r->peer);
 }
 
+/* r watches a TCP socket whose connect to a bound, not listening, loopback port is in progress
+ * (it is refused: an error condition). Returns the bound socket, for the caller to close. */
+static int rec_refused_connect(rec *r)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    memset(r, 0, sizeof *r);
+    r->peer = -1;
+    r->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(r->fd >= 0);
+    int rc = connect(r->fd, (struct sockaddr *)&sa, sizeof sa);
+    assert_true(rc == -1 && errno == EINPROGRESS);
+    return lfd;
+}
+
 static rec *rec_new(void)
 {
     rec *r = malloc(sizeof *r);
@@ -444,21 +466,7 @@ static void test_hangup_and_error(void **state)
 
     /* an error condition: a connect refused (a port bound, not listening), watched for
      * readability only: readable + writable + error, until SO_ERROR is read */
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
-    memset(&b, 0, sizeof b);
-    b.peer = -1;
-    b.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    assert_true(b.fd >= 0);
-    int rc = connect(b.fd, (struct sockaddr *)&sa, sizeof sa);
-    assert_true(rc == -1 && errno == EINPROGRESS);
+    int lfd = rec_refused_connect(&b);
     start(&b, R);
     RUN_UNTIL(b.calls >= 1);
     assert_true(b.events & MQTT5_POLLER_ERROR);
@@ -468,7 +476,7 @@ static void test_hangup_and_error(void **state)
     assert_int_equal(b.calls, calls + 1); /* still reported */
     assert_true(b.events & MQTT5_POLLER_ERROR);
     int soerr = 0;
-    len = sizeof soerr;
+    socklen_t len = sizeof soerr;
     assert_int_equal(getsockopt(b.fd, SOL_SOCKET, SO_ERROR, &soerr, &len), 0);
     assert_int_equal(soerr, ECONNREFUSED); /* the real error, learnt as tcp.c learns it */
     calls = b.calls;
@@ -521,27 +529,10 @@ static void test_sole_reader(void **state)
     assert_int_equal(a.events, R | W | MQTT5_POLLER_HANGUP);
 #endif
     rec_close(&a);
-    run_nowait(2); /* its close callback: the rec is reused below */
+    run_nowait(2); /* the set is empty again ... */
 
     /* an error condition, alone: READABLE, and the read returns the error */
-    rec_pair(&a);
-    memset(&z, 0, sizeof z);
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
-    z.peer = -1;
-    z.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    assert_true(z.fd >= 0);
-    int rc = connect(z.fd, (struct sockaddr *)&sa, sizeof sa);
-    assert_true(rc == -1 && errno == EINPROGRESS);
-    rec_close(&a); /* the set is empty again ... */
-    run_nowait(2);
+    int lfd = rec_refused_connect(&z);
     start(&z, R); /* ... so z is alone in it */
     RUN_UNTIL(z.calls >= 1);
 #ifndef MQTT5_POLLER_FALLBACK
