@@ -66,6 +66,20 @@ static void report_open_at_close(const mqtt5_poller *p)
                   p->open);
 }
 
+/* The start of mqtt5_poller_close in both implementations: mark it, close the idle handle with
+ * `idle_closed`. False when it was closed already. */
+static bool close_begin(mqtt5_poller *p, void (*on_closed)(mqtt5_poller *p),
+                        uv_close_cb idle_closed)
+{
+    if (p->closing) return false;
+    report_open_at_close(p);
+    p->closing = true;
+    p->on_closed = on_closed;
+    p->handles_open++;
+    uv_close((uv_handle_t *)&p->idle, idle_closed);
+    return true;
+}
+
 #ifndef MQTT5_POLLER_FALLBACK
 
 /* ---- Linux: one epoll set ------------------------------------------------------------------ */
@@ -276,12 +290,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 void mqtt5_poller_close(mqtt5_poller *p, void (*on_closed)(mqtt5_poller *p))
 {
-    if (p->closing) return;
-    report_open_at_close(p);
-    p->closing = true;
-    p->on_closed = on_closed;
-    p->handles_open++;
-    uv_close((uv_handle_t *)&p->idle, on_handle_closed);
+    if (!close_begin(p, on_closed, on_handle_closed)) return;
     if (p->epfd >= 0) {
         p->handles_open++;
         uv_close((uv_handle_t *)&p->watch, on_handle_closed);
@@ -404,12 +413,7 @@ static void on_idle_closed(uv_handle_t *h)
 
 void mqtt5_poller_close(mqtt5_poller *p, void (*on_closed)(mqtt5_poller *p))
 {
-    if (p->closing) return;
-    report_open_at_close(p);
-    p->closing = true;
-    p->on_closed = on_closed;
-    p->handles_open++;
-    uv_close((uv_handle_t *)&p->idle, on_idle_closed);
+    close_begin(p, on_closed, on_idle_closed);
 }
 
 #endif
