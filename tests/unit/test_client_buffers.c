@@ -342,10 +342,7 @@ static void connect_template_is_kept_encoded(void **state)
         assert_int_equal(set.session_expiry_s, 300);
         assert_str_eq(set.client_id, "idle-client");
         /* the next connection sends the same CONNECT */
-        assert_err(
-            mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
-            MQTT5_OK);
-        r->k.open = false;
+        core_rig_drop(&r->k);
         r->k.now += 200000;
     }
     assert_err(mqtt5_client_core_destroy(r->k.core), MQTT5_OK);
@@ -451,10 +448,7 @@ static void mem_send_buffer_lives_with_the_connection(void **state)
     connect(r);
     assert_int_equal(core_rig_mem(&r->k), created + o.write_batch_size);
     assert_int_equal(r->k.ta.live_blocks, 2);
-    assert_err(
-        mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
-        MQTT5_OK);
-    r->k.open = false;
+    core_rig_drop(&r->k);
     assert_int_equal(core_rig_mem(&r->k), created);
     /* the next connection gets a new one */
     r->k.now += 200000;
@@ -697,10 +691,7 @@ static void split_packet_dropped_at_reset(void **state)
     const uint8_t *pk = publish_bytes(1, 9, 300, &len);
     core_rig_recv(&r->k, pk, 100);
     assert_int_equal(core_rig_mem(&r->k), created + len);
-    assert_err(
-        mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
-        MQTT5_OK);
-    r->k.open = false;
+    core_rig_drop(&r->k);
     assert_int_equal(core_rig_mem(&r->k), created);
     /* the next connection starts with a clean stream */
     r->k.now += 200000;

@@ -280,10 +280,7 @@ static void expect_pub(rig *r, const pub *p, uint16_t id, bool dup)
 /* The server drops the connection. */
 static void drop(rig *r)
 {
-    assert_err(
-        mqtt5_client_core_on_transport_closed(r->k.core, r->k.now, MQTT5_ERR_CONNECTION_CLOSED),
-        MQTT5_OK);
-    r->k.open = false;
+    core_rig_drop(&r->k);
     core_rig_drain(&r->k);
     assert_int_equal(mqtt5_client_core_state(r->k.core), MQTT5_CS_PENDING_RECONNECT);
 }

@@ -125,6 +125,13 @@ void core_rig_forget(core_rig *r)
     r->wire.out_len = r->wire.read_at = r->wire.batches = 0;
 }
 
+void core_rig_drop(core_rig *r)
+{
+    assert_err(mqtt5_client_core_on_transport_closed(r->core, r->now, MQTT5_ERR_CONNECTION_CLOSED),
+               MQTT5_OK);
+    r->open = false;
+}
+
 void core_rig_recv(core_rig *r, const uint8_t *p, size_t n)
 {
     assert_err(mqtt5_client_core_mem_recv(r->core, r->now, p, n), MQTT5_OK);

@@ -67,6 +67,9 @@ mqtt5_packet core_rig_next_out(core_rig *r);
 void core_rig_expect_nothing(const core_rig *r);
 /* Forget what was handed out so far (the stream holds CORE_WIRE_CAP bytes). */
 void core_rig_forget(core_rig *r);
+/* The connection drops (MQTT5_ERR_CONNECTION_CLOSED): the core is told, the rig's transport is
+ * closed. */
+void core_rig_drop(core_rig *r);
 /* The server's bytes (as hex), then drain. */
 void core_rig_recv(core_rig *r, const uint8_t *p, size_t n);
 void core_rig_recv_hex(core_rig *r, const char *hex);
