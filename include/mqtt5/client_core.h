@@ -13,7 +13,8 @@
  *      mqtt5_client_core_mem_send_buf() into the caller's buffer) hands out one batch of whole
  *      packets; write all of it, then ask again;
  *   4. bytes read go to mqtt5_client_core_mem_recv();
- *   5. sleep until I/O or want.wake_at.
+ *   5. sleep until I/O or want.wake_at (want.read_low_water says how many bytes are worth
+ *      waking up for: 1, or more while acks are coalesced, see options.ack_coalescing).
  *
  * Callbacks run only inside these calls, on the caller's thread. From inside a callback the
  * operation calls (publish, subscribe, unsubscribe, stop, start, acks, getters) work; the driving
@@ -188,6 +189,13 @@ typedef struct mqtt5_client_core_options {
     mqtt5_alias_in alias_in;
     uint16_t alias_in_max; /* 25 */
     bool iot_core;         /* AWS IoT Core limits and 100 publish/s + 512 KiB/s pacing */
+    /* true: while the server's Receive Maximum is reached (4 or more) and QoS 1/2 publishes
+     * wait for room, want.read_low_water asks to read only once acks for three quarters of that
+     * window can be there, or after 2 ms on the caller's clock, whichever comes first: one
+     * wake-up, read and write for many messages instead of one per message. Completions and
+     * whatever else arrives meanwhile then come up to 2 ms later. false: read_low_water
+     * stays 1. */
+    bool ack_coalescing;
 } mqtt5_client_core_options;
 
 typedef struct mqtt5_op_options {
@@ -199,6 +207,10 @@ typedef struct mqtt5_client_want {
     bool transport_open; /* the transport should be open (or opening) */
     bool write;          /* mem_send has bytes to hand out now */
     uint64_t wake_at;    /* next deadline, MQTT5_TIME_NEVER if none */
+    /* Bytes worth waiting for before reading: 1, or more during ack coalescing
+     * (options.ack_coalescing; the wait's bound is part of wake_at). A driver may apply it to the
+     * socket (SO_RCVLOWAT) or ignore it; reading earlier is always correct. */
+    uint32_t read_low_water;
 } mqtt5_client_want;
 
 typedef struct mqtt5_client_stats {

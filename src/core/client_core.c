@@ -204,6 +204,7 @@ void mqtt5_client_core_options_init(mqtt5_client_core_options *o)
     o->write_batch_size = 16384;
     o->alias_out_cache = 25;
     o->alias_in_max = 25;
+    o->ack_coalescing = true;
 }
 
 static int opt_fail(mqtt5_codec_status *st, int err, const char *field, const char *detail)
@@ -296,6 +297,7 @@ static int core_plan(const mqtt5_client_core_options *o, client_options *opt, si
         .offline_policy = (unsigned)o->offline_policy,
         .alias_out = (unsigned)o->alias_out,
         .receive_maximum_strict = o->receive_maximum_strict,
+        .ack_coalescing = o->ack_coalescing,
         .iot_core = o->iot_core,
         .auth = MQTT5_PROPS_HAS(&o->connect.properties, MQTT5_PROP_AUTHENTICATION_METHOD),
         .wire_released = o->callbacks.on_wire_released != NULL,
@@ -884,6 +886,7 @@ static uint64_t next_deadline(const mqtt5_client_core *c)
             uint64_t ready = client_op_ready_at(c, c->queue.head); /* IoT Core pacing */
             if (ready > c->now) t = min_u64(t, ready);
         }
+        if (client_read_low_water(c) > 1) t = min_u64(t, client_read_wait_end(c));
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:
         t = c->deadline;
@@ -926,6 +929,8 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
             client_ping_deadline(c) == MQTT5_TIME_NEVER)
             c->ping_due = true;
         client_ops_service_timeouts(c);
+        if (client_read_low_water(c) > 1 && c->now >= client_read_wait_end(c))
+            c->read_wait_over = true;
         break;
     default:
         break;
@@ -941,6 +946,7 @@ void mqtt5_client_core_want(const mqtt5_client_core *c, mqtt5_client_want *out)
                           (c->state == MQTT5_CS_CLEAN_DISCONNECT && c->disconnect_due);
     out->write = c->transport_open && client_has_output(c);
     out->wake_at = next_deadline(c);
+    out->read_low_water = client_read_low_water(c);
 }
 
 mqtt5_client_state mqtt5_client_core_state(const mqtt5_client_core *c)
@@ -1039,6 +1045,8 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
     advance(c, now);
     if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
     client_count(c, CLIENT_STAT_BYTES_RECEIVED, len);
+    c->read_since = (uint32_t)c->now;
+    c->read_wait_over = false;
     /* `dec` is put back below: nothing this loop calls can reset the decoder, which happens only
      * once the transport has closed (reset_connection) or at destroy */
     mqtt5_decoder dec;

@@ -72,13 +72,14 @@ typedef struct client_options {
     unsigned offline_policy : 2;   /* mqtt5_offline_policy */
     unsigned alias_out : 2;        /* mqtt5_alias_out */
     bool receive_maximum_strict : 1;
-    bool iot_core : 1;      /* AWS IoT Core: limits, and its token buckets in the tail */
-    bool auth : 1;          /* the CONNECT template has an authentication method (on_auth in the
-                               tail) */
-    bool wire_released : 1; /* callbacks.on_wire_released was given (kept in the tail) */
-    bool own_alloc : 1;     /* an allocator other than libc's was given (a copy in the tail, see
-                               client_allocator; client_counted() makes the counting one) */
-    bool in_place : 1;      /* made by mqtt5_client_core_new_in: the memory is the caller's */
+    bool ack_coalescing : 1; /* client_read_low_water may ask for more than 1 byte */
+    bool iot_core : 1;       /* AWS IoT Core: limits, and its token buckets in the tail */
+    bool auth : 1;           /* the CONNECT template has an authentication method (on_auth in the
+                                tail) */
+    bool wire_released : 1;  /* callbacks.on_wire_released was given (kept in the tail) */
+    bool own_alloc : 1;      /* an allocator other than libc's was given (a copy in the tail, see
+                                client_allocator; client_counted() makes the counting one) */
+    bool in_place : 1;       /* made by mqtt5_client_core_new_in: the memory is the caller's */
 } client_options;
 
 /* The callbacks every client has; on_auth and on_wire_released, which only some clients give, are
@@ -248,11 +249,13 @@ struct mqtt5_client_core {
     uint32_t inflight_publishes; /* QoS 1/2 in flight, against the server's Receive Maximum */
     uint32_t pubrel_due;         /* in-flight operations with pubrel_due set */
     uint32_t incomplete_ops;     /* accepted and not yet completed: at most opt.max_queued_ops */
-    uint32_t out_used; /* high-water mark of out_buf, what the wipe covers (UINT32_MAX: all) */
-    uint32_t big_size; /* a packet's size: below 2^32 */
-    uint32_t out_cap;  /* opt's write_batch_size (at most UINT32_MAX) */
-    uint32_t id_ops;   /* operations alive that need a packet id (<= incomplete_ops): room kept
-                        * in `ids` */
+    uint32_t out_used;   /* high-water mark of out_buf, what the wipe covers (UINT32_MAX: all) */
+    uint32_t big_size;   /* a packet's size: below 2^32 */
+    uint32_t out_cap;    /* opt's write_batch_size (at most UINT32_MAX) */
+    uint32_t read_since; /* low 32 bits of the time of the last mem_recv or batch handed out:
+                          * client_read_low_water's wait for acks counts from there */
+    uint32_t id_ops;     /* operations alive that need a packet id (<= incomplete_ops): room kept
+                          * in `ids` */
 
     /* 2- and 1-byte fields */
     uint16_t client_id_len;
@@ -278,6 +281,7 @@ struct mqtt5_client_core {
     bool disconnect_due : 1;
     bool reauth_running : 1; /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
     bool ack_taken : 1;      /* set by take_ack during on_publish */
+    bool read_wait_over : 1; /* the wait for coalesced acks timed out; cleared by mem_recv */
 
     _Alignas(8) uint8_t tail[]; /* see above */
 };
@@ -376,6 +380,13 @@ uint64_t client_ops_next_deadline(const mqtt5_client_core *c);
 /* When a queued operation may be handed out: now, a later time (AWS IoT Core pacing), or
  * MQTT5_TIME_NEVER while the server's Receive Maximum holds it (an ack will free it). */
 uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
+/* want.read_low_water: 1, or the bytes of 3/4 of the server's Receive Maximum in smallest acks
+ * while that window is full and a QoS 1/2 publish waits for it (and the wait has not timed out). */
+uint32_t client_read_low_water(const mqtt5_client_core *c);
+/* The bound of that wait: whatever else arrives meanwhile is read this much later at most. */
+#define CLIENT_ACK_COALESCE_MS 2u
+/* When that wait ends: read_since + CLIENT_ACK_COALESCE_MS (c->now once it has passed). */
+uint64_t client_read_wait_end(const mqtt5_client_core *c);
 /* Owe the server a PUBACK/PUBREC/PUBREL/PUBCOMP; false when a spilled ring cannot grow. */
 bool client_control_push(mqtt5_client_core *c, uint8_t type, uint16_t packet_id, uint8_t reason);
 /* Connection ended or destroy: forget every owed packet and give back a spilled ring. */

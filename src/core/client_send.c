@@ -88,6 +88,37 @@ uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
     return a > b ? a : b;
 }
 
+/*
+ * Ack coalescing. A full window with publishes waiting is a backlog: each ack frees one slot, and
+ * reading them one by one costs a wake-up, a read and a write per message. Waiting until three
+ * quarters of the window are acknowledged keeps the last quarter in flight (the server has work
+ * while this side turns around) and makes that one wake-up, one read and one write for many
+ * messages. On the bench (mosquitto's window of 20 on loopback) the publisher's CPU per QoS 1
+ * message went from 13.5 to about 2.6 us, and the throughput up by a quarter; half the window
+ * measured 3.3 us. Every publish in flight owes at
+ * least one ack of 4 bytes or more (PUBACK, PUBREC, PUBCOMP), so the threshold is always reached
+ * by acks still to come; anything else that arrives meanwhile (a PINGRESP, a small PUBLISH) waits
+ * at most CLIENT_ACK_COALESCE_MS (2 ms on the caller's clock: 1 to 2 ms of real time at millisecond
+ * resolution), after which read_wait_over asks for every byte again.
+ */
+uint32_t client_read_low_water(const mqtt5_client_core *c)
+{
+    uint32_t window = c->settings.receive_maximum_from_server;
+    const client_op *head = c->queue.head;
+    if (c->state != MQTT5_CS_CONNECTED || !c->opt.ack_coalescing || c->read_wait_over ||
+        window < 4 || c->inflight_publishes < window || !head || head->type != MQTT5_PUBLISH ||
+        head->u.publish.qos == 0 || head->qos2_phase != 0)
+        return 1;
+    uint32_t bytes = window / 4 * 3 * 4; /* acks for three quarters of the window */
+    return bytes < UINT16_MAX ? bytes : UINT16_MAX;
+}
+
+uint64_t client_read_wait_end(const mqtt5_client_core *c)
+{
+    uint32_t waited = (uint32_t)c->now - c->read_since; /* modulo 2^32: 49 days */
+    return waited >= CLIENT_ACK_COALESCE_MS ? c->now : c->now + (CLIENT_ACK_COALESCE_MS - waited);
+}
+
 static bool op_ready(const mqtt5_client_core *c, const client_op *op)
 {
     return client_op_ready_at(c, op) <= c->now;
@@ -440,6 +471,7 @@ static void send_batch(mqtt5_client_core *c, uint8_t *buf, size_t cap, const uin
         client_fail_connection(c, rc, c->connect_due ? 0 : MQTT5_RC_IMPLEMENTATION_SPECIFIC_ERROR,
                                NULL, NULL);
     if (b.len) {
+        c->read_since = (uint32_t)c->now;
         client_count(c, CLIENT_STAT_BYTES_SENT, b.len);
         client_count(c, CLIENT_STAT_BATCHES_SENT, 1);
         *data = b.buf;

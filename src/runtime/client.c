@@ -561,6 +561,7 @@ static void pump_once(mqtt5_client *c)
         }
     }
     mqtt5_client_core_want(client_core(c), &w);
+    if (c->conn == CONN_OPEN) mqtt5_filter_set_read_low_water(c->sink.lower, w.read_low_water);
     uint64_t target = w.wake_at;
     if ((c->conn == CONN_CONNECTING || (c->terminating && c->conn == CONN_CLOSING)) &&
         c->deadline < target)

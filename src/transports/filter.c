@@ -1,7 +1,7 @@
 /*
  * transports/filter.c - what every transport filter shares: the first-error latch (error code
  * plus a one-line detail, allocated only when an error is kept) and reporting a close to the
- * filter above.
+ * filter above, and passing the read low-water hint down to the filter that owns the socket.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,4 +54,11 @@ void mqtt5_filter_error_free(mqtt5_filter_error *e)
 void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e)
 {
     if (f->upper && f->upper->ops->on_closed) f->upper->ops->on_closed(f->upper, e->err, e->detail);
+}
+
+void mqtt5_filter_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
+{
+    while (f && !f->ops->set_read_low_water)
+        f = f->lower;
+    if (f) f->ops->set_read_low_water(f, bytes);
 }

@@ -45,6 +45,11 @@ typedef struct mqtt5_filter_ops {
     void (*close)(mqtt5_filter *f, int err);
     /* Answer a mqtt5_filter_query; 0, or MQTT5_ERR_NOT_AVAILABLE when no filter knows it. */
     int (*query)(const mqtt5_filter *f, int what, void *out);
+    /* A hint: waking up for fewer than `bytes` (>= 1) received bytes is not worth it (the MQTT
+     * layer's mqtt5_client_want.read_low_water). Only the socket's filter implements it (NULL
+     * elsewhere: mqtt5_filter_set_read_low_water passes it down); the filters between add
+     * framing, so the hint stays at or below what the MQTT bytes will take on the wire. */
+    void (*set_read_low_water)(mqtt5_filter *f, uint32_t bytes);
     /* Free this filter only (never chains); only after on_closed reached the top. */
     void (*destroy)(mqtt5_filter *f);
 
@@ -73,6 +78,9 @@ typedef struct mqtt5_filter_error {
     int err;      /* 0: a clean close */
     char *detail; /* NULL: none */
 } mqtt5_filter_error;
+
+/* Give the hint to the first filter at or below `f` that takes it (ops.set_read_low_water). */
+void mqtt5_filter_set_read_low_water(mqtt5_filter *f, uint32_t bytes);
 
 /* Keep `err` and its detail (NULL: none) unless an error was kept already. */
 void mqtt5_filter_error_set(mqtt5_filter_error *e, int err, const char *detail);

@@ -89,9 +89,10 @@ typedef struct tcp_conn {
     tcp_queue *queue;     /* while bytes wait for the kernel */
     uv_timer_t *linger;   /* after a failed write: bounds the reading that goes on */
     mqtt5_filter_error e; /* first error, reported up once every handle is closed */
-    uint8_t state;        /* enum tcp_state */
     uint16_t port;
     uint16_t keepalive_s; /* 0 = off */
+    uint16_t read_low;    /* SO_RCVLOWAT set on the socket; 0 = the kernel's default (1) */
+    unsigned state : 3;   /* enum tcp_state */
     bool nodelay : 1;
     bool io_live : 1;      /* io started (its socket open) and its close callback not yet run */
     bool above_low : 1;    /* pending reached the low-water mark since the last on_writable */
@@ -682,6 +683,17 @@ static int tcp_query(const mqtt5_filter *f, int what, void *out)
 }
 
 /* Only after on_closed (or before connect): no dial, queue, socket, io or timer is left then. */
+/* SO_RCVLOWAT: the poller then reports the socket readable only once `bytes` are there (or it
+ * ended or failed). A system call only when the value changes; values past 65535 are capped. */
+static void tcp_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
+{
+    tcp_conn *c = f->ctx;
+    uint16_t want = bytes < 1 ? 1 : bytes > UINT16_MAX ? UINT16_MAX : (uint16_t)bytes;
+    if (c->state != T_OPEN || want == (c->read_low ? c->read_low : 1)) return;
+    int v = want;
+    if (setsockopt(sock_of(c), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0) c->read_low = want;
+}
+
 static void tcp_destroy(mqtt5_filter *f)
 {
     tcp_conn *c = CONN(f);
@@ -697,6 +709,7 @@ static const mqtt5_filter_ops tcp_ops = {
     .pending = tcp_pending,
     .close = tcp_close,
     .query = tcp_query,
+    .set_read_low_water = tcp_set_read_low_water,
     .destroy = tcp_destroy,
 };
 

@@ -879,6 +879,96 @@ static void receive_maximum_failed_puback_frees_slot(void **state)
 /* ---- queue bounds -----------------------------------------------------------------------------
  */
 
+/* The PUBACK of QoS 1 publish `id`. */
+static void send_puback(sb *b, uint16_t id)
+{
+    uint8_t ack[4] = {0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id};
+    sb_send_bytes(b, ack, sizeof ack);
+}
+
+static uint32_t read_low_water(sb *b)
+{
+    mqtt5_client_want w;
+    mqtt5_client_core_want(sb_core(b), &w);
+    return w.read_low_water;
+}
+
+/* Ack coalescing: while the server's window (8) is full and QoS 1 publishes wait, the core asks
+ * for the bytes of 6 PUBACKs (3/4 of the window) before reading, for 2 ms at most; otherwise for
+ * any byte. */
+static void ack_coalescing_while_the_window_holds_publishes(void **state)
+{
+    (void)state;
+    mqtt5_properties ca = receive_maximum(8);
+    sb *b = connected(NULL, &ca);
+    assert_int_equal(read_low_water(b), 1); /* nothing in flight */
+    for (int i = 0; i < 12; i++)
+        publish_ok(b, "t", 1, "");
+    sb_settle(b);
+    for (int i = 0; i < 8; i++)
+        sb_expect_packet(b, MQTT5_PUBLISH);
+    sb_expect_no_packet(b);
+    uint64_t t0 = sb_now(b);
+    assert_int_equal(read_low_water(b), 24);
+    assert_int_equal(sb_wake_at(b), t0 + 2); /* the wait's bound */
+
+    /* acks free slots: the last 4 go out, nothing waits: any byte is worth a read again */
+    for (uint16_t id = 1; id <= 5; id++)
+        send_puback(b, id);
+    for (int i = 0; i < 4; i++)
+        sb_expect_packet(b, MQTT5_PUBLISH);
+    assert_int_equal(read_low_water(b), 1);
+
+    /* the window fills again with publishes waiting: 1 ms later the wait goes on, at 2 ms it is
+     * over (a PINGRESP or a small PUBLISH is not held longer), until the next bytes come */
+    for (int i = 0; i < 3; i++)
+        publish_ok(b, "t", 1, "");
+    sb_settle(b);
+    sb_expect_packet(b, MQTT5_PUBLISH);
+    sb_expect_no_packet(b);
+    assert_int_equal(read_low_water(b), 24);
+    sb_run_until(b, sb_now(b) + 1);
+    assert_int_equal(read_low_water(b), 24);
+    sb_run_until(b, sb_now(b) + 1);
+    assert_int_equal(read_low_water(b), 1);
+    assert_true(sb_wake_at(b) > sb_now(b) + 2);
+    send_puback(b, 6);
+    sb_expect_packet(b, MQTT5_PUBLISH);
+    assert_int_equal(read_low_water(b), 24); /* full again, one still waits */
+    for (uint16_t id = 7; id <= 14; id++)
+        send_puback(b, id);
+    sb_expect_packet(b, MQTT5_PUBLISH);
+    assert_int_equal(read_low_water(b), 1);
+    for (uint16_t id = 15; id <= 15; id++)
+        send_puback(b, id);
+    assert_int_equal(sb_completion_count(b), 15);
+    sb_free(b);
+}
+
+/* No coalescing with it turned off, or with a window too small to leave a quarter in flight. */
+static void ack_coalescing_off_or_small_window(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        mqtt5_client_core_options o;
+        sb_options_default(&o);
+        o.ack_coalescing = round == 1;
+        mqtt5_properties ca = receive_maximum(round == 0 ? 8 : 3);
+        sb *b = connected(&o, &ca);
+        for (int i = 0; i < 10; i++)
+            publish_ok(b, "t", 1, "");
+        sb_settle(b);
+        assert_int_equal(read_low_water(b), 1);
+        for (uint16_t id = 1; id <= 10; id++) {
+            while (sb_next_packet(b)) {
+            }
+            send_puback(b, id);
+        }
+        assert_int_equal(sb_completion_count(b), 10);
+        sb_free(b);
+    }
+}
+
 static void queue_full_by_operation_count(void **state)
 {
     (void)state;
@@ -1357,6 +1447,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(qos0_exact_bytes_completes_at_handout),
+        cmocka_unit_test(ack_coalescing_while_the_window_holds_publishes),
+        cmocka_unit_test(ack_coalescing_off_or_small_window),
         cmocka_unit_test(qos1_puback_completes),
         cmocka_unit_test(qos1_puback_reason_codes),
         cmocka_unit_test(qos2_full_exchange),

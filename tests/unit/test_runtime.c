@@ -382,6 +382,146 @@ static void test_client_release_while_connecting(void **state)
     sleep_ms(50); /* the group's joiner finishes freeing (LeakSanitizer runs at exit) */
 }
 
+/* ---- ack coalescing on a real socket ------------------------------------------------------ */
+
+/* The descriptor of this process's socket connected to 127.0.0.1:port, or -1. */
+static int socket_to_port(uint16_t port)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in a;
+        socklen_t len = sizeof a;
+        if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 && a.sin_family == AF_INET &&
+            ntohs(a.sin_port) == port)
+            return fd;
+    }
+    return -1;
+}
+
+static int low_water_of(int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &len), 0);
+    return v;
+}
+
+/* Run the caller-driven group until `n` bytes came to the server's socket `fd` (5 s at most). */
+static void server_read(mqtt5_event_loop_group *g, int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    for (int i = 0; got < n; i++) {
+        if (i > 500) fail_msg("the server got %zu of %zu bytes", got, n);
+        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
+        ssize_t k = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+        if (k > 0) got += (size_t)k;
+    }
+}
+
+/* PUBACKs for the next n packet ids from *next_id. */
+static void send_pubacks(int fd, uint16_t *next_id, int n)
+{
+    uint8_t acks[64];
+    assert_true(n * 4 <= (int)sizeof acks);
+    for (int i = 0; i < n; i++, ++*next_id) {
+        uint8_t *a = acks + 4 * i;
+        a[0] = 0x40, a[1] = 0x02, a[2] = (uint8_t)(*next_id >> 8), a[3] = (uint8_t)*next_id;
+    }
+    assert_int_equal(send(fd, acks, (size_t)n * 4, 0), (ssize_t)n * 4);
+}
+
+static void count_success(void *user, const mqtt5_lifecycle_event *ev, const char *detail)
+{
+    (void)detail;
+    if (ev->type == MQTT5_LC_CONNECTION_SUCCESS) ++*(int *)user;
+}
+
+/* The runtime applies the core's read_low_water to the socket (mqtt5_client_want, SO_RCVLOWAT):
+ * a server window of 8 full and 4 publishes waiting: 24 bytes (6 PUBACKs); every publish
+ * acknowledged and nothing waiting: 1. The group is caller-driven, so nothing runs between the
+ * calls below; only a run longer than the 2 ms bound would read early, hence three tries. */
+static void test_client_ack_coalescing_on_the_socket(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    socklen_t len = sizeof sa;
+    getsockname(ls, (struct sockaddr *)&sa, &len);
+
+    memset(&seen, 0, sizeof seen);
+    mqtt5_event_loop_group_options go;
+    mqtt5_event_loop_group_options_init(&go);
+    go.caller_driven = true;
+    mqtt5_event_loop_group *g = NULL;
+    assert_int_equal(mqtt5_event_loop_group_new(&go, &g), 0);
+    int successes = 0;
+    mqtt5_client_options o;
+    mqtt5_client_options_init(&o);
+    o.group = g;
+    o.host = "127.0.0.1";
+    o.port = ntohs(sa.sin_port);
+    o.on_lifecycle = count_success;
+    o.user = &successes;
+    o.core.connect.client_id = S("coalesce");
+    mqtt5_client *c = NULL;
+    assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
+    assert_int_equal(mqtt5_client_start(c), 0);
+
+    int srv = -1;
+    for (int i = 0; srv < 0; i++) {
+        if (i > 500) fail_msg("the client did not connect");
+        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
+        srv = accept(ls, NULL, NULL);
+    }
+    uint8_t buf[256];
+    server_read(g, srv, buf, 2);
+    assert_int_equal(buf[0], 0x10);
+    server_read(g, srv, buf + 2, buf[1]); /* the CONNECT, short enough for a 1-byte length */
+    static const uint8_t connack[] = {0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x08};
+    assert_int_equal(send(srv, connack, sizeof connack, 0), (ssize_t)sizeof connack);
+    for (int i = 0; successes == 0; i++) {
+        if (i > 500) fail_msg("no CONNECTION_SUCCESS");
+        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
+    }
+    int fd = socket_to_port(ntohs(sa.sin_port));
+    assert_true(fd >= 0);
+    assert_int_equal(low_water_of(fd), 1);
+
+    mqtt5_publish p;
+    memset(&p, 0, sizeof p);
+    p.qos = 1;
+    p.topic = S("t");
+    uint16_t next_id = 1;
+    int coalescing_seen = 0;
+    for (int round = 0; round < 3 && !coalescing_seen; round++) {
+        for (int i = 0; i < 12; i++)
+            assert_int_equal(mqtt5_client_publish(c, &p, NULL, count_completion, &seen, NULL), 0);
+        assert_int_equal(mqtt5_event_loop_group_run(g, 0), 0); /* 8 PUBLISHes, 8 bytes each */
+        if (low_water_of(fd) == 24) coalescing_seen++;
+        server_read(g, srv, buf, 8 * 8);
+        send_pubacks(srv, &next_id, 8); /* 32 bytes: past the mark; the last 4 go out */
+        server_read(g, srv, buf, 4 * 8);
+        send_pubacks(srv, &next_id, 4);
+        for (int i = 0; seen.completions < 12 * (round + 1); i++) {
+            if (i > 500) fail_msg("%d of %d completions", seen.completions, 12 * (round + 1));
+            assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
+        }
+        assert_int_equal(low_water_of(fd), 1); /* nothing waits: every byte is worth a read */
+    }
+    assert_int_equal(coalescing_seen, 1);
+
+    mqtt5_future *f = mqtt5_future_new();
+    assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
+    mqtt5_event_loop_group_release(g, NULL, NULL);
+    assert_int_equal(mqtt5_future_wait(f, 10000), 0); /* runs the loop: this thread is its own */
+    mqtt5_future_release(f);
+    close(srv);
+    close(ls);
+}
+
 /* The queue bounds are enforced by the call itself: QUEUE_FULL at once, never a publish that
  * returns 0 and then completes with QUEUE_FULL (or, without a callback, vanishes). */
 static void test_client_queue_bounds_refuse_at_call(void **state)
@@ -436,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_client_new_names_bad_options),
         cmocka_unit_test(test_client_release_while_connecting),
         cmocka_unit_test(test_client_queue_bounds_refuse_at_call),
+        cmocka_unit_test(test_client_ack_coalescing_on_the_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

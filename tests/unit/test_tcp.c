@@ -310,6 +310,59 @@ static void test_read_write_graceful_close(void **state)
     rig_finish(&r);
 }
 
+/* Run the loop for about `ms` (the tick keeps it turning). */
+static void run_for(rig *r, uint64_t ms)
+{
+    uv_timer_start(&r->tick, on_tick, 5, 5);
+    uint64_t until = uv_now(&r->loop) + ms;
+    while (uv_now(&r->loop) < until)
+        uv_run(&r->loop, UV_RUN_ONCE);
+    uv_timer_stop(&r->tick);
+}
+
+static void peer_send(rig *r, const char *s)
+{
+    uv_buf_t b = uv_buf_init((char *)s, (unsigned)strlen(s));
+    assert_int_equal(uv_try_write((uv_stream_t *)&r->peer, &b, 1), (int)strlen(s));
+}
+
+/* The read low-water hint (mqtt5_filter_set_read_low_water, through a filter without the op):
+ * the socket wakes the filter only once that many bytes are there; 1 again reads every byte; the
+ * peer's close is reported whatever the mark. */
+static void test_read_low_water(void **state)
+{
+    (void)state;
+    static rig r;
+    rig_init(&r, true);
+    open_both(&r);
+    static const mqtt5_filter_ops between_ops = {.name = "between"}; /* no set_read_low_water */
+    mqtt5_filter between = {.ops = &between_ops, .lower = r.f};
+    mqtt5_filter_set_read_low_water(&between, 12);
+    peer_send(&r, "abcd");
+    run_for(&r, 60);
+    assert_int_equal(r.got_n, 0); /* 4 of 12 bytes: not worth a wake-up */
+    peer_send(&r, "efghijkl");
+    RUN_UNTIL(&r, r.got_n == 12);
+    assert_memory_equal(r.got, "abcdefghijkl", 12);
+
+    peer_send(&r, "mn"); /* 2 bytes below the mark, then the mark back to 1: read at once */
+    run_for(&r, 30);
+    assert_int_equal(r.got_n, 12);
+    mqtt5_filter_set_read_low_water(r.f, 1);
+    RUN_UNTIL(&r, r.got_n == 14);
+    peer_send(&r, "o");
+    RUN_UNTIL(&r, r.got_n == 15);
+    assert_memory_equal(r.got, "abcdefghijklmno", 15);
+
+    mqtt5_filter_set_read_low_water(r.f, 100000); /* capped at 65535 */
+    peer_send(&r, "pq");
+    uv_close((uv_handle_t *)&r.peer, on_handle_closed); /* the FIN wakes the filter anyway */
+    RUN_UNTIL(&r, r.closes == 1);
+    assert_int_equal(r.got_n, 17);
+    assert_int_equal(r.close_err, 0);
+    rig_finish(&r);
+}
+
 /* Fill the kernel's buffers (the peer is not reading) until the filter holds at least `min`. */
 static void fill(rig *r, size_t min)
 {
@@ -731,6 +784,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_latch),
         cmocka_unit_test(test_read_write_graceful_close),
+        cmocka_unit_test(test_read_low_water),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_abortive_close_with_queue),
         cmocka_unit_test(test_refused),
