@@ -50,6 +50,7 @@ void mqtt5_builder_options_init(mqtt5_builder_options *o)
     o->topic_aliasing_options.outbound_cache_max_size = 25;
     o->topic_aliasing_options.inbound_behavior = MQTT5_ALIAS_IN_DISABLED;
     o->topic_aliasing_options.inbound_cache_max_size = 25;
+    o->ack_coalescing = true;
     o->enable_metrics_collection = true;
 }
 
@@ -542,6 +543,7 @@ static int resolve_into(const mqtt5_builder_options *o, const mqtt5_builder_tls_
     core->ping_timeout_ms = o->ping_timeout_ms;
     core->connack_timeout_ms = o->connack_timeout_ms;
     core->ack_timeout_ms = o->ack_timeout_sec * 1000u;
+    core->ack_coalescing = o->ack_coalescing;
     core->alias_out = o->topic_aliasing_options.outbound_behavior;
     core->alias_out_cache = o->topic_aliasing_options.outbound_cache_max_size;
     core->alias_in = o->topic_aliasing_options.inbound_behavior;

@@ -14,13 +14,14 @@
  * Connect: socket() with TCP_NODELAY (when asked) and keep-alive (TCP_KEEPIDLE keepalive_s,
  * TCP_KEEPINTVL 1 s, TCP_KEEPCNT 10, as uv_tcp_keepalive sets them), a non-blocking connect()
  * watched for writability, then SO_ERROR; a failed address closes its socket and the next one is
- * tried. Reads: on readability, up to 32 reads into the loop's shared buffer while they fill it
- * (as libuv's stream reads do); each is passed up at once. Writes: sendmsg() first, always with
- * MSG_NOSIGNAL (a caller-driven loop runs on the user's thread, which may not block SIGPIPE);
- * what the kernel does not take is copied once into a queue that is sent from as the socket
- * becomes writable (the io watches writability only while the queue exists). Close: graceful
- * waits for the queue, then shutdown(SHUT_WR) (FIN), then closes; abortive closes at once.
- * Closing is mqtt5_poller_io_close: out of the poller, close() of the descriptor, and its
+ * tried. Reads: on readability (which the upper side may raise to a number of bytes with
+ * set_read_low_water: SO_RCVLOWAT, for coalesced acks), up to 32 reads into the loop's shared
+ * buffer while they fill it (as libuv's stream reads do); each is passed up at once. Writes:
+ * sendmsg() first, always with MSG_NOSIGNAL (a caller-driven loop runs on the user's thread, which
+ * may not block SIGPIPE); what the kernel does not take is copied once into a queue that is sent
+ * from as the socket becomes writable (the io watches writability only while the queue exists).
+ * Close: graceful waits for the queue, then shutdown(SHUT_WR) (FIN), then closes; abortive closes
+ * at once. Closing is mqtt5_poller_io_close: out of the poller, close() of the descriptor, and its
  * callback later, as uv_close's. Exactly one on_closed goes up, only once the poller and libuv
  * released every io, handle and request of the filter (from their close callbacks, or at once
  * when none was open), so the upper side may destroy the chain from it.
@@ -684,14 +685,16 @@ static int tcp_query(const mqtt5_filter *f, int what, void *out)
 
 /* Only after on_closed (or before connect): no dial, queue, socket, io or timer is left then. */
 /* SO_RCVLOWAT: the poller then reports the socket readable only once `bytes` are there (or it
- * ended or failed). A system call only when the value changes; values past 65535 are capped. */
+ * ended or failed; a non-blocking recv still returns what there is). A system call only when the
+ * value changes; values past 65535 are capped. */
 static void tcp_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
 {
     tcp_conn *c = f->ctx;
     uint16_t want = bytes < 1 ? 1 : bytes > UINT16_MAX ? UINT16_MAX : (uint16_t)bytes;
     if (c->state != T_OPEN || want == (c->read_low ? c->read_low : 1)) return;
     int v = want;
-    if (setsockopt(sock_of(c), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0) c->read_low = want;
+    (void)setsockopt(sock_of(c), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
+    c->read_low = want; /* also when refused: a hint is not worth a failing call per pump */
 }
 
 static void tcp_destroy(mqtt5_filter *f)
