@@ -72,6 +72,7 @@
 bp_tunables bp_tune = {.m5_max_queued_ops = 0,
                        .m5_max_queued_bytes = (size_t)-1,
                        .m5_write_batch = 0,
+                       .m5_ack_coalescing = 1,
                        .paho_max_buffered = 100,
                        .paho_nodelay = true};
 
@@ -868,6 +869,8 @@ static void child_args(char **argv, int *argc, const char *cs, const char *lib, 
     ARGF("%zu", bp_tune.m5_max_queued_bytes);
     ARG("--m5-write-batch");
     ARGF("%zu", bp_tune.m5_write_batch);
+    ARG("--m5-ack-coalescing");
+    ARGF("%d", bp_tune.m5_ack_coalescing);
     ARG("--paho-max-buffered");
     ARGF("%d", bp_tune.paho_max_buffered);
     ARG("--paho-nodelay");
@@ -1249,6 +1252,7 @@ static void usage(void)
             "  --m5-max-queued-bytes N  this SDK's core.max_queued_bytes (0 = no bound; SDK\n"
             "                           default 4 MiB)\n"
             "  --m5-write-batch N       this SDK's core.write_batch_size (0 = SDK default)\n"
+            "  --m5-ack-coalescing 0|1  this SDK's core.ack_coalescing (1 = SDK default)\n"
             "  --paho-max-buffered N    Paho createOptions.maxBufferedMessages (100, its default)\n"
             "  --paho-nodelay 1|0       set TCP_NODELAY on Paho's socket (1; Paho leaves it off)\n"
             "  --backoff yield|sleep    on a full queue: sched_yield (default) or sleep 20 us\n"
@@ -1296,6 +1300,8 @@ int main(int argc, char **argv)
             bp_tune.m5_max_queued_bytes = (size_t)strtoull(v, NULL, 10);
         else if (OPT("--m5-write-batch"))
             bp_tune.m5_write_batch = (size_t)strtoul(v, NULL, 10);
+        else if (OPT("--m5-ack-coalescing"))
+            bp_tune.m5_ack_coalescing = atoi(v) != 0;
         else if (OPT("--paho-max-buffered"))
             bp_tune.paho_max_buffered = atoi(v);
         else if (OPT("--paho-nodelay"))

@@ -212,7 +212,8 @@ static void mq_disconnect(void *conn)
     if (x->threaded) {
         mosquitto_loop_stop(x->m, false);
     } else {
-        for (int i = 0; i < 5; i++) mq_pump(x, 1);
+        for (int i = 0; i < 5; i++)
+            mq_pump(x, 1);
     }
     mosquitto_destroy(x->m);
     free(x);
@@ -289,7 +290,8 @@ static int mq_idle_st(const bp_conn_opts *o, int n, int settle_ms)
     struct epoll_event evs[64];
     while (bp_now_s() < end) {
         int k = epoll_wait(ep, evs, 64, 100);
-        for (int i = 0; i < k; i++) mosquitto_loop_read(((mq_conn *)evs[i].data.ptr)->m, 1);
+        for (int i = 0; i < k; i++)
+            mosquitto_loop_read(((mq_conn *)evs[i].data.ptr)->m, 1);
         if (bp_now_s() >= next_misc) {
             for (int i = 0; i < n; i++) {
                 mosquitto_loop_misc(all[i]->m);

@@ -46,7 +46,8 @@ typedef struct ph_conn {
 static void conn_lost(void *ctx, char *cause)
 {
     ph_conn *x = ctx;
-    if (atomic_exchange(&x->is_connected, 0)) bp_log("paho: connection lost: %s", cause ? cause : "");
+    if (atomic_exchange(&x->is_connected, 0))
+        bp_log("paho: connection lost: %s", cause ? cause : "");
 }
 
 static int msg_arrived(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
@@ -103,7 +104,8 @@ static void fail3(void *ctx, MQTTAsync_failureData *r)
 static int ph_set_nodelay(uint16_t port)
 {
     struct rlimit rl;
-    int maxfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    int maxfd =
+        getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
     int changed = 0;
     for (int fd = 3; fd < maxfd; fd++) {
         struct sockaddr_storage ss;
@@ -130,9 +132,7 @@ static int ph_init(void)
     return 0;
 }
 
-static void ph_cleanup(void)
-{
-}
+static void ph_cleanup(void) {}
 
 /* wait for the result of the request just made */
 static int ph_wait(ph_conn *x)
@@ -298,9 +298,9 @@ static const char *ph_version(void)
     return buf;
 }
 
-#define PAHO_OPS                                                                               \
-    .version = ph_version, .pump = NULL, .init = ph_init, .cleanup = ph_cleanup,               \
-    .connect = ph_connect, .subscribe = ph_subscribe, .publish = ph_publish,                   \
+#define PAHO_OPS                                                                                   \
+    .version = ph_version, .pump = NULL, .init = ph_init, .cleanup = ph_cleanup,                   \
+    .connect = ph_connect, .subscribe = ph_subscribe, .publish = ph_publish,                       \
     .disconnect = ph_disconnect, .idle = ph_idle
 
 const bp_peer bp_peer_paho = {
