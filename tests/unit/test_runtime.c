@@ -330,10 +330,9 @@ static void on_terminated_future(void *f)
     mqtt5_future_complete(f, 0);
 }
 
-static void test_client_release_while_connecting(void **state)
+/* A listening socket on 127.0.0.1 and a free port; *port gets the port. */
+static int listen_loopback(uint16_t *port)
 {
-    (void)state;
-    /* a listener that never accepts: the TCP handshake completes in the kernel, TLS never */
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
@@ -341,7 +340,17 @@ static void test_client_release_while_connecting(void **state)
     assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(ls, 4), 0);
     socklen_t len = sizeof sa;
-    getsockname(ls, (struct sockaddr *)&sa, &len);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
+    *port = ntohs(sa.sin_port);
+    return ls;
+}
+
+static void test_client_release_while_connecting(void **state)
+{
+    (void)state;
+    /* a listener that never accepts: the TCP handshake completes in the kernel, TLS never */
+    uint16_t port;
+    int ls = listen_loopback(&port);
 
     memset(&seen, 0, sizeof seen);
     mqtt5_event_loop_group *g = NULL;
@@ -350,7 +359,7 @@ static void test_client_release_while_connecting(void **state)
     mqtt5_client_options_init(&o);
     o.group = g;
     o.host = "127.0.0.1";
-    o.port = ntohs(sa.sin_port);
+    o.port = port;
     o.on_lifecycle = count_lifecycle;
     o.core.offline_policy = MQTT5_OFFLINE_FAIL_NON_QOS1_PUBLISH_ON_DISCONNECT;
     mqtt5_tls_options tls;
@@ -442,14 +451,8 @@ static void count_success(void *user, const mqtt5_lifecycle_event *ev, const cha
 static void test_client_ack_coalescing_on_the_socket(void **state)
 {
     (void)state;
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(ls, 4), 0);
-    socklen_t len = sizeof sa;
-    getsockname(ls, (struct sockaddr *)&sa, &len);
+    uint16_t port;
+    int ls = listen_loopback(&port);
 
     memset(&seen, 0, sizeof seen);
     mqtt5_event_loop_group_options go;
@@ -462,7 +465,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
     mqtt5_client_options_init(&o);
     o.group = g;
     o.host = "127.0.0.1";
-    o.port = ntohs(sa.sin_port);
+    o.port = port;
     o.on_lifecycle = count_success;
     o.user = &successes;
     o.core.connect.client_id = S("coalesce");
@@ -486,7 +489,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
         if (i > 500) fail_msg("no CONNECTION_SUCCESS");
         assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
     }
-    int fd = socket_to_port(ntohs(sa.sin_port));
+    int fd = socket_to_port(port);
     assert_true(fd >= 0);
     assert_int_equal(low_water_of(fd), 1);
 
