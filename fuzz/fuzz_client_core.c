@@ -1,13 +1,15 @@
 /*
  * fuzz_client_core.c - libFuzzer target for the client core's handling of untrusted broker input.
  * The input is a script: each step is one byte of opcode then data. The core is connected first
- * (CONNACK), then the script feeds server bytes in chunks, submits operations, advances the clock
- * and drains output (through mem_send or mem_send_buf). Publishes go through the copying path or
- * publish_encoded (the caller's bytes, overwritten and freed at on_wire_released, so a late read
- * is a sanitizer report). Checks: no crash, leak or sanitizer report; the lifecycle guarantees
- * hold; every accepted operation completes exactly once and every publish_encoded one is released
- * exactly once, after its completion; memory returns to zero after destroy.
+ * (CONNACK; the first byte's bit 1 makes it carry a Receive Maximum of 4, bit 0 builds the core in
+ * a block of its exact size), then the script feeds server bytes in chunks, submits operations,
+ * advances the clock and drains output (through mem_send or mem_send_buf). Publishes go through the
+ * copying path or publish_encoded (the caller's bytes, overwritten and freed at on_wire_released,
+ * so a late read is a sanitizer report). Checks: no crash, leak or sanitizer report; the lifecycle
+ * guarantees hold; every accepted operation completes exactly once and every publish_encoded one is
+ * released exactly once, after its completion; memory returns to zero after destroy.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,10 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint64_t now = 0, wake;
     static const uint8_t connack[] = {0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x08};
+    /* first byte's bit 1: the server's Receive Maximum is 4 (the window fills, acks coalesce) */
+    static const uint8_t connack_rm4[] = {0x20, 0x09, 0x00, 0x00, 0x06, 0x22,
+                                          0x00, 0x08, 0x21, 0x00, 0x04};
+    bool rm4 = size && (data[0] & 2);
     mqtt5_client_core_start(c, now);
     mqtt5_client_core_on_transport_open(c, now);
     drain(c, now);
-    mqtt5_client_core_mem_recv(c, now, connack, sizeof connack);
+    mqtt5_client_core_mem_recv(c, now, rm4 ? connack_rm4 : connack,
+                               rm4 ? sizeof connack_rm4 : sizeof connack);
 
     size_t i = 0;
     while (i < size) {
@@ -165,6 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len > size - i) len = size - i;
         mqtt5_client_want want;
         mqtt5_client_core_want(c, &want);
+        /* a read low-water above 1 (ack coalescing) always comes with its 2 ms bound */
+        if (want.read_low_water < 1 || (want.read_low_water > 1 && want.wake_at > now + 2))
+            __builtin_trap();
         switch (opcode >> 6) {
         case 0: /* server bytes */
             if (want.transport_open) mqtt5_client_core_mem_recv(c, now, data + i, len);
