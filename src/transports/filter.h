@@ -46,9 +46,10 @@ typedef struct mqtt5_filter_ops {
     /* Answer a mqtt5_filter_query; 0, or MQTT5_ERR_NOT_AVAILABLE when no filter knows it. */
     int (*query)(const mqtt5_filter *f, int what, void *out);
     /* A hint: waking up for fewer than `bytes` (>= 1) received bytes is not worth it (the MQTT
-     * layer's mqtt5_client_want.read_low_water). Only the socket's filter implements it (NULL
-     * elsewhere: mqtt5_filter_set_read_low_water passes it down); the filters between add
-     * framing, so the hint stays at or below what the MQTT bytes will take on the wire. */
+     * layer's mqtt5_client_want.read_low_water). The socket's filter applies it; a filter that
+     * adds framing passes it down as it is (NULL: mqtt5_filter_set_read_low_water does that), or
+     * scaled by what it measured of its own framing (TLS), never so high that the bytes it
+     * stands for could arrive without reaching it. */
     void (*set_read_low_water)(mqtt5_filter *f, uint32_t bytes);
     /* Free this filter only (never chains); only after on_closed reached the top. */
     void (*destroy)(mqtt5_filter *f);

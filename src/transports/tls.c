@@ -3,7 +3,9 @@
  * Ciphertext from the lower filter goes into the read BIO; whatever OpenSSL writes is drained
  * from the write BIO and handed down after every SSL call. It is sans-I/O: no sockets, no
  * libuv, no clocks; it only calls its lower and upper filters. It never writes application
- * bytes before the handshake ended and reports up only what its lower filter closed.
+ * bytes before the handshake ended and reports up only what its lower filter closed. Plaintext
+ * goes up gathered (the records of one arrival in one on_read), and the read low-water hint goes
+ * down scaled by the framing it measured (tls_set_read_low_water).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -28,6 +30,11 @@ typedef struct tls_conn {
     enum tls_state state;
     bool sni;
     mqtt5_filter_error e; /* first error, reported up when the lower side has closed */
+    /* read low-water (tls_set_read_low_water): the upper side's mark in plaintext bytes (0: none)
+     * and the bytes in and out of this filter while a mark was in effect */
+    uint32_t mark;
+    bool mark_read; /* bytes came since the mark was set */
+    uint64_t mark_wire, mark_plain;
     char host[256];
 } tls_conn;
 
@@ -101,19 +108,36 @@ static int step_handshake(tls_conn *c)
     return 1;
 }
 
-static void read_records(tls_conn *c)
+/* Pass buf[0..*have) up and empty it; counted for the read low-water when `counted`. */
+static void deliver(tls_conn *c, uint8_t *buf, size_t *have, bool counted)
+{
+    size_t n = *have;
+    *have = 0;
+    if (n == 0) return;
+    if (counted) c->mark_plain += n;
+    if (c->f.upper && c->f.upper->ops->on_read) c->f.upper->ops->on_read(c->f.upper, buf, n);
+}
+
+/* Decrypt every whole record there is and pass the plaintext up gathered: one on_read per 16 KiB
+ * (or per arrival), not one per record, so that the upper side handles a burst of small packets
+ * (acknowledgements, each in its record) in one go. What was gathered goes up before a close or
+ * an error is acted on. */
+static void read_records(tls_conn *c, bool counted)
 {
     uint8_t buf[16384];
+    size_t have = 0;
     while (c->state == ST_OPEN) {
         ERR_clear_error();
-        int r = SSL_read(c->ssl, buf, (int)sizeof buf);
+        int r = SSL_read(c->ssl, buf + have, (int)(sizeof buf - have));
         if (r > 0) {
             if (drain(c) < 0) fail(c, MQTT5_ERR_CONNECTION_CLOSED, "lower write failed");
-            if (c->f.upper && c->f.upper->ops->on_read)
-                c->f.upper->ops->on_read(c->f.upper, buf, (size_t)r);
+            have += (size_t)r;
+            if (have == sizeof buf) deliver(c, buf, &have, counted);
             continue;
         }
         int e = SSL_get_error(c->ssl, r);
+        deliver(c, buf, &have, counted);
+        if (c->state != ST_OPEN) return; /* the upper side closed meanwhile */
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
             if (drain(c) < 0) fail(c, MQTT5_ERR_CONNECTION_CLOSED, "lower write failed");
             return;
@@ -130,6 +154,7 @@ static void read_records(tls_conn *c)
         }
         fail_ssl(c, e);
     }
+    deliver(c, buf, &have, counted);
 }
 
 static int tls_connect(mqtt5_filter *f)
@@ -151,6 +176,7 @@ static void tls_on_open(mqtt5_filter *f)
 static void tls_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
     tls_conn *c = CONN(f);
+    size_t n0 = n;
     if (c->state != ST_HANDSHAKE && c->state != ST_OPEN) return; /* closing: dropped */
     if (c->diag.first_byte < 0 && n > 0) c->diag.first_byte = p[0];
     while (n > 0) {
@@ -162,8 +188,17 @@ static void tls_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
         p += chunk;
         n -= (size_t)chunk;
     }
+    bool counted = c->mark > 1; /* bytes that came while a read low-water was in effect */
+    if (counted) {
+        c->mark_read = true;
+        c->mark_wire += n0;
+        if (c->mark_wire > (1u << 30)) { /* keep the ratio, bound the counts */
+            c->mark_wire /= 2;
+            c->mark_plain /= 2;
+        }
+    }
     if (c->state == ST_HANDSHAKE && step_handshake(c) <= 0) return;
-    read_records(c);
+    read_records(c, counted);
 }
 
 static int tls_write(mqtt5_filter *f, const mqtt5_iov *v, size_t n)
@@ -267,6 +302,39 @@ static int tls_query(const mqtt5_filter *f, int what, void *out)
     }
 }
 
+/*
+ * The upper side's mark counts plaintext; the socket counts records, and a 4-byte acknowledgement
+ * alone in a TLS 1.3 record is 26 bytes on the wire. Passed down as it is, the mark would wake
+ * the reader after two or three acknowledgements instead of the many it asked for. So the mark
+ * goes down scaled by the wire bytes per plaintext byte seen while marks were in effect, times
+ * 3/4: what was measured includes up to one partial record per read, and a mark that is never
+ * reached costs the upper side's whole bound (2 ms for the client core). Until something was
+ * measured, and again after a mark ran out with nothing read (the server framed differently, or
+ * was slow), it goes down unscaled: the framing only adds bytes, so that mark is always reached.
+ */
+static void tls_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
+{
+    tls_conn *c = CONN(f);
+    uint64_t down = 1;
+    if (bytes <= 1) {
+        if (c->mark > 1 && !c->mark_read) c->mark_wire = c->mark_plain = 0;
+        c->mark = 0;
+    } else {
+        if (bytes != c->mark || c->mark_read) { /* a new wait */
+            c->mark = bytes;
+            c->mark_read = false;
+        }
+        down = bytes;
+        if (c->mark_plain > 0 && c->mark_wire > c->mark_plain) {
+            uint64_t ratio16 = c->mark_wire * 16 / c->mark_plain; /* wire per plaintext, x16 */
+            if (ratio16 > 16 * 16) ratio16 = 16 * 16;
+            down = (uint64_t)bytes * ratio16 * 3 / (16 * 4);
+            if (down < bytes) down = bytes;
+        }
+    }
+    mqtt5_filter_set_read_low_water(f->lower, down > UINT32_MAX ? UINT32_MAX : (uint32_t)down);
+}
+
 static void tls_destroy(mqtt5_filter *f)
 {
     tls_conn *c = CONN(f);
@@ -283,6 +351,7 @@ static const mqtt5_filter_ops tls_ops = {
     .pending = tls_pending,
     .close = tls_close,
     .query = tls_query,
+    .set_read_low_water = tls_set_read_low_water,
     .destroy = tls_destroy,
     .on_open = tls_on_open,
     .on_read = tls_on_read,

@@ -273,7 +273,8 @@ static void test_client_cert_required_tls13_first_read(void **state)
     tls_peer_connect(&t);
     assert_int_equal(t.opens, 1); /* the client's handshake ended before the server checked */
     assert_true(t.server_failed);
-    assert_failed(&t, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED, "alert 116 (certificate required) after the TLS 1.3 handshake");
+    assert_failed(&t, MQTT5_ERR_TLS_CLIENT_CERT_REQUIRED,
+                  "alert 116 (certificate required) after the TLS 1.3 handshake");
     tls_peer_free(&t);
 }
 
@@ -439,6 +440,69 @@ static void test_one_byte_at_a_time(void **state)
     tls_peer_free(&t);
 }
 
+/* Records that arrive together go up as one read (a burst of acks is one mem_recv, one pump and
+ * one write on the client), in order; byte by byte they still arrive whole. */
+static void test_records_gathered_into_one_read(void **state)
+{
+    (void)state;
+    tls_peer t;
+    mqtt5_tls_options o = trust_ca();
+    start(&t, &o, &(tls_server_opts){0}, "localhost", 0);
+    assert_open(&t);
+    int reads = t.reads;
+    tls_peer_server_queue(&t, "@\x02\x00\x01", 4);
+    tls_peer_server_queue(&t, "@\x02\x00\x02", 4);
+    tls_peer_server_queue(&t, "@\x02\x00\x03", 4);
+    tls_peer_pump(&t);
+    assert_int_equal(t.reads, reads + 1);
+    assert_int_equal(t.sink_in.n, 12);
+    assert_memory_equal(t.sink_in.p, "@\x02\x00\x01@\x02\x00\x02@\x02\x00\x03", 12);
+    tls_peer_free(&t);
+}
+
+/* The read low-water goes down scaled by the wire bytes per plaintext byte measured while a mark
+ * was in effect (times 3/4); unscaled before anything was measured and after a mark ran out with
+ * nothing read; 1 stays 1. */
+static void test_read_low_water_scaled_by_measured_framing(void **state)
+{
+    (void)state;
+    tls_peer t;
+    mqtt5_tls_options o = trust_ca();
+    start(&t, &o, &(tls_server_opts){0}, "localhost", 0);
+    assert_open(&t);
+    mqtt5_filter_set_read_low_water(t.tls, 40);
+    assert_int_equal(t.low_water, 40);             /* nothing measured: as it is */
+    tls_peer_server_queue(&t, "@\x02\x00\x01", 4); /* two acks, a record each */
+    tls_peer_server_queue(&t, "@\x02\x00\x02", 4);
+    size_t fed = t.fed_to_client;
+    tls_peer_pump(&t);
+    size_t wire = t.fed_to_client - fed;
+    assert_true(wire > 2 * (4 + 16)); /* header, tag and content type per record */
+    uint32_t scaled = (uint32_t)(40u * (wire * 16 / 8) * 3 / 64);
+    mqtt5_filter_set_read_low_water(t.tls, 40); /* the next wait */
+    assert_int_equal(t.low_water, scaled);
+    assert_true(scaled > 100);
+    tls_peer_server_queue(&t, "@\x02\x00\x03", 4); /* read while that mark holds */
+    tls_peer_pump(&t);
+    wire = t.fed_to_client - fed;
+    mqtt5_filter_set_read_low_water(t.tls, 1); /* after a read: the ratio stays */
+    assert_int_equal(t.low_water, 1);
+    scaled = (uint32_t)(40u * (wire * 16 / 12) * 3 / 64);
+    mqtt5_filter_set_read_low_water(t.tls, 40);
+    assert_int_equal(t.low_water, scaled);
+    mqtt5_filter_set_read_low_water(t.tls, 40); /* the same wait again: unchanged */
+    assert_int_equal(t.low_water, scaled);
+    mqtt5_filter_set_read_low_water(t.tls, 1); /* ran out, nothing read: not trusted any more */
+    mqtt5_filter_set_read_low_water(t.tls, 40);
+    assert_int_equal(t.low_water, 40);
+    mqtt5_filter_set_read_low_water(t.tls, 1);
+    tls_peer_server_send(&t, "outside any mark", 16); /* not measured */
+    mqtt5_filter_set_read_low_water(t.tls, 40);
+    assert_int_equal(t.low_water, 40);
+    assert_int_equal(t.sink_in.n, 12 + 16);
+    tls_peer_free(&t);
+}
+
 static void test_close_sends_close_notify(void **state)
 {
     (void)state;
@@ -525,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_not_tls),
         cmocka_unit_test(test_lower_closed_mid_handshake),
         cmocka_unit_test(test_one_byte_at_a_time),
+        cmocka_unit_test(test_records_gathered_into_one_read),
+        cmocka_unit_test(test_read_low_water_scaled_by_measured_framing),
         cmocka_unit_test(test_close_sends_close_notify),
         cmocka_unit_test(test_abortive_close),
         cmocka_unit_test(test_peer_close_notify),

@@ -67,12 +67,18 @@ static void low_close(mqtt5_filter *f, int err)
     t->close_err = err;
 }
 
+static void low_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
+{
+    PEER(f)->low_water = bytes;
+}
+
 static const mqtt5_filter_ops lower_ops = {
     .name = "fake-lower",
     .connect = low_connect,
     .write = low_write,
     .pending = low_pending,
     .close = low_close,
+    .set_read_low_water = low_set_read_low_water,
 };
 
 /* ---- sink ---- */
@@ -88,6 +94,7 @@ static void sink_on_open(mqtt5_filter *f)
 
 static void sink_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
+    PEER(f)->reads++;
     put(&PEER(f)->sink_in, p, n);
 }
 
@@ -210,6 +217,7 @@ static bool feed_client(tls_peer *t)
     size_t step = t->chunk ? t->chunk : in.n;
     for (size_t at = 0; at < in.n && !t->closed_up; at += step) {
         size_t n = in.n - at < step ? in.n - at : step;
+        t->fed_to_client += n;
         t->tls->ops->on_read(t->tls, in.p + at, n);
     }
     free(in.p);
@@ -249,6 +257,12 @@ void tls_peer_server_send(tls_peer *t, const void *p, size_t n)
     if (SSL_write(t->server, p, (int)n) != (int)n) abort();
     drain_server(t);
     tls_peer_pump(t);
+}
+
+void tls_peer_server_queue(tls_peer *t, const void *p, size_t n)
+{
+    if (SSL_write(t->server, p, (int)n) != (int)n) abort();
+    drain_server(t);
 }
 
 void tls_peer_server_shutdown(tls_peer *t)

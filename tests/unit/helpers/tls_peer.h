@@ -28,7 +28,7 @@ typedef struct tls_server_opts {
     bool require_cert;   /* SSL_VERIFY_PEER | FAIL_IF_NO_PEER_CERT */
     bool trust_other_ca; /* verify clients against the unrelated CA */
     enum tls_alpn_mode alpn;
-    bool raw; /* not TLS: swallow client bytes, send nothing by itself */
+    bool raw;          /* not TLS: swallow client bytes, send nothing by itself */
     bool expired_cert; /* present the expired server certificate */
 } tls_server_opts;
 
@@ -42,12 +42,14 @@ typedef struct tls_peer {
     /* the fake lower */
     bool connect_called, open_sent, close_called, close_pending, closed_up;
     int close_err;
+    uint32_t low_water;   /* the last set_read_low_water that reached the lower (0: none) */
+    size_t fed_to_client; /* bytes handed to the filter's on_read so far */
     tls_bytes to_server, to_client;
     /* the server */
     bool server_done, server_failed, server_close_notify;
     tls_bytes server_in;
     /* the sink */
-    int opens, closes, close_up_err;
+    int opens, closes, close_up_err, reads;
     char close_detail[256];
     tls_bytes sink_in;
     const char *send_on_open; /* the sink writes this on on_open (like CONNECT) */
@@ -61,6 +63,9 @@ void tls_peer_connect(tls_peer *t);
 void tls_peer_pump(tls_peer *t);
 /* The server sends application bytes / close_notify / raw bytes (then pump). */
 void tls_peer_server_send(tls_peer *t, const void *p, size_t n);
+/* The server writes application bytes (one record) without pumping: several such records then
+ * reach the filter in one delivery at the next pump. */
+void tls_peer_server_queue(tls_peer *t, const void *p, size_t n);
 void tls_peer_server_shutdown(tls_peer *t);
 void tls_peer_raw_send(tls_peer *t, const void *p, size_t n);
 /* Destroy the filter and the server. */
