@@ -1,9 +1,10 @@
 /*
  * transports/ws.c - the WebSocket transport filter of ws.h: a state machine over the sans-I/O
  * handshake (ws_handshake.c) and frame codec (ws_frame.c). It never writes before its lower
- * filter opened and the user transform finished, passes data payloads up without copying,
- * masks outgoing frames through a fixed stack buffer, latches the first error with a one-line
- * detail and reports up only once its lower filter has closed.
+ * filter opened and the user transform finished, passes the data payloads of one arrival up
+ * gathered (small ones copied into one buffer, big ones in place), masks outgoing frames through a
+ * fixed stack buffer, latches the first error with a one-line detail and reports up only once its
+ * lower filter has closed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -282,8 +283,21 @@ static void decode_failed(ws_conn *c, int rc)
     fail(c, rc, WS_PROTOCOL, d);
 }
 
+/* Pass the gathered payload up and empty the buffer. */
+static void flush_gathered(ws_conn *c, uint8_t *buf, size_t *have)
+{
+    size_t n = *have;
+    *have = 0;
+    if (n && c->f.upper && c->f.upper->ops->on_read) c->f.upper->ops->on_read(c->f.upper, buf, n);
+}
+
+/* The payload of the frames of one arrival goes up gathered: small payloads (a burst of acks, a
+ * frame each) are copied into one buffer and go up in one on_read, big ones go up in place after
+ * what was gathered. Anything gathered goes up before a control frame is acted on or an error. */
 static void read_frames(ws_conn *c, const uint8_t *p, size_t n)
 {
+    uint8_t buf[4096];
+    size_t have = 0;
     while (c->state == ST_OPEN) {
         size_t used = 0;
         mqtt5_ws_event ev;
@@ -291,23 +305,34 @@ static void read_frames(ws_conn *c, const uint8_t *p, size_t n)
         p += used;
         n -= used;
         if (rc) {
-            decode_failed(c, rc);
+            flush_gathered(c, buf, &have);
+            if (c->state == ST_OPEN) decode_failed(c, rc);
             return;
         }
         switch (ev.kind) {
         case MQTT5_WS_EV_NONE:
+            flush_gathered(c, buf, &have);
             return;
         case MQTT5_WS_EV_FRAME:
-            if (ev.hdr.opcode == MQTT5_WS_OP_TEXT)
+            if (ev.hdr.opcode == MQTT5_WS_OP_TEXT) {
+                flush_gathered(c, buf, &have);
                 fail(c, MQTT5_ERR_WEBSOCKET_PROTOCOL, WS_UNSUPPORTED,
                      "server sent a WebSocket text frame; MQTT travels in binary frames only");
+            }
             break;
         case MQTT5_WS_EV_DATA:
-            if (ev.n && c->f.upper && c->f.upper->ops->on_read)
-                c->f.upper->ops->on_read(c->f.upper, ev.data, ev.n);
+            if (ev.n <= sizeof buf - have) {
+                memcpy(buf + have, ev.data, ev.n);
+                have += ev.n;
+            } else {
+                flush_gathered(c, buf, &have);
+                if (c->state == ST_OPEN && c->f.upper && c->f.upper->ops->on_read)
+                    c->f.upper->ops->on_read(c->f.upper, ev.data, ev.n);
+            }
             break;
         case MQTT5_WS_EV_CONTROL:
-            on_control(c, &ev);
+            flush_gathered(c, buf, &have);
+            if (c->state == ST_OPEN) on_control(c, &ev);
             break;
         }
     }

@@ -242,6 +242,45 @@ static void test_response_split_byte_by_byte(void **state)
     ws_peer_free(&t);
 }
 
+/* The payloads of the frames of one arrival go up in one read, in order; a control frame between
+ * them splits the read (what came before it goes up first); a big payload goes up in place after
+ * what was gathered. */
+static void test_frames_gathered_into_one_read(void **state)
+{
+    (void)state;
+    ws_peer t;
+    ws_peer_init(&t, NULL);
+    ws_peer_connect(&t);
+    assert_int_equal(t.opens, 1);
+    int reads = t.reads;
+    ws_bytes burst = {0};
+    for (int i = 1; i <= 5; i++) {
+        uint8_t ack[4] = {0x40, 0x02, 0x00, (uint8_t)i};
+        ws_peer_frame(&burst, MQTT5_WS_OP_BINARY, true, false, ack, 4);
+    }
+    ws_peer_raw_send(&t, burst.p, burst.n);
+    assert_int_equal(t.reads, reads + 1);
+    assert_int_equal(t.sink_in.n, 20);
+    assert_int_equal(t.sink_in.p[19], 5);
+
+    burst.n = 0;
+    ws_peer_frame(&burst, MQTT5_WS_OP_BINARY, true, false, "ab", 2);
+    ws_peer_frame(&burst, MQTT5_WS_OP_PING, true, false, "p", 1);
+    ws_peer_frame(&burst, MQTT5_WS_OP_BINARY, true, false, "cd", 2);
+    static uint8_t big[6000];
+    memset(big, 'z', sizeof big);
+    ws_peer_frame(&burst, MQTT5_WS_OP_BINARY, true, false, big, sizeof big);
+    ws_peer_frame(&burst, MQTT5_WS_OP_BINARY, true, false, "ef", 2);
+    ws_peer_raw_send(&t, burst.p, burst.n);
+    assert_int_equal(t.reads, reads + 1 + 4); /* ab | cd | big | ef */
+    assert_int_equal(t.sink_in.n, 20 + 4 + sizeof big + 2);
+    assert_memory_equal(t.sink_in.p + 20, "abcd", 4);
+    assert_memory_equal(t.sink_in.p + 24 + sizeof big, "ef", 2);
+    assert_int_equal(t.pong_count, 1);
+    free(burst.p);
+    ws_peer_free(&t);
+}
+
 static void test_response_head_too_long(void **state)
 {
     (void)state;
@@ -922,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_other_bad_answers),
         cmocka_unit_test(test_lenient_where_http_is),
         cmocka_unit_test(test_response_split_byte_by_byte),
+        cmocka_unit_test(test_frames_gathered_into_one_read),
         cmocka_unit_test(test_response_head_too_long),
         cmocka_unit_test(test_closed_during_upgrade),
         cmocka_unit_test(test_binary_client_to_server),

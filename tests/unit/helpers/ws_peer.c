@@ -106,6 +106,7 @@ static void sink_on_open(mqtt5_filter *f)
 
 static void sink_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
+    PEER(f)->reads++;
     ws_bytes_put(&PEER(f)->sink_in, p, n);
 }
 

@@ -61,7 +61,7 @@ typedef struct ws_peer {
     int pong_count, close_frames;
     int close_code; /* of the last close frame, -1: none, 0: empty */
     /* the sink */
-    int opens, closes, close_up_err, writables;
+    int opens, closes, close_up_err, writables, reads;
     char close_detail[256];
     ws_bytes sink_in;
 } ws_peer;
