@@ -95,11 +95,11 @@ uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
  * while this side turns around) and makes that one wake-up, one read and one write for many
  * messages. On the bench (mosquitto's window of 20 on loopback) the publisher's CPU per QoS 1
  * message went from 13.5 to about 2.6 us, and the throughput up by a quarter; half the window
- * measured 3.3 us. Every publish in flight owes at
- * least one ack of 4 bytes or more (PUBACK, PUBREC, PUBCOMP), so the threshold is always reached
- * by acks still to come; anything else that arrives meanwhile (a PINGRESP, a small PUBLISH) waits
- * at most CLIENT_ACK_COALESCE_MS (2 ms on the caller's clock: 1 to 2 ms of real time at millisecond
- * resolution), after which read_wait_over asks for every byte again.
+ * measured 3.3 us. Every publish in flight owes at least one ack of 4 bytes or more (PUBACK,
+ * PUBREC, PUBCOMP), so the threshold is always reached by acks still to come; anything else that
+ * arrives meanwhile (a PINGRESP, a small PUBLISH) waits at most CLIENT_ACK_COALESCE_MS (2 ms on the
+ * caller's clock: 1 to 2 ms of real time at millisecond resolution), after which read_wait_over
+ * asks for every byte again.
  */
 uint32_t client_read_low_water(const mqtt5_client_core *c)
 {
