@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
+#include "helpers/loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -1249,18 +1250,13 @@ static void on_terminated_future(void *f)
 static void test_public_builder_lifecycle_dispatch(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd); /* the port is now (very likely) closed: connecting is refused */
+    uint16_t port;
+    close(test_loopback_bind(&port)); /* the port is now (very likely) closed: connect refused */
 
     e2e.failed = mqtt5_future_new();
     assert_non_null(e2e.failed);
     mqtt5_builder_options o = opts("127.0.0.1");
-    o.port = ntohs(sa.sin_port);
+    o.port = port;
     o.user_data = &e2e;
     o.on_lifecycle_attempting_connect = e2e_attempt;
     o.on_lifecycle_connection_failure = e2e_failure;

@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
+#include "helpers/loopback.h"
 #include "helpers/test_allocator.h"
 #include "helpers/tls_pki.h"
 
@@ -307,19 +308,7 @@ static void server_start_tls(server *s, const script *sc, size_t n, SSL_CTX *tls
     s->script = sc;
     s->script_len = n;
     pthread_mutex_init(&s->mu, NULL);
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->fd >= 0);
-    int one = 1;
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(s->fd, 16), 0);
-    socklen_t len = sizeof sa;
-    getsockname(s->fd, (struct sockaddr *)&sa, &len);
-    s->port = ntohs(sa.sin_port);
+    s->fd = test_loopback_listen(&s->port);
     assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
 }
 
@@ -356,16 +345,9 @@ static bool server_wait_count(server *s, size_t n, long ms)
 /* A loopback port with no listener. */
 static uint16_t closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t len = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    close(fd);
-    return ntohs(sa.sin_port);
+    uint16_t port;
+    close(test_loopback_bind(&port));
+    return port;
 }
 
 /* ---- HTTP client fixture ------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers/test_common.h"
+#include "helpers/loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -330,27 +331,12 @@ static void on_terminated_future(void *f)
     mqtt5_future_complete(f, 0);
 }
 
-/* A listening socket on 127.0.0.1 and a free port; *port gets the port. */
-static int listen_loopback(uint16_t *port)
-{
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(ls, 4), 0);
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
-    *port = ntohs(sa.sin_port);
-    return ls;
-}
-
 static void test_client_release_while_connecting(void **state)
 {
     (void)state;
     /* a listener that never accepts: the TCP handshake completes in the kernel, TLS never */
     uint16_t port;
-    int ls = listen_loopback(&port);
+    int ls = test_loopback_listen(&port);
 
     memset(&seen, 0, sizeof seen);
     mqtt5_event_loop_group *g = NULL;
@@ -452,7 +438,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
 {
     (void)state;
     uint16_t port;
-    int ls = listen_loopback(&port);
+    int ls = test_loopback_listen(&port);
 
     memset(&seen, 0, sizeof seen);
     mqtt5_event_loop_group_options go;
