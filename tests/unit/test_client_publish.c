@@ -104,6 +104,13 @@ static mqtt5_unsubscribe unsub_of(const mqtt5_str *f, size_t n)
     return x;
 }
 
+/* The PUBACK of QoS 1 publish `id`. */
+static void send_puback(sb *b, uint16_t id)
+{
+    uint8_t ack[4] = {0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id};
+    sb_send_bytes(b, ack, sizeof ack);
+}
+
 /* Publishes `n` QoS 1 messages, lets them out, writes their ids to ids[] (may be NULL) and
  * acknowledges every one whose id is not in keep[]. */
 static void publish_and_ack(sb *b, size_t n, uint16_t *ids, const uint16_t *keep, size_t nkeep)
@@ -376,10 +383,8 @@ static void packet_ids_consecutive_across_batches(void **state)
         assert_int_equal(k->p.u.publish.packet_id, id);
         assert_int_equal(k->batch, before + 1 + (id > 5));
     }
-    for (uint16_t id = 1; id <= 10; id++) {
-        uint8_t ack[4] = {0x40, 0x02, 0x00, (uint8_t)id};
-        sb_send_bytes(b, ack, sizeof(ack));
-    }
+    for (uint16_t id = 1; id <= 10; id++)
+        send_puback(b, id);
     assert_int_equal(sb_completion_count(b), 10);
     sb_free(b);
 }
@@ -779,8 +784,7 @@ static void packet_bigger_than_batch_goes_alone(void **state)
     uint16_t big_id = k->p.u.publish.packet_id; /* ids: packet_ids_consecutive_across_batches */
     k = sb_expect_hex(b, "30 08 0003 612f62 00 7332");
     assert_int_equal(k->batch, before + 3);
-    uint8_t ack[4] = {0x40, 2, (uint8_t)(big_id >> 8), (uint8_t)big_id};
-    sb_send_bytes(b, ack, sizeof(ack));
+    send_puback(b, big_id);
     assert_int_equal(sb_completion_count(b), 3);
 
     /* the big one first: it still goes alone, then the small ones together */
@@ -879,13 +883,6 @@ static void receive_maximum_failed_puback_frees_slot(void **state)
 /* ---- queue bounds -----------------------------------------------------------------------------
  */
 
-/* The PUBACK of QoS 1 publish `id`. */
-static void send_puback(sb *b, uint16_t id)
-{
-    uint8_t ack[4] = {0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id};
-    sb_send_bytes(b, ack, sizeof ack);
-}
-
 static uint32_t read_low_water(sb *b)
 {
     mqtt5_client_want w;
@@ -939,8 +936,7 @@ static void ack_coalescing_while_the_window_holds_publishes(void **state)
         send_puback(b, id);
     sb_expect_packet(b, MQTT5_PUBLISH);
     assert_int_equal(read_low_water(b), 1);
-    for (uint16_t id = 15; id <= 15; id++)
-        send_puback(b, id);
+    send_puback(b, 15);
     assert_int_equal(sb_completion_count(b), 15);
     sb_free(b);
 }
@@ -1354,9 +1350,7 @@ static void packet_too_large_at_handout_fails_alone(void **state)
     assert_int_equal(k->p.u.publish.payload.len, 1);
     sb_expect_no_packet(b);
     sb_expect_events(b, ""); /* the connection stays */
-    uint8_t ack[4] = {0x40, 2, (uint8_t)(k->p.u.publish.packet_id >> 8),
-                      (uint8_t)k->p.u.publish.packet_id};
-    sb_send_bytes(b, ack, sizeof(ack));
+    send_puback(b, k->p.u.publish.packet_id);
     assert_completion(b, 1, small, 0, MQTT5_PUBACK, 0);
     sb_free(b);
 }
