@@ -92,7 +92,7 @@ typedef struct tcp_conn {
     mqtt5_filter_error e; /* first error, reported up once every handle is closed */
     uint16_t port;
     uint16_t keepalive_s; /* 0 = off */
-    uint16_t read_low;    /* SO_RCVLOWAT set on the socket; 0 = the kernel's default (1) */
+    uint16_t read_low;    /* SO_RCVLOWAT of the socket (1: the kernel's default) */
     unsigned state : 3;   /* enum tcp_state */
     bool nodelay : 1;
     bool io_live : 1;      /* io started (its socket open) and its close callback not yet run */
@@ -691,7 +691,7 @@ static void tcp_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
 {
     tcp_conn *c = f->ctx;
     uint16_t want = bytes < 1 ? 1 : bytes > UINT16_MAX ? UINT16_MAX : (uint16_t)bytes;
-    if (c->state != T_OPEN || want == (c->read_low ? c->read_low : 1)) return;
+    if (c->state != T_OPEN || want == c->read_low) return;
     int v = want;
     (void)setsockopt(sock_of(c), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
     c->read_low = want; /* also when refused: a hint is not worth a failing call per pump */
@@ -731,6 +731,7 @@ int mqtt5_tcp_filter_new(uv_loop_t *loop, const mqtt5_tcp_options *o, mqtt5_filt
     c->port = o->port;
     c->keepalive_s = o->keepalive_s;
     c->nodelay = o->nodelay;
+    c->read_low = 1;
     *out = &c->f;
     return 0;
 }
