@@ -173,12 +173,25 @@ static void tls_on_open(mqtt5_filter *f)
     (void)step_handshake(c);
 }
 
+/* Count an arrival for the read low-water's ratio; true when a mark is in effect. */
+static bool count_arrival(tls_conn *c, size_t n)
+{
+    if (c->mark == 0) return false;
+    c->mark_read = true;
+    c->mark_wire += n;
+    if (c->mark_wire > (1u << 30)) { /* keep the ratio, bound the counts */
+        c->mark_wire /= 2;
+        c->mark_plain /= 2;
+    }
+    return true;
+}
+
 static void tls_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
     tls_conn *c = CONN(f);
-    size_t n0 = n;
     if (c->state != ST_HANDSHAKE && c->state != ST_OPEN) return; /* closing: dropped */
     if (c->diag.first_byte < 0 && n > 0) c->diag.first_byte = p[0];
+    bool counted = count_arrival(c, n);
     while (n > 0) {
         int chunk = n > INT_MAX ? INT_MAX : (int)n;
         if (BIO_write(c->rbio, p, chunk) != chunk) {
@@ -187,15 +200,6 @@ static void tls_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
         }
         p += chunk;
         n -= (size_t)chunk;
-    }
-    bool counted = c->mark > 1; /* bytes that came while a read low-water was in effect */
-    if (counted) {
-        c->mark_read = true;
-        c->mark_wire += n0;
-        if (c->mark_wire > (1u << 30)) { /* keep the ratio, bound the counts */
-            c->mark_wire /= 2;
-            c->mark_plain /= 2;
-        }
     }
     if (c->state == ST_HANDSHAKE && step_handshake(c) <= 0) return;
     read_records(c, counted);
@@ -317,7 +321,7 @@ static void tls_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
     tls_conn *c = CONN(f);
     uint64_t down = 1;
     if (bytes <= 1) {
-        if (c->mark > 1 && !c->mark_read) c->mark_wire = c->mark_plain = 0;
+        if (c->mark && !c->mark_read) c->mark_wire = c->mark_plain = 0;
         c->mark = 0;
     } else {
         if (bytes != c->mark || c->mark_read) { /* a new wait */
