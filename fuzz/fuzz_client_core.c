@@ -143,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.alias_in_max = 4;
     o.alias_out = MQTT5_ALIAS_OUT_LRU;
     o.session_behavior = MQTT5_SESSION_REJOIN_ALWAYS;
+    o.ack_coalescing = true;
     mqtt5_client_core *c;
     void *block = NULL; /* odd first byte: the core in a block of exactly its size (new_in) */
     if (size && (data[0] & 1)) {

@@ -9,8 +9,8 @@
  * core.write_batch_size (64 KiB in the runtime) are the SDK defaults unless --m5-max-queued,
  * --m5-max-queued-bytes or --m5-write-batch are given: a deeper queue only adds memory the
  * caches do not hold (65536 queued publishes measured 30% slower than 1024). QoS 0 publishes
- * pass no completion callback. core.ack_coalescing stays on (the default) unless
- * --m5-ack-coalescing 0.
+ * pass no completion callback. core.ack_coalescing stays off (the default) unless
+ * --m5-ack-coalescing 1 (run.sh's mosquitto sends with TCP_NODELAY, which it needs).
  *
  * mqtt5-st: the same SDK with a caller-driven group (options.caller_driven): no loop thread,
  * the bench's own thread runs the loop in mqtt5_event_loop_group_run() whenever it waits (the

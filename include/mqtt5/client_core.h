@@ -189,12 +189,14 @@ typedef struct mqtt5_client_core_options {
     mqtt5_alias_in alias_in;
     uint16_t alias_in_max; /* 25 */
     bool iot_core;         /* AWS IoT Core limits and 100 publish/s + 512 KiB/s pacing */
-    /* true: while the server's Receive Maximum is reached (4 or more) and QoS 1/2 publishes
-     * wait for room, want.read_low_water asks to read only once acks for three quarters of that
-     * window can be there, or after 2 ms on the caller's clock, whichever comes first: one
-     * wake-up, read and write for many messages instead of one per message. Completions and
-     * whatever else arrives meanwhile then come up to 2 ms later. false: read_low_water
-     * stays 1. */
+    /* false (default): read_low_water stays 1. true: while the server's Receive Maximum is
+     * reached (4 or more) and QoS 1/2 publishes wait for room, want.read_low_water asks to read
+     * only once acks for three quarters of that window can be there, or after 2 ms on the
+     * caller's clock, whichever comes first: one wake-up, read and write for many messages
+     * instead of one per message; completions and whatever else arrives meanwhile come up to
+     * 2 ms later. Only for servers that send with TCP_NODELAY: one that leaves Nagle on
+     * (mosquitto's default) holds every ack after the first until our TCP ACK, so each wait runs
+     * to its bound and throughput falls several times (docs/user-guide.md). */
     bool ack_coalescing;
 } mqtt5_client_core_options;
 

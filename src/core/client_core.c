@@ -204,7 +204,6 @@ void mqtt5_client_core_options_init(mqtt5_client_core_options *o)
     o->write_batch_size = 16384;
     o->alias_out_cache = 25;
     o->alias_in_max = 25;
-    o->ack_coalescing = true;
 }
 
 static int opt_fail(mqtt5_codec_status *st, int err, const char *field, const char *detail)

@@ -455,6 +455,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
     o.on_lifecycle = count_success;
     o.user = &successes;
     o.core.connect.client_id = S("coalesce");
+    o.core.ack_coalescing = true;
     mqtt5_client *c = NULL;
     assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
     assert_int_equal(mqtt5_client_start(c), 0);
