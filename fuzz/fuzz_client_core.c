@@ -196,8 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i += len;
             break;
         }
-        case 2: /* time passes */
-            now += (uint64_t)len * 997u;
+        case 2: /* time passes: a few ms (ack coalescing's waits and pauses) or many seconds */
+            now += len < 8 ? len * 8u : (uint64_t)len * 997u;
             mqtt5_client_core_service(c, now, &wake);
             break;
         default: /* transport events and output */

@@ -72,7 +72,7 @@
 bp_tunables bp_tune = {.m5_max_queued_ops = 0,
                        .m5_max_queued_bytes = (size_t)-1,
                        .m5_write_batch = 0,
-                       .m5_ack_coalescing = 0,
+                       .m5_ack_coalescing = -1,
                        .paho_max_buffered = 100,
                        .paho_nodelay = true};
 
@@ -1252,7 +1252,7 @@ static void usage(void)
             "  --m5-max-queued-bytes N  this SDK's core.max_queued_bytes (0 = no bound; SDK\n"
             "                           default 4 MiB)\n"
             "  --m5-write-batch N       this SDK's core.write_batch_size (0 = SDK default)\n"
-            "  --m5-ack-coalescing 0|1  this SDK's core.ack_coalescing (0 = SDK default)\n"
+            "  --m5-ack-coalescing 0|1  this SDK's core.ack_coalescing (SDK default: 1)\n"
             "  --paho-max-buffered N    Paho createOptions.maxBufferedMessages (100, its default)\n"
             "  --paho-nodelay 1|0       set TCP_NODELAY on Paho's socket (1; Paho leaves it off)\n"
             "  --backoff yield|sleep    on a full queue: sched_yield (default) or sleep 20 us\n"
@@ -1301,7 +1301,7 @@ int main(int argc, char **argv)
         else if (OPT("--m5-write-batch"))
             bp_tune.m5_write_batch = (size_t)strtoul(v, NULL, 10);
         else if (OPT("--m5-ack-coalescing"))
-            bp_tune.m5_ack_coalescing = atoi(v) != 0;
+            bp_tune.m5_ack_coalescing = atoi(v) < 0 ? -1 : atoi(v) != 0;
         else if (OPT("--paho-max-buffered"))
             bp_tune.paho_max_buffered = atoi(v);
         else if (OPT("--paho-nodelay"))

@@ -36,7 +36,7 @@ typedef struct bp_tunables {
     size_t m5_max_queued_bytes; /* this SDK: core.max_queued_bytes (0 = no bound), (size_t)-1 =
                                    the SDK default (4 MiB) */
     size_t m5_write_batch;      /* this SDK: core.write_batch_size, 0 = the SDK default */
-    int m5_ack_coalescing;      /* this SDK: core.ack_coalescing (0, the default, or 1) */
+    int m5_ack_coalescing;      /* this SDK: core.ack_coalescing (0, 1, -1: the SDK default) */
     int paho_max_buffered;      /* Paho: createOptions.maxBufferedMessages */
     bool paho_nodelay;          /* Paho: set TCP_NODELAY on its socket after connecting */
     bool backoff_sleep;         /* BP_AGAIN backs off with a 20 us sleep, not sched_yield */

@@ -9,8 +9,8 @@
  * core.write_batch_size (64 KiB in the runtime) are the SDK defaults unless --m5-max-queued,
  * --m5-max-queued-bytes or --m5-write-batch are given: a deeper queue only adds memory the
  * caches do not hold (65536 queued publishes measured 30% slower than 1024). QoS 0 publishes
- * pass no completion callback. core.ack_coalescing stays off (the default) unless
- * --m5-ack-coalescing 1 (run.sh's mosquitto sends with TCP_NODELAY, which it needs).
+ * pass no completion callback. core.ack_coalescing is the SDK default (on) unless
+ * --m5-ack-coalescing 0 turns it off.
  *
  * mqtt5-st: the same SDK with a caller-driven group (options.caller_driven): no loop thread,
  * the bench's own thread runs the loop in mqtt5_event_loop_group_run() whenever it waits (the
@@ -173,7 +173,7 @@ static m5_conn *m5_new(const bp_conn_opts *o)
     if (bp_tune.m5_max_queued_bytes != (size_t)-1)
         co.core.max_queued_bytes = bp_tune.m5_max_queued_bytes;
     if (bp_tune.m5_write_batch) co.core.write_batch_size = bp_tune.m5_write_batch;
-    co.core.ack_coalescing = bp_tune.m5_ack_coalescing != 0;
+    if (bp_tune.m5_ack_coalescing >= 0) co.core.ack_coalescing = bp_tune.m5_ack_coalescing != 0;
     co.user = x;
     co.on_lifecycle = on_lifecycle;
     co.on_publish = on_publish;

@@ -88,7 +88,7 @@ typedef struct mqtt5_builder_options {
     uint32_t connack_timeout_ms;                             /* 20000 */
     uint32_t ack_timeout_sec;                                /* 60; 0 = none */
     mqtt5_topic_aliasing_options topic_aliasing_options;
-    bool ack_coalescing;            /* false: see mqtt5_client_core_options.ack_coalescing */
+    bool ack_coalescing;            /* true: see mqtt5_client_core_options.ack_coalescing */
     bool enable_metrics_collection; /* true */
     /* callbacks (all may be NULL), all given user_data */
     void *user_data;

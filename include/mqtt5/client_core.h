@@ -189,14 +189,15 @@ typedef struct mqtt5_client_core_options {
     mqtt5_alias_in alias_in;
     uint16_t alias_in_max; /* 25 */
     bool iot_core;         /* AWS IoT Core limits and 100 publish/s + 512 KiB/s pacing */
-    /* false (default): read_low_water stays 1. true: while the server's Receive Maximum is
-     * reached (4 or more) and QoS 1/2 publishes wait for room, want.read_low_water asks to read
-     * only once acks for three quarters of that window can be there, or after 2 ms on the
-     * caller's clock, whichever comes first: one wake-up, read and write for many messages
-     * instead of one per message; completions and whatever else arrives meanwhile come up to
-     * 2 ms later. Only for servers that send with TCP_NODELAY: one that leaves Nagle on
-     * (mosquitto's default) holds every ack after the first until our TCP ACK, so each wait runs
-     * to its bound and throughput falls several times (docs/user-guide.md). */
+    /* true (default): while the server's Receive Maximum is reached (4 or more) and QoS 1/2
+     * publishes wait for room, want.read_low_water asks to read only once acks for three
+     * quarters of that window can be there, or after 2 ms on the caller's clock, whichever comes
+     * first: one wake-up, read and write for many messages instead of one per message;
+     * completions and whatever else arrives meanwhile come up to 2 ms later. A server that sends
+     * with Nagle's algorithm on (mosquitto's default) holds every ack after the first until our
+     * TCP ACK, so its waits run to the bound: two such starved waits within 50 ms pause
+     * coalescing for 1 s (stats.ack_coalescing_pauses), which costs such a server about 4 ms a
+     * second. false: read_low_water stays 1 (docs/user-guide.md). */
     bool ack_coalescing;
 } mqtt5_client_core_options;
 
@@ -223,6 +224,8 @@ typedef struct mqtt5_client_stats {
     uint64_t connect_attempts, connect_failures, disconnections;
     uint64_t pings_sent, ack_timeouts;
     uint64_t receive_maximum_exceeded; /* messages beyond our Receive Maximum (tolerated) */
+    uint64_t ack_coalescing_pauses;    /* times ack coalescing paused for a server that holds its
+                                        * acks (see core options' ack_coalescing) */
     size_t memory_in_use, memory_peak;
 } mqtt5_client_stats;
 

@@ -50,6 +50,7 @@ void mqtt5_builder_options_init(mqtt5_builder_options *o)
     o->topic_aliasing_options.outbound_cache_max_size = 25;
     o->topic_aliasing_options.inbound_behavior = MQTT5_ALIAS_IN_DISABLED;
     o->topic_aliasing_options.inbound_cache_max_size = 25;
+    o->ack_coalescing = true;
     o->enable_metrics_collection = true;
 }
 

@@ -204,6 +204,7 @@ void mqtt5_client_core_options_init(mqtt5_client_core_options *o)
     o->write_batch_size = 16384;
     o->alias_out_cache = 25;
     o->alias_in_max = 25;
+    o->ack_coalescing = true;
 }
 
 static int opt_fail(mqtt5_codec_status *st, int err, const char *field, const char *detail)
@@ -744,6 +745,8 @@ static void settings_from_connack(mqtt5_client_core *c, const mqtt5_connack *ca)
     client_alias_in_reset(&in, &counted);
     c->alias_in = in.slots;
     c->settings = s; /* the outbound table's size is now s.topic_alias_max_to_server, as `out` */
+    c->coalesce_struck = false; /* a new connection, maybe to another server */
+    c->coalesce_paused = false;
 }
 
 void client_settings_get(const mqtt5_client_core *c, mqtt5_negotiated_settings *out)
@@ -886,6 +889,7 @@ static uint64_t next_deadline(const mqtt5_client_core *c)
             if (ready > c->now) t = min_u64(t, ready);
         }
         if (client_read_low_water(c) > 1) t = min_u64(t, client_read_wait_end(c));
+        if (c->coalesce_paused) t = min_u64(t, client_coalesce_pause_end(c));
         break;
     case MQTT5_CS_CLEAN_DISCONNECT:
         t = c->deadline;
@@ -928,6 +932,10 @@ int mqtt5_client_core_service(mqtt5_client_core *c, uint64_t now, uint64_t *next
             client_ping_deadline(c) == MQTT5_TIME_NEVER)
             c->ping_due = true;
         client_ops_service_timeouts(c);
+        if (c->coalesce_paused && c->now >= client_coalesce_pause_end(c)) {
+            c->coalesce_paused = false;
+            c->read_since = (uint32_t)c->now; /* a wait may start now, not 1 s ago */
+        }
         if (client_read_low_water(c) > 1 && c->now >= client_read_wait_end(c))
             c->read_wait_over = true;
         break;
@@ -974,6 +982,7 @@ void mqtt5_client_core_stats(const mqtt5_client_core *c, mqtt5_client_stats *out
         .pings_sent = stat_value(c, CLIENT_STAT_PACKETS_SENT + client_sent_slot[MQTT5_PINGREQ]),
         .ack_timeouts = stat_value(c, CLIENT_STAT_ACK_TIMEOUTS),
         .receive_maximum_exceeded = stat_value(c, CLIENT_STAT_RECEIVE_MAXIMUM_EXCEEDED),
+        .ack_coalescing_pauses = stat_value(c, CLIENT_STAT_ACK_COALESCING_PAUSES),
         .memory_in_use = c->stats.memory_in_use,
         .memory_peak = c->stats.memory_peak,
     };
@@ -1044,6 +1053,10 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
     advance(c, now);
     if (!c->transport_open) return MQTT5_ERR_INVALID_STATE;
     client_count(c, CLIENT_STAT_BYTES_RECEIVED, len);
+    /* after a wait for acks that timed out: its mark, to judge the read by (see
+     * client_read_wait_timed_out) */
+    uint32_t mark = c->read_wait_over ? client_coalesce_mark(c) : 1;
+    uint32_t packets = 0;
     c->read_since = (uint32_t)c->now;
     c->read_wait_over = false;
     /* `dec` is put back below: nothing this loop calls can reset the decoder, which happens only
@@ -1072,11 +1085,13 @@ int mqtt5_client_core_mem_recv(mqtt5_client_core *c, uint64_t now, const uint8_t
         }
         client_count(c, CLIENT_STAT_PACKETS_RECEIVED + p.type - 1u, 1); /* type 0 does not decode */
         client_handle_packet(c, &p);
+        packets++;
         /* done with the packet: its buffer goes back, the next split one asks again */
         gather_detach(c, &dec);
     }
     /* after an error the buffer goes back too: an idle client holds none */
     gather_detach(c, &dec);
     gather_store(c, &dec);
+    if (mark > 1) client_read_wait_timed_out(c, mark, packets);
     return MQTT5_OK;
 }

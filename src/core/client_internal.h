@@ -113,6 +113,7 @@ enum client_counter {
     CLIENT_STAT_DISCONNECTIONS,
     CLIENT_STAT_ACK_TIMEOUTS,
     CLIENT_STAT_RECEIVE_MAXIMUM_EXCEEDED,
+    CLIENT_STAT_ACK_COALESCING_PAUSES,
     CLIENT_STAT_PACKETS_SENT, /* + client_sent_slot[type] */
     CLIENT_STAT_PACKETS_RECEIVED = CLIENT_STAT_PACKETS_SENT + CLIENT_SENT_TYPES, /* + type - 1 */
     CLIENT_STAT_COUNTERS = CLIENT_STAT_PACKETS_RECEIVED + CLIENT_RECEIVED_TYPES
@@ -259,18 +260,21 @@ struct mqtt5_client_core {
 
     /* 2- and 1-byte fields */
     uint16_t client_id_len;
-    uint16_t ack_id;            /* during on_publish: the message's packet id */
-    uint16_t alias_out_count;   /* client_alias_out.count */
-    uint8_t failing_reason;     /* the DISCONNECT reason being sent, during emit_final */
-    uint8_t disconnect_reason;  /* the DISCONNECT to send when disconnect_copy is NULL */
-    uint8_t ack_qos;            /* and its QoS (0: QoS 0, or no on_publish running) */
-    unsigned state : 3;         /* mqtt5_client_state */
-    unsigned control_grown : 5; /* the ring of owed packets doubled that often: 0 (inside the
-                                   core) to 16 (enough for every packet id) */
-    bool want_running : 1;      /* start() called and no stop() since */
-    bool attempt_open : 1;      /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
-    bool connected : 1;         /* SUCCESS emitted, no DISCONNECTION yet */
-    bool stop_pending : 1;      /* a stop() owes a STOPPED event */
+    uint16_t ack_id;             /* during on_publish: the message's packet id */
+    uint16_t alias_out_count;    /* client_alias_out.count */
+    uint16_t coalesce_strike_at; /* low 16 bits of the time of the last starved wait (see
+                                  * client_read_wait_timed_out); with coalesce_paused, the pause
+                                  * counts from there */
+    uint8_t failing_reason;      /* the DISCONNECT reason being sent, during emit_final */
+    uint8_t disconnect_reason;   /* the DISCONNECT to send when disconnect_copy is NULL */
+    uint8_t ack_qos;             /* and its QoS (0: QoS 0, or no on_publish running) */
+    unsigned state : 3;          /* mqtt5_client_state */
+    unsigned control_grown : 5;  /* the ring of owed packets doubled that often: 0 (inside the
+                                    core) to 16 (enough for every packet id) */
+    bool want_running : 1;       /* start() called and no stop() since */
+    bool attempt_open : 1;       /* ATTEMPTING_CONNECT emitted, no SUCCESS/FAILURE yet */
+    bool connected : 1;          /* SUCCESS emitted, no DISCONNECTION yet */
+    bool stop_pending : 1;       /* a stop() owes a STOPPED event */
     bool transport_open : 1;
     bool ever_connected : 1;  /* a CONNACK succeeded since start (REJOIN_POST_SUCCESS) */
     bool session_resumed : 1; /* the last CONNACK's session present (settings.rejoined_session) */
@@ -279,9 +283,12 @@ struct mqtt5_client_core {
     bool ping_due : 1;
     bool ping_outstanding : 1; /* a PINGREQ went out at ping_at, no PINGRESP yet */
     bool disconnect_due : 1;
-    bool reauth_running : 1; /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
-    bool ack_taken : 1;      /* set by take_ack during on_publish */
-    bool read_wait_over : 1; /* the wait for coalesced acks timed out; cleared by mem_recv */
+    bool reauth_running : 1;  /* we sent AUTH 0x19 and no AUTH 0x00 came back yet */
+    bool ack_taken : 1;       /* set by take_ack during on_publish */
+    bool read_wait_over : 1;  /* the wait for coalesced acks timed out; cleared by mem_recv */
+    bool coalesce_struck : 1; /* coalesce_strike_at holds a starved wait of this connection */
+    bool coalesce_paused : 1; /* two starved waits close together: no coalescing until
+                               * client_coalesce_pause_end, when service clears it */
 
     _Alignas(8) uint8_t tail[]; /* see above */
 };
@@ -385,6 +392,19 @@ uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
 uint32_t client_read_low_water(const mqtt5_client_core *c);
 /* The bound of that wait: whatever else arrives meanwhile is read this much later at most. */
 #define CLIENT_ACK_COALESCE_MS 2u
+/* Two starved waits (timed out with fewer packets read than a quarter of the acks the mark waits
+ * for) at most CLIENT_ACK_STRIKE_MS apart pause coalescing for CLIENT_ACK_PAUSE_MS: the server
+ * holds its acks until ours (Nagle's algorithm), see client_read_wait_timed_out. */
+#define CLIENT_ACK_STRIKE_MS 50u
+#define CLIENT_ACK_PAUSE_MS 1000u
+/* The mark client_read_low_water asks for while it waits for acks (1 when it does not wait),
+ * whether or not that wait timed out or is paused. */
+uint32_t client_coalesce_mark(const mqtt5_client_core *c);
+/* mem_recv after a wait for `mark` bytes timed out, with the `packets` it read: counts a starved
+ * wait, and pauses coalescing after two close together. */
+void client_read_wait_timed_out(mqtt5_client_core *c, uint32_t mark, uint32_t packets);
+/* While coalesce_paused: when the pause ends (c->now once it has). */
+uint64_t client_coalesce_pause_end(const mqtt5_client_core *c);
 /* When that wait ends: read_since + CLIENT_ACK_COALESCE_MS (c->now once it has passed). */
 uint64_t client_read_wait_end(const mqtt5_client_core *c);
 /* Owe the server a PUBACK/PUBREC/PUBREL/PUBCOMP; false when a spilled ring cannot grow. */

@@ -101,16 +101,63 @@ uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op)
  * caller's clock: 1 to 2 ms of real time at millisecond resolution), after which read_wait_over
  * asks for every byte again.
  */
-uint32_t client_read_low_water(const mqtt5_client_core *c)
+uint32_t client_coalesce_mark(const mqtt5_client_core *c)
 {
     uint32_t window = c->settings.receive_maximum_from_server;
     const client_op *head = c->queue.head;
-    if (c->state != MQTT5_CS_CONNECTED || !c->opt.ack_coalescing || c->read_wait_over ||
-        window < 4 || c->inflight_publishes < window || !head || head->type != MQTT5_PUBLISH ||
+    if (c->state != MQTT5_CS_CONNECTED || !c->opt.ack_coalescing || window < 4 ||
+        c->inflight_publishes < window || !head || head->type != MQTT5_PUBLISH ||
         head->u.publish.qos == 0 || head->qos2_phase != 0)
         return 1;
     uint32_t bytes = window / 4 * 3 * 4; /* acks for three quarters of the window */
     return bytes < UINT16_MAX ? bytes : UINT16_MAX;
+}
+
+/* Milliseconds since the last starved wait, modulo 2^16 (65 s: the pause is cleared by service
+ * at its end, and a strike older than that pairs with a new one only by a rare, harmless chance).
+ */
+static uint16_t since_strike(const mqtt5_client_core *c)
+{
+    return (uint16_t)((uint16_t)c->now - c->coalesce_strike_at);
+}
+
+static bool coalesce_pausing(const mqtt5_client_core *c)
+{
+    return c->coalesce_paused && since_strike(c) < CLIENT_ACK_PAUSE_MS;
+}
+
+uint64_t client_coalesce_pause_end(const mqtt5_client_core *c)
+{
+    uint16_t waited = since_strike(c);
+    return waited >= CLIENT_ACK_PAUSE_MS ? c->now : c->now + (CLIENT_ACK_PAUSE_MS - waited);
+}
+
+uint32_t client_read_low_water(const mqtt5_client_core *c)
+{
+    if (c->read_wait_over || coalesce_pausing(c)) return 1;
+    return client_coalesce_mark(c);
+}
+
+/*
+ * A server that sends with Nagle's algorithm on (mosquitto's default) sends the first ack of a
+ * burst at once and holds the others until that one is acknowledged by TCP. While this side waits
+ * for the mark it reads nothing, so its kernel delays that TCP acknowledgement (40 ms on Linux)
+ * and every wait runs to its bound: 2 ms per window, a tenth of the throughput. Such a wait is
+ * starved: it ends with the one segment the server sent, one or two packets (an ack, or a
+ * PUBLISH for a subscription of ours), where the mark waits for many acks. A slow or descheduled
+ * server starves a wait now and then; a Nagle server starves every other one (the next read is
+ * the burst our reply released). So a wait that timed out with fewer packets than a quarter of
+ * the acks the mark stands for is a strike, and two strikes less than CLIENT_ACK_STRIKE_MS apart
+ * pause coalescing for CLIENT_ACK_PAUSE_MS, after which it is tried again: against such a server
+ * that costs two waits (4 ms) a second, 0.4% of the time.
+ */
+void client_read_wait_timed_out(mqtt5_client_core *c, uint32_t mark, uint32_t packets)
+{
+    if ((uint64_t)packets * 16u >= mark) return; /* mark / 4 acks of 4 bytes, a quarter of them */
+    c->coalesce_paused = c->coalesce_struck && since_strike(c) <= CLIENT_ACK_STRIKE_MS;
+    if (c->coalesce_paused) client_count(c, CLIENT_STAT_ACK_COALESCING_PAUSES, 1);
+    c->coalesce_struck = true;
+    c->coalesce_strike_at = (uint16_t)c->now;
 }
 
 uint64_t client_read_wait_end(const mqtt5_client_core *c)

@@ -180,7 +180,7 @@ static void test_options_init_defaults(void **state)
     assert_int_equal(o.ping_timeout_ms, 30000);
     assert_int_equal(o.connack_timeout_ms, 20000);
     assert_int_equal(o.ack_timeout_sec, 60);
-    assert_false(o.ack_coalescing);
+    assert_true(o.ack_coalescing);
     assert_int_equal(o.topic_aliasing_options.outbound_behavior, MQTT5_ALIAS_OUT_DISABLED);
     assert_int_equal(o.topic_aliasing_options.outbound_cache_max_size, 25);
     assert_int_equal(o.topic_aliasing_options.inbound_behavior, MQTT5_ALIAS_IN_DISABLED);
@@ -246,7 +246,7 @@ static void test_resolve_defaults(void **state)
     assert_int_equal(k->alias_out_cache, 25);
     assert_int_equal(k->alias_in, MQTT5_ALIAS_IN_DISABLED);
     assert_int_equal(k->alias_in_max, 25);
-    assert_false(k->ack_coalescing);
+    assert_true(k->ack_coalescing);
     assert_false(k->iot_core);
 
     const mqtt5_connect *cn = &k->connect;
@@ -735,7 +735,7 @@ static void test_core_and_socket_mapping(void **state)
     o.ping_timeout_ms = 4000;
     o.connack_timeout_ms = 3000;
     o.ack_timeout_sec = 7;
-    o.ack_coalescing = true;
+    o.ack_coalescing = false;
     o.keep_alive_interval_sec = 5; /* 5 s > 4000 ms */
     o.topic_aliasing_options = (mqtt5_topic_aliasing_options){
         .outbound_behavior = MQTT5_ALIAS_OUT_LRU,
@@ -760,7 +760,7 @@ static void test_core_and_socket_mapping(void **state)
     assert_int_equal(k->ping_timeout_ms, 4000);
     assert_int_equal(k->connack_timeout_ms, 3000);
     assert_int_equal(k->ack_timeout_ms, 7000);
-    assert_true(k->ack_coalescing);
+    assert_false(k->ack_coalescing);
     assert_int_equal(k->connect.keep_alive, 5);
     assert_int_equal(k->alias_out, MQTT5_ALIAS_OUT_LRU);
     assert_int_equal(k->alias_out_cache, 10);

@@ -944,14 +944,94 @@ static void ack_coalescing_while_the_window_holds_publishes(void **state)
     sb_free(b);
 }
 
-/* No coalescing by default (off), or with a window too small to leave a quarter in flight. */
+static uint64_t coalescing_pauses(sb *b)
+{
+    mqtt5_client_stats st;
+    mqtt5_client_core_stats(sb_core(b), &st);
+    return st.ack_coalescing_pauses;
+}
+
+/* The wait for 24 bytes times out (at 2 ms), `ms` pass, and `acks` acks for ids first.. come in one
+ * read; then the publishes they free go out. */
+static void starve_wait(sb *b, uint64_t ms, uint16_t first, size_t acks)
+{
+    assert_int_equal(read_low_water(b), 24);
+    sb_advance(b, ms);
+    assert_int_equal(read_low_water(b), 1);
+    uint8_t in[4 * 4];
+    for (size_t i = 0; i < acks; i++) {
+        uint16_t id = (uint16_t)(first + i);
+        memcpy(in + 4 * i, (uint8_t[4]){0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id}, 4);
+    }
+    sb_send_bytes(b, in, 4 * acks);
+    for (size_t i = 0; i < acks; i++)
+        sb_expect_packet(b, MQTT5_PUBLISH);
+}
+
+/* A server with Nagle's algorithm on sends one ack and holds the rest until TCP acknowledges it:
+ * each wait times out with one ack read (starved). Two starved waits within 50 ms pause
+ * coalescing for 1 s; one alone, two further apart, or a timed-out wait that read a quarter of the
+ * mark (6 bytes) do not. */
+static void ack_coalescing_pauses_for_a_server_that_holds_acks(void **state)
+{
+    (void)state;
+    mqtt5_client_core_options o;
+    sb_options_default(&o);
+    o.ack_coalescing = true;
+    o.reconnect_min_ms = 10;
+    o.jitter = MQTT5_JITTER_NONE;
+    mqtt5_properties ca = receive_maximum(8);
+    sb *b = connected(&o, &ca);
+    for (int i = 0; i < 40; i++)
+        publish_ok(b, "t", 1, "");
+    sb_settle(b);
+    for (int i = 0; i < 8; i++)
+        sb_expect_packet(b, MQTT5_PUBLISH);
+    uint16_t id = 1;
+
+    starve_wait(b, 2, id, 2); /* 8 bytes: not starved */
+    id += 2;
+    starve_wait(b, 2, id++, 1); /* starved */
+    starve_wait(b, 2, id, 2);   /* not starved, and it does not clear the strike */
+    id += 2;
+    starve_wait(b, 53, id++, 1); /* starved, 55 ms after the first: a first strike again */
+    assert_int_equal(coalescing_pauses(b), 0);
+    starve_wait(b, 50, id++, 1); /* 50 ms later: paused */
+    assert_int_equal(coalescing_pauses(b), 1);
+    uint64_t paused_at = sb_now(b);
+    assert_int_equal(read_low_water(b), 1); /* the window is full, publishes wait */
+    send_puback(b, id++);
+    sb_expect_packet(b, MQTT5_PUBLISH);
+    assert_int_equal(read_low_water(b), 1);
+    sb_run_until(b, paused_at + 999);
+    assert_int_equal(read_low_water(b), 1);
+    sb_run_until(b, paused_at + 1000);
+    assert_int_equal(read_low_water(b), 24); /* tried again, a wait from now */
+    assert_int_equal(sb_wake_at(b), paused_at + 1002);
+    starve_wait(b, 2, id++, 1);
+    starve_wait(b, 2, id++, 1);
+    assert_int_equal(coalescing_pauses(b), 2);
+    assert_int_equal(read_low_water(b), 1);
+
+    /* a new connection, within the pause, starts without it */
+    sb_close(b, 0);
+    sb_advance(b, 10); /* reconnect_min_ms */
+    sb_expect_packet(b, MQTT5_CONNECT);
+    sb_connack(b, 0x00, false, &ca);
+    while (sb_next_packet(b)) {
+    }
+    assert_int_equal(read_low_water(b), 24);
+    sb_free(b);
+}
+
+/* No coalescing when it is off, or with a window too small to leave a quarter in flight. */
 static void ack_coalescing_off_or_small_window(void **state)
 {
     (void)state;
     for (int round = 0; round < 2; round++) {
         mqtt5_client_core_options o;
         sb_options_default(&o);
-        if (round == 1) o.ack_coalescing = true;
+        o.ack_coalescing = round == 1;
         mqtt5_properties ca = receive_maximum(round == 0 ? 8 : 3);
         sb *b = connected(&o, &ca);
         for (int i = 0; i < 10; i++)
@@ -1446,6 +1526,7 @@ int main(void)
         cmocka_unit_test(qos0_exact_bytes_completes_at_handout),
         cmocka_unit_test(ack_coalescing_while_the_window_holds_publishes),
         cmocka_unit_test(ack_coalescing_off_or_small_window),
+        cmocka_unit_test(ack_coalescing_pauses_for_a_server_that_holds_acks),
         cmocka_unit_test(qos1_puback_completes),
         cmocka_unit_test(qos1_puback_reason_codes),
         cmocka_unit_test(qos2_full_exchange),
