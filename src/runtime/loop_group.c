@@ -352,6 +352,11 @@ int mqtt5_loop_run_driven(mqtt5_loop *loop, int32_t timeout_ms)
     if (t_driven_loop != loop) return MQTT5_ERR_INVALID_STATE;
     mqtt5_event_loop_group *g = loop->group;
     t_current_loop = loop;
+    /* libuv's cached time (the cores' clock, and what timers count from) is as old as the last
+     * run, and the caller may have been away for long: without this, the commands below see an
+     * old `now`, and run_timer, due in the past, would run at the start of uv_run, whose poll then
+     * waits for the next timer instead (seconds away) */
+    uv_update_time(&loop->uv);
     on_wake(&loop->wake); /* what this thread and others posted since the last run */
     uv_mutex_lock(&loop->mu);
     bool more = loop->head != NULL;

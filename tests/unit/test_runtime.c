@@ -513,6 +513,60 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
     close(ls);
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* mqtt5_event_loop_group_run(g, 5) returns after about 5 ms even when the caller spent longer than
+ * that outside the loop: libuv's cached time is then old, and a timer armed from it had already
+ * expired when the run began, so the run used to wait for the next real timer (here the 20 s
+ * CONNACK timeout; 28 s in the bench, which found it). */
+static void test_caller_driven_run_timeout_after_time_outside(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int ls = test_loopback_listen(&port);
+    mqtt5_event_loop_group_options go;
+    mqtt5_event_loop_group_options_init(&go);
+    go.caller_driven = true;
+    mqtt5_event_loop_group *g = NULL;
+    assert_int_equal(mqtt5_event_loop_group_new(&go, &g), 0);
+    mqtt5_client_options o;
+    mqtt5_client_options_init(&o);
+    o.group = g;
+    o.host = "127.0.0.1";
+    o.port = port;
+    o.core.connect.client_id = S("run-timeout");
+    mqtt5_client *c = NULL;
+    assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
+    assert_int_equal(mqtt5_client_start(c), 0);
+    int srv = -1;
+    for (int i = 0; srv < 0; i++) {
+        if (i > 500) fail_msg("the client did not connect");
+        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
+        srv = accept(ls, NULL, NULL);
+    }
+    for (int i = 0; i < 3; i++) /* the CONNECT goes out; no CONNACK comes */
+        assert_int_equal(mqtt5_event_loop_group_run(g, 5), 0);
+    for (int round = 0; round < 3; round++) {
+        sleep_ms(30);
+        uint64_t t0 = mono_ms();
+        assert_int_equal(mqtt5_event_loop_group_run(g, 5), 0);
+        uint64_t took = mono_ms() - t0;
+        if (took > 2000) fail_msg("run(5 ms) took %llu ms", (unsigned long long)took);
+    }
+    mqtt5_future *f = mqtt5_future_new();
+    assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
+    mqtt5_event_loop_group_release(g, NULL, NULL);
+    assert_int_equal(mqtt5_future_wait(f, 10000), 0);
+    mqtt5_future_release(f);
+    close(srv);
+    close(ls);
+}
+
 /* The queue bounds are enforced by the call itself: QUEUE_FULL at once, never a publish that
  * returns 0 and then completes with QUEUE_FULL (or, without a callback, vanishes). */
 static void test_client_queue_bounds_refuse_at_call(void **state)
@@ -568,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_client_release_while_connecting),
         cmocka_unit_test(test_client_queue_bounds_refuse_at_call),
         cmocka_unit_test(test_client_ack_coalescing_on_the_socket),
+        cmocka_unit_test(test_caller_driven_run_timeout_after_time_outside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
