@@ -430,6 +430,49 @@ static void count_success(void *user, const mqtt5_lifecycle_event *ev, const cha
     if (ev->type == MQTT5_LC_CONNECTION_SUCCESS) ++*(int *)user;
 }
 
+/* A caller-driven group with one client connected to a server socket of the test's (srv), which
+ * has sent nothing yet. `o` holds the client's other options; group, host and port are set here. */
+typedef struct driven_client {
+    mqtt5_event_loop_group *g;
+    mqtt5_client *c;
+    int ls, srv;
+    uint16_t port;
+} driven_client;
+
+static void driven_client_open(driven_client *d, mqtt5_client_options *o)
+{
+    d->ls = test_loopback_listen(&d->port);
+    mqtt5_event_loop_group_options go;
+    mqtt5_event_loop_group_options_init(&go);
+    go.caller_driven = true;
+    d->g = NULL;
+    assert_int_equal(mqtt5_event_loop_group_new(&go, &d->g), 0);
+    o->group = d->g;
+    o->host = "127.0.0.1";
+    o->port = d->port;
+    d->c = NULL;
+    assert_int_equal(mqtt5_client_new(o, &d->c, NULL), 0);
+    assert_int_equal(mqtt5_client_start(d->c), 0);
+    d->srv = -1;
+    for (int i = 0; d->srv < 0; i++) {
+        if (i > 500) fail_msg("the client did not connect");
+        assert_int_equal(mqtt5_event_loop_group_run(d->g, 10), 0);
+        d->srv = accept(d->ls, NULL, NULL);
+    }
+}
+
+/* Release the client and the group, run the loop until the client terminated, close the sockets. */
+static void driven_client_close(driven_client *d)
+{
+    mqtt5_future *f = mqtt5_future_new();
+    assert_int_equal(mqtt5_client_release(d->c, on_terminated_future, f), 0);
+    mqtt5_event_loop_group_release(d->g, NULL, NULL);
+    assert_int_equal(mqtt5_future_wait(f, 10000), 0); /* runs the loop: this thread is its own */
+    mqtt5_future_release(f);
+    close(d->srv);
+    close(d->ls);
+}
+
 /* The runtime applies the core's read_low_water to the socket (mqtt5_client_want, SO_RCVLOWAT):
  * a server window of 8 full and 4 publishes waiting: 24 bytes (6 PUBACKs); every publish
  * acknowledged and nothing waiting: 1. The group is caller-driven, so nothing runs between the
@@ -437,35 +480,19 @@ static void count_success(void *user, const mqtt5_lifecycle_event *ev, const cha
 static void test_client_ack_coalescing_on_the_socket(void **state)
 {
     (void)state;
-    uint16_t port;
-    int ls = test_loopback_listen(&port);
-
     memset(&seen, 0, sizeof seen);
-    mqtt5_event_loop_group_options go;
-    mqtt5_event_loop_group_options_init(&go);
-    go.caller_driven = true;
-    mqtt5_event_loop_group *g = NULL;
-    assert_int_equal(mqtt5_event_loop_group_new(&go, &g), 0);
     int successes = 0;
     mqtt5_client_options o;
     mqtt5_client_options_init(&o);
-    o.group = g;
-    o.host = "127.0.0.1";
-    o.port = port;
     o.on_lifecycle = count_success;
     o.user = &successes;
     o.core.connect.client_id = S("coalesce");
     o.core.ack_coalescing = true;
-    mqtt5_client *c = NULL;
-    assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
-    assert_int_equal(mqtt5_client_start(c), 0);
-
-    int srv = -1;
-    for (int i = 0; srv < 0; i++) {
-        if (i > 500) fail_msg("the client did not connect");
-        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
-        srv = accept(ls, NULL, NULL);
-    }
+    driven_client d;
+    driven_client_open(&d, &o);
+    mqtt5_event_loop_group *g = d.g;
+    mqtt5_client *c = d.c;
+    int srv = d.srv;
     uint8_t buf[256];
     server_read(g, srv, buf, 2);
     assert_int_equal(buf[0], 0x10);
@@ -477,7 +504,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
         if (++runs > 500) fail_msg("no CONNECTION_SUCCESS");
         assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
     }
-    int fd = socket_to_port(port);
+    int fd = socket_to_port(d.port);
     assert_true(fd >= 0);
     assert_int_equal(low_water_of(fd), 1);
 
@@ -503,14 +530,7 @@ static void test_client_ack_coalescing_on_the_socket(void **state)
         assert_int_equal(low_water_of(fd), 1); /* nothing waits: every byte is worth a read */
     }
     assert_int_equal(coalescing_seen, 1);
-
-    mqtt5_future *f = mqtt5_future_new();
-    assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
-    mqtt5_event_loop_group_release(g, NULL, NULL);
-    assert_int_equal(mqtt5_future_wait(f, 10000), 0); /* runs the loop: this thread is its own */
-    mqtt5_future_release(f);
-    close(srv);
-    close(ls);
+    driven_client_close(&d);
 }
 
 static uint64_t mono_ms(void)
@@ -527,44 +547,21 @@ static uint64_t mono_ms(void)
 static void test_caller_driven_run_timeout_after_time_outside(void **state)
 {
     (void)state;
-    uint16_t port;
-    int ls = test_loopback_listen(&port);
-    mqtt5_event_loop_group_options go;
-    mqtt5_event_loop_group_options_init(&go);
-    go.caller_driven = true;
-    mqtt5_event_loop_group *g = NULL;
-    assert_int_equal(mqtt5_event_loop_group_new(&go, &g), 0);
     mqtt5_client_options o;
     mqtt5_client_options_init(&o);
-    o.group = g;
-    o.host = "127.0.0.1";
-    o.port = port;
     o.core.connect.client_id = S("run-timeout");
-    mqtt5_client *c = NULL;
-    assert_int_equal(mqtt5_client_new(&o, &c, NULL), 0);
-    assert_int_equal(mqtt5_client_start(c), 0);
-    int srv = -1;
-    for (int i = 0; srv < 0; i++) {
-        if (i > 500) fail_msg("the client did not connect");
-        assert_int_equal(mqtt5_event_loop_group_run(g, 10), 0);
-        srv = accept(ls, NULL, NULL);
-    }
+    driven_client d;
+    driven_client_open(&d, &o);
     for (int i = 0; i < 3; i++) /* the CONNECT goes out; no CONNACK comes */
-        assert_int_equal(mqtt5_event_loop_group_run(g, 5), 0);
+        assert_int_equal(mqtt5_event_loop_group_run(d.g, 5), 0);
     for (int round = 0; round < 3; round++) {
         sleep_ms(30);
         uint64_t t0 = mono_ms();
-        assert_int_equal(mqtt5_event_loop_group_run(g, 5), 0);
+        assert_int_equal(mqtt5_event_loop_group_run(d.g, 5), 0);
         uint64_t took = mono_ms() - t0;
         if (took > 2000) fail_msg("run(5 ms) took %llu ms", (unsigned long long)took);
     }
-    mqtt5_future *f = mqtt5_future_new();
-    assert_int_equal(mqtt5_client_release(c, on_terminated_future, f), 0);
-    mqtt5_event_loop_group_release(g, NULL, NULL);
-    assert_int_equal(mqtt5_future_wait(f, 10000), 0);
-    mqtt5_future_release(f);
-    close(srv);
-    close(ls);
+    driven_client_close(&d);
 }
 
 /* The queue bounds are enforced by the call itself: QUEUE_FULL at once, never a publish that
