@@ -388,7 +388,8 @@ uint64_t client_ops_next_deadline(const mqtt5_client_core *c);
  * MQTT5_TIME_NEVER while the server's Receive Maximum holds it (an ack will free it). */
 uint64_t client_op_ready_at(const mqtt5_client_core *c, const client_op *op);
 /* want.read_low_water: 1, or the bytes of 3/4 of the server's Receive Maximum in smallest acks
- * while that window is full and a QoS 1/2 publish waits for it (and the wait has not timed out). */
+ * while that window is full and a QoS 1/2 publish waits for it (and the wait has not timed out, and
+ * coalescing is not paused). */
 uint32_t client_read_low_water(const mqtt5_client_core *c);
 /* The bound of that wait: whatever else arrives meanwhile is read this much later at most. */
 #define CLIENT_ACK_COALESCE_MS 2u

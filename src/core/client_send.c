@@ -113,28 +113,28 @@ uint32_t client_coalesce_mark(const mqtt5_client_core *c)
     return bytes < UINT16_MAX ? bytes : UINT16_MAX;
 }
 
-/* Milliseconds since the last starved wait, modulo 2^16 (65 s: the pause is cleared by service
- * at its end, and a strike older than that pairs with a new one only by a rare, harmless chance).
- */
+/* now + what is left of `span` ms of which `waited` have passed (now once they all have). */
+static uint64_t end_of_span(const mqtt5_client_core *c, uint32_t waited, uint32_t span)
+{
+    return waited >= span ? c->now : c->now + (span - waited);
+}
+
+/* Milliseconds since the last starved wait, modulo 2^16: 65 s, much longer than the pause, which
+ * service ends on time; a strike older than that pairs with a new one only by a rare, harmless
+ * chance. */
 static uint16_t since_strike(const mqtt5_client_core *c)
 {
     return (uint16_t)((uint16_t)c->now - c->coalesce_strike_at);
 }
 
-static bool coalesce_pausing(const mqtt5_client_core *c)
-{
-    return c->coalesce_paused && since_strike(c) < CLIENT_ACK_PAUSE_MS;
-}
-
 uint64_t client_coalesce_pause_end(const mqtt5_client_core *c)
 {
-    uint16_t waited = since_strike(c);
-    return waited >= CLIENT_ACK_PAUSE_MS ? c->now : c->now + (CLIENT_ACK_PAUSE_MS - waited);
+    return end_of_span(c, since_strike(c), CLIENT_ACK_PAUSE_MS);
 }
 
 uint32_t client_read_low_water(const mqtt5_client_core *c)
 {
-    if (c->read_wait_over || coalesce_pausing(c)) return 1;
+    if (c->read_wait_over || c->coalesce_paused) return 1;
     return client_coalesce_mark(c);
 }
 
@@ -162,8 +162,8 @@ void client_read_wait_timed_out(mqtt5_client_core *c, uint32_t mark, uint32_t pa
 
 uint64_t client_read_wait_end(const mqtt5_client_core *c)
 {
-    uint32_t waited = (uint32_t)c->now - c->read_since; /* modulo 2^32: 49 days */
-    return waited >= CLIENT_ACK_COALESCE_MS ? c->now : c->now + (CLIENT_ACK_COALESCE_MS - waited);
+    /* modulo 2^32: 49 days */
+    return end_of_span(c, (uint32_t)c->now - c->read_since, CLIENT_ACK_COALESCE_MS);
 }
 
 static bool op_ready(const mqtt5_client_core *c, const client_op *op)
