@@ -1,7 +1,7 @@
 /*
  * transports/filter.c - what every transport filter shares: the first-error latch (error code
- * plus a one-line detail, allocated only when an error is kept) and reporting a close to the
- * filter above, and passing the read low-water hint down to the filter that owns the socket.
+ * plus a one-line detail, allocated only when an error is kept), reporting a close or bytes read
+ * to the filter above, and passing the read low-water hint down to the filter that owns the socket.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +54,11 @@ void mqtt5_filter_error_free(mqtt5_filter_error *e)
 void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e)
 {
     if (f->upper && f->upper->ops->on_closed) f->upper->ops->on_closed(f->upper, e->err, e->detail);
+}
+
+void mqtt5_filter_report_read(mqtt5_filter *f, const uint8_t *p, size_t n)
+{
+    if (n && f->upper && f->upper->ops->on_read) f->upper->ops->on_read(f->upper, p, n);
 }
 
 void mqtt5_filter_set_read_low_water(mqtt5_filter *f, uint32_t bytes)

@@ -94,6 +94,8 @@ void mqtt5_filter_error_replacef(mqtt5_filter_error *e, int err, const char *fmt
 void mqtt5_filter_error_free(mqtt5_filter_error *e);
 /* Call the upper filter's on_closed with the kept error and detail (NULL when empty). */
 void mqtt5_filter_report_closed(mqtt5_filter *f, const mqtt5_filter_error *e);
+/* Pass n received bytes (none: nothing) to the filter above, if it takes them. */
+void mqtt5_filter_report_read(mqtt5_filter *f, const uint8_t *p, size_t n);
 
 /* Put `upper` directly on top of `lower`. */
 static inline void mqtt5_filter_stack(mqtt5_filter *lower, mqtt5_filter *upper)

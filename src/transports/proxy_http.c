@@ -161,8 +161,7 @@ static void read_answer(ph_conn *c, const uint8_t *p, size_t n)
     }
     c->state = ST_OPEN;
     if (c->f.upper && c->f.upper->ops->on_open) c->f.upper->ops->on_open(c->f.upper);
-    if (c->state == ST_OPEN && used < n && c->f.upper && c->f.upper->ops->on_read)
-        c->f.upper->ops->on_read(c->f.upper, p + used, n - used);
+    if (c->state == ST_OPEN) mqtt5_filter_report_read(&c->f, p + used, n - used);
 }
 
 /* ---- the filter ---- */
@@ -190,7 +189,7 @@ static void ph_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
         read_answer(c, p, n);
         break;
     case ST_OPEN:
-        if (f->upper && f->upper->ops->on_read) f->upper->ops->on_read(f->upper, p, n);
+        mqtt5_filter_report_read(f, p, n);
         break;
     default:
         break; /* closing: dropped */

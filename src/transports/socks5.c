@@ -151,8 +151,7 @@ static void on_reply(s5_conn *c, const uint8_t *p, size_t n)
     }
     c->state = ST_OPEN;
     if (c->f.upper && c->f.upper->ops->on_open) c->f.upper->ops->on_open(c->f.upper);
-    if (c->state == ST_OPEN && n && c->f.upper && c->f.upper->ops->on_read)
-        c->f.upper->ops->on_read(c->f.upper, p, n);
+    if (c->state == ST_OPEN) mqtt5_filter_report_read(&c->f, p, n);
 }
 
 static const char *phase_name(enum s5_state s)
@@ -216,7 +215,7 @@ static void s5_on_read(mqtt5_filter *f, const uint8_t *p, size_t n)
 {
     s5_conn *c = CONN(f);
     if (c->state == ST_OPEN) {
-        if (f->upper && f->upper->ops->on_read) f->upper->ops->on_read(f->upper, p, n);
+        mqtt5_filter_report_read(f, p, n);
         return;
     }
     read_answers(c, p, n); /* nothing happens when closing */

@@ -241,8 +241,7 @@ static void read_some(tcp_conn *c, bool drain)
     for (int count = 32; drain || count > 0; count--) {
         ssize_t n = recv(fd, buf, cap, 0);
         if (n > 0) {
-            if (c->f.upper && c->f.upper->ops->on_read)
-                c->f.upper->ops->on_read(c->f.upper, buf, (size_t)n);
+            mqtt5_filter_report_read(&c->f, buf, (size_t)n);
             if (c->state != T_OPEN) return; /* closed meanwhile: the socket may be gone */
             if (!drain && (size_t)n < cap) return;
             continue;

@@ -115,7 +115,7 @@ static void deliver(tls_conn *c, uint8_t *buf, size_t *have, bool counted)
     *have = 0;
     if (n == 0) return;
     if (counted) c->mark_plain += n;
-    if (c->f.upper && c->f.upper->ops->on_read) c->f.upper->ops->on_read(c->f.upper, buf, n);
+    mqtt5_filter_report_read(&c->f, buf, n);
 }
 
 /* Decrypt every whole record there is and pass the plaintext up gathered: one on_read per 16 KiB

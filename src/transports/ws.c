@@ -288,7 +288,7 @@ static void flush_gathered(ws_conn *c, uint8_t *buf, size_t *have)
 {
     size_t n = *have;
     *have = 0;
-    if (n && c->f.upper && c->f.upper->ops->on_read) c->f.upper->ops->on_read(c->f.upper, buf, n);
+    mqtt5_filter_report_read(&c->f, buf, n);
 }
 
 /* The payload of the frames of one arrival goes up gathered: small payloads (a burst of acks, a
@@ -326,8 +326,7 @@ static void read_frames(ws_conn *c, const uint8_t *p, size_t n)
                 have += ev.n;
             } else {
                 flush_gathered(c, buf, &have);
-                if (c->state == ST_OPEN && c->f.upper && c->f.upper->ops->on_read)
-                    c->f.upper->ops->on_read(c->f.upper, ev.data, ev.n);
+                if (c->state == ST_OPEN) mqtt5_filter_report_read(&c->f, ev.data, ev.n);
             }
             break;
         case MQTT5_WS_EV_CONTROL:
