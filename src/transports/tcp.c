@@ -682,13 +682,12 @@ static int tcp_query(const mqtt5_filter *f, int what, void *out)
     return MQTT5_ERR_NOT_AVAILABLE;
 }
 
-/* Only after on_closed (or before connect): no dial, queue, socket, io or timer is left then. */
 /* SO_RCVLOWAT: the poller then reports the socket readable only once `bytes` are there (or it
  * ended or failed; a non-blocking recv still returns what there is). A system call only when the
  * value changes; values past 65535 are capped. */
 static void tcp_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
 {
-    tcp_conn *c = f->ctx;
+    tcp_conn *c = CONN(f);
     uint16_t want = bytes < 1 ? 1 : bytes > UINT16_MAX ? UINT16_MAX : (uint16_t)bytes;
     if (c->state != T_OPEN || want == c->read_low) return;
     int v = want;
@@ -696,6 +695,7 @@ static void tcp_set_read_low_water(mqtt5_filter *f, uint32_t bytes)
     c->read_low = want; /* also when refused: a hint is not worth a failing call per pump */
 }
 
+/* Only after on_closed (or before connect): no dial, queue, socket, io or timer is left then. */
 static void tcp_destroy(mqtt5_filter *f)
 {
     tcp_conn *c = CONN(f);
