@@ -104,11 +104,22 @@ static mqtt5_unsubscribe unsub_of(const mqtt5_str *f, size_t n)
     return x;
 }
 
+/* The PUBACKs of QoS 1 publishes first.. (at most 8), in one read. */
+static void send_pubacks(sb *b, uint16_t first, size_t n)
+{
+    uint8_t acks[8 * 4];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t id = (uint16_t)(first + i);
+        memcpy(acks + 4 * i, (uint8_t[4]){0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id}, 4);
+    }
+    sb_send_bytes(b, acks, 4 * n);
+}
+
 /* The PUBACK of QoS 1 publish `id`. */
 static void send_puback(sb *b, uint16_t id)
 {
-    uint8_t ack[4] = {0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id};
-    sb_send_bytes(b, ack, sizeof ack);
+    send_pubacks(b, id, 1);
 }
 
 /* Publishes `n` QoS 1 messages, lets them out, writes their ids to ids[] (may be NULL) and
@@ -880,7 +891,7 @@ static void receive_maximum_failed_puback_frees_slot(void **state)
     sb_free(b);
 }
 
-/* ---- queue bounds -----------------------------------------------------------------------------
+/* ---- ack coalescing ---------------------------------------------------------------------------
  */
 
 static uint32_t read_low_water(sb *b)
@@ -958,12 +969,7 @@ static void starve_wait(sb *b, uint64_t ms, uint16_t first, size_t acks)
     assert_int_equal(read_low_water(b), 24);
     sb_advance(b, ms);
     assert_int_equal(read_low_water(b), 1);
-    uint8_t in[4 * 4];
-    for (size_t i = 0; i < acks; i++) {
-        uint16_t id = (uint16_t)(first + i);
-        memcpy(in + 4 * i, (uint8_t[4]){0x40, 0x02, (uint8_t)(id >> 8), (uint8_t)id}, 4);
-    }
-    sb_send_bytes(b, in, 4 * acks);
+    send_pubacks(b, first, acks);
     for (size_t i = 0; i < acks; i++)
         sb_expect_packet(b, MQTT5_PUBLISH);
 }
@@ -1047,6 +1053,9 @@ static void ack_coalescing_off_or_small_window(void **state)
         sb_free(b);
     }
 }
+
+/* ---- queue bounds -----------------------------------------------------------------------------
+ */
 
 static void queue_full_by_operation_count(void **state)
 {

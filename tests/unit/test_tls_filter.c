@@ -441,7 +441,7 @@ static void test_one_byte_at_a_time(void **state)
 }
 
 /* Records that arrive together go up as one read (a burst of acks is one mem_recv, one pump and
- * one write on the client), in order; byte by byte they still arrive whole. */
+ * one write on the client), in order (test_one_byte_at_a_time: split arrivals). */
 static void test_records_gathered_into_one_read(void **state)
 {
     (void)state;
