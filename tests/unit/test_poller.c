@@ -9,9 +9,9 @@
  * delivered, level-triggered, as readable + writable + a flag; a descriptor number closed and
  * reused while another holder keeps the old file open; an io alone in the set watching for
  * reading (told READABLE for a hang-up or an error too, without an epoll_wait; not once another
- * io joined); ios started during a dispatch (on the
- * number of one closed in the same batch; after the last io left, with the loop blocking); the
- * poller closed after its last io, with close callbacks still due; and refused starts.
+ * io joined); ios started during a dispatch (on the number of one closed in the same batch;
+ * after the last io left, with the loop blocking); the poller closed after its last io, with
+ * close callbacks still due; and refused starts.
  *
  * Built with -DMQTT5_POLLER_UV_POLL it tests the fallback (a uv_poll_t per io) the same way; only
  * what the fallback cannot know (the hang-up flag, the batch size, the iteration of a close
